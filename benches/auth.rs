@@ -1,0 +1,146 @@
+//! Authentication latency: the caching_sha2_password fast-path server step, one full
+//! SHA-256-crypt check, and the RSA decryption of the plain-TCP full path.
+//!
+//! Run: `cargo bench --bench auth` (figures in benches/README.md).
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use vestibule::account::{Account, AccountSet, ClientHost};
+use vestibule::auth::{caching_sha2, AuthString, Nonce, Plugin};
+use vestibule::cache::AuthCache;
+use vestibule::handshake::{
+    Action, Event, Handshake, Lookup, ServerParams, SlowCheck, SlowSecret, Transport,
+};
+use vestibule::wire::handshake::{ClientHeader, HandshakeResponse41};
+use vestibule::wire::*;
+
+const NONCE: [u8; 20] = *b"abcdefghijklmnopqrst";
+
+fn params() -> ServerParams {
+    ServerParams {
+        server_version: "8.0.40-vestibule".into(),
+        connection_id: 1,
+        tls_available: false,
+        transport: Transport::Tcp,
+        client_host: "localhost".into(),
+        default_plugin: Plugin::CachingSha2Password,
+        rsa: None,
+        require_secure_transport: false,
+        databases: Arc::from(vec![]),
+        nonce: Nonce::from_wire(NONCE),
+        switch_nonce: Nonce::from_wire(NONCE),
+    }
+}
+
+fn fast_path(c: &mut Criterion) {
+    let auth = AuthString::generate(Plugin::CachingSha2Password, b"secret", [3; 20], 5000);
+    let mut set = AccountSet::new();
+    set.create(
+        vec![Account::new("app", "%", Plugin::CachingSha2Password, auth)],
+        false,
+    )
+    .unwrap();
+    let cache = AuthCache::new(1000);
+    cache.insert("app", "%", caching_sha2::cached_digest(b"secret"));
+    let response = HandshakeResponse41 {
+        header: ClientHeader {
+            capabilities: CLIENT_PROTOCOL_41
+                | CLIENT_SECURE_CONNECTION
+                | CLIENT_PLUGIN_AUTH
+                | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA,
+            max_packet_size: 1 << 24,
+            character_set: 255,
+        },
+        username: b"app".to_vec(),
+        auth_response: caching_sha2::client_scramble(b"secret", &Nonce::from_wire(NONCE)).to_vec(),
+        database: None,
+        client_plugin: Some(b"caching_sha2_password".to_vec()),
+        connect_attrs: vec![],
+        zstd_level: None,
+    }
+    .encode();
+    let client = ClientHost::Tcp([127, 0, 0, 1].into());
+
+    // The server step from the client's reply to `01 03` + OK: parse, account lookup, cache
+    // lookup, scramble verification, packet encoding.
+    c.bench_function("fast_path_server_step", |b| {
+        b.iter_batched(
+            || Handshake::new(params()).0,
+            |mut hs| {
+                let a = hs.handle(Event::Packet {
+                    seq: 1,
+                    payload: black_box(&response),
+                });
+                let Some(Action::LookupAccount { user }) = a.first() else {
+                    panic!("expected a lookup")
+                };
+                let acct = set.lookup(user, &client).unwrap();
+                let lookup = Lookup::Found {
+                    cached: cache.get(&acct.user, &acct.host),
+                    account: Box::new(acct.clone()),
+                };
+                let out = hs.handle(Event::Account(lookup));
+                assert!(matches!(out.last(), Some(Action::Authenticated(_))));
+                out
+            },
+            BatchSize::SmallInput,
+        )
+    });
+
+    let cached = caching_sha2::cached_digest(b"secret");
+    let scramble = caching_sha2::client_scramble(b"secret", &Nonce::from_wire(NONCE));
+    c.bench_function("fast_path_verify_scramble_only", |b| {
+        b.iter(|| {
+            caching_sha2::verify_scramble(
+                black_box(&cached),
+                &Nonce::from_wire(NONCE),
+                black_box(&scramble),
+            )
+        })
+    });
+}
+
+fn full_auth(c: &mut Criterion) {
+    let auth = AuthString::generate(Plugin::CachingSha2Password, b"secret", [3; 20], 5000);
+    let check = SlowCheck {
+        secret: SlowSecret::Cleartext(zeroize::Zeroizing::new(b"secret".to_vec())),
+        auth_string: auth,
+        nonce: Nonce::from_wire(NONCE),
+    };
+    let mut g = c.benchmark_group("full_auth");
+    g.sample_size(20);
+    g.bench_function("sha256_crypt_5000_rounds_check", |b| {
+        b.iter(|| assert!(check.run(None).password_ok))
+    });
+    g.finish();
+}
+
+fn rsa(c: &mut Criterion) {
+    use rsa::pkcs8::DecodePublicKey;
+    let dir = tempfile::tempdir().unwrap();
+    let (private, public) = (
+        dir.path().join("private_key.pem"),
+        dir.path().join("public_key.pem"),
+    );
+    vestibule::server::rsa_keys::ensure_rsa_keys(&private, &public, true).unwrap();
+    let key = vestibule::server::rsa_keys::RsaKeyPair::load(&private, &public).unwrap();
+    let pubkey = rsa::RsaPublicKey::from_public_key_pem(key.public_pem()).unwrap();
+    let ct = pubkey
+        .encrypt(
+            &mut rand::thread_rng(),
+            rsa::Oaep::new::<sha1::Sha1>(),
+            b"secret\0",
+        )
+        .unwrap();
+    let mut g = c.benchmark_group("rsa");
+    g.sample_size(30);
+    g.bench_function("oaep_sha1_decrypt_2048", |b| {
+        b.iter(|| key.decrypt_oaep_sha1(black_box(&ct)).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, fast_path, full_auth, rsa);
+criterion_main!(benches);

@@ -1,0 +1,26 @@
+//! Fuzz bodies, one per parser, shared by the cargo-fuzz targets in `fuzz/` and by the corpus
+//! replay test (`tests/fuzz_corpus.rs`), so every committed corpus file is checked by plain
+//! `cargo test` on the stable toolchain.
+//!
+//! Each body must not panic on any input except where it asserts an invariant of the code under
+//! test (a round trip, a bound) — a panic there is a finding.
+
+/// `(target name, body)`; the name is the cargo-fuzz target and the corpus folder.
+pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+    ("frame", crate::wire::frame::fuzz_frames),
+    (
+        "client_packets",
+        crate::wire::handshake::fuzz_client_packets,
+    ),
+    ("command", crate::wire::command::fuzz_command),
+    ("auth_string", crate::auth::fuzz_auth_string),
+    ("accounts_file", crate::account::fuzz_accounts_file),
+    ("tls_version", crate::tls_policy::fuzz_tls_versions),
+    ("sql", crate::sql::fuzz_parse),
+    ("handshake", crate::handshake::fuzz::fuzz_handshake),
+];
+
+/// The body of a target by name.
+pub fn target(name: &str) -> Option<fn(&[u8])> {
+    TARGETS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+}

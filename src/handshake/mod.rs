@@ -1,0 +1,941 @@
+//! The connection-phase state machine: greeting, optional TLS upgrade, plugin negotiation and
+//! the three password plugins, post-authentication checks — and COM_CHANGE_USER, which re-runs
+//! the same exchange inside the command phase.
+//!
+//! Owns: every decision of the connection phase (which packet to send, whether a cleartext password
+//! may be accepted, when the cache may be filled). Never does: I/O, hashing work that takes
+//! milliseconds (SHA-256-crypt and RSA are handed out as [`SlowCheck`]s for the driver to run off
+//! its reactor), clock reads or randomness (nonces come in through [`ServerParams`]).
+//!
+//! The driver feeds [`Event`]s to [`Handshake::handle`] and carries out the returned [`Action`]s in
+//! order. States are named after what they expect next:
+//!
+//! ```text
+//!  new() ──greeting──▶ ExpectFirstPacket ──SSLRequest──▶ ExpectTls ──TlsEstablished──▶ ExpectResponseInTls
+//!                          │ HandshakeResponse41                                           │ HandshakeResponse41
+//!                          ▼                                                               ▼
+//!                      ExpectAccount ◀─────────────────────────────────────────────────────┘
+//!                          │ Account(lookup)
+//!          ┌───────────────┼─────────────────────────────┐
+//!          │ plugin differs│ same plugin                  │ empty / fast-path hit / native
+//!          ▼               ▼                              ▼
+//!  ExpectSwitchResponse ─▶ (plugin step) ──01 04──▶ ExpectFullAuth ──02──▶ ExpectRsaCiphertext
+//!                               │                        │ cleartext (secure)     │ ciphertext
+//!                               │                        ▼                        ▼
+//!                               │                    ExpectVerdict ◀──────────────┘
+//!                               ▼                        │ Verdict
+//!                     post-auth checks ◀─────────────────┘
+//!                               │
+//!                       Done (OK sent) | Failed (ERR sent, Close)
+//! ```
+//!
+//! Sequence ids run continuously through the whole exchange (reference §1.3): the machine tracks
+//! the next id and checks every client packet against it.
+
+mod error;
+pub mod fuzz;
+pub use error::{clip, HandshakeError};
+
+use std::sync::Arc;
+
+use zeroize::Zeroizing;
+
+use crate::account::{Account, Require};
+use crate::auth::{self, AuthString, CachedDigest, Nonce, Plugin};
+use crate::wire::capabilities::*;
+use crate::wire::command::ChangeUser;
+use crate::wire::frame::{self, Header};
+use crate::wire::handshake::{
+    encode_auth_more_data, AuthSwitchRequest, FirstClientPacket, HandshakeResponse41, HandshakeV10,
+    CACHING_SHA2_REQUEST_PUBLIC_KEY, FAST_AUTH_SUCCESS, PERFORM_FULL_AUTHENTICATION,
+    SHA256_REQUEST_PUBLIC_KEY,
+};
+use crate::wire::packets::OkPacket;
+
+/// Longest connection-phase payload accepted: a HandshakeResponse41 with 64 KiB of connect
+/// attributes, or an RSA-4096 ciphertext, fits; anything larger is refused on its header.
+pub const CONNECTION_PHASE_MAX_PACKET: usize = 70 * 1024;
+/// MySQL refuses to store passwords over 256 bytes; longer cleartext is never hashed.
+pub const MAX_PASSWORD_LEN: usize = 256;
+
+/// How the client reached the server, as the *server* sees it (reference §10.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Tcp,
+    Unix,
+}
+
+/// The negotiated TLS session, described by the driver once the TLS handshake has finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsInfo {
+    /// `TLSv1.2` or `TLSv1.3` (what `Ssl_version` shows).
+    pub version: String,
+    /// OpenSSL name for TLS 1.2, IANA name for TLS 1.3 (what `Ssl_cipher` shows).
+    pub cipher: String,
+    /// The client certificate, if one was presented (it has then been verified against `ssl_ca`).
+    pub peer_cert: Option<PeerCert>,
+}
+
+/// A plain description of a verified client certificate, for REQUIRE checks (reference §7.6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerCert {
+    /// OpenSSL one-line DN, `/C=US/O=Acme/CN=client`.
+    pub subject: String,
+    pub issuer: String,
+    /// subjectAltName entries as `DNS:x`, `IP:1.2.3.4`, `URI:…`, `email:…`.
+    pub san: Vec<String>,
+}
+
+/// The server's RSA public key for password exchange on insecure channels (reference §6.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RsaPublicKey {
+    /// SubjectPublicKeyInfo PEM, sent verbatim in AuthMoreData.
+    pub pem: Arc<str>,
+    /// Ciphertext length the key produces (256 for RSA-2048).
+    pub modulus_len: usize,
+}
+
+/// What the driver knows about the server and this connection when it starts the machine.
+#[derive(Debug, Clone)]
+pub struct ServerParams {
+    pub server_version: String,
+    pub connection_id: u32,
+    /// A usable TLS configuration exists: CLIENT_SSL is advertised.
+    pub tls_available: bool,
+    pub transport: Transport,
+    /// Client host as shown in messages and USER(): `localhost` for the socket and loopback.
+    pub client_host: String,
+    /// Plugin named in the greeting.
+    pub default_plugin: Plugin,
+    /// `None`: RSA key exchange unavailable (no key pair loaded).
+    pub rsa: Option<RsaPublicKey>,
+    pub require_secure_transport: bool,
+    /// Schemas a client may name as its default database.
+    pub databases: Arc<[String]>,
+    /// Nonce of the greeting (already post-processed by [`Nonce::from_random`]).
+    pub nonce: Nonce,
+    /// Nonce for an AuthSwitchRequest, if one is needed (MySQL sends a fresh one).
+    pub switch_nonce: Nonce,
+}
+
+/// Result of the driver's account lookup (user name + client host, most specific match).
+#[derive(Debug, Clone)]
+pub enum Lookup {
+    Found {
+        account: Box<Account>,
+        /// The caching_sha2_password cache entry for this account, if any.
+        cached: Option<CachedDigest>,
+    },
+    /// No account matches: the exchange continues against a decoy that can never authenticate
+    /// (reference §4.2), with a plugin chosen per user@host by [`crate::account::decoy_plugin`].
+    Unknown { decoy_plugin: Plugin },
+}
+
+/// Verification work too slow for the reactor: SHA-256-crypt (milliseconds) and RSA decryption.
+/// Run it with [`SlowCheck::run`] on a blocking pool and feed the [`Verdict`] back.
+#[derive(Clone)]
+pub struct SlowCheck {
+    pub secret: SlowSecret,
+    pub auth_string: AuthString,
+    /// Nonce the client used to obfuscate an RSA-encrypted password.
+    pub nonce: Nonce,
+}
+
+impl std::fmt::Debug for SlowCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.secret {
+            SlowSecret::Cleartext(_) => "cleartext",
+            SlowSecret::RsaCiphertext(_) => "rsa",
+        };
+        f.debug_struct("SlowCheck")
+            .field("kind", &kind)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The password material of a [`SlowCheck`].
+#[derive(Clone)]
+pub enum SlowSecret {
+    /// Cleartext received over a secure transport (trailing NUL already removed).
+    Cleartext(Zeroizing<Vec<u8>>),
+    /// RSA-OAEP ciphertext of `(password || 0) XOR nonce`.
+    RsaCiphertext(Vec<u8>),
+}
+
+/// The private half of the RSA key pair, provided by the driver (constant-time implementation).
+pub trait RsaDecryptor {
+    /// RSAES-OAEP (SHA-1, MGF1-SHA-1, empty label) decryption; `None` on any failure.
+    fn decrypt(&self, ciphertext: &[u8]) -> Option<Zeroizing<Vec<u8>>>;
+}
+
+/// Outcome of a [`SlowCheck`].
+#[derive(Clone)]
+pub struct Verdict {
+    pub password_ok: bool,
+    /// SHA256(SHA256(password)) when the password verified: the cache value.
+    pub digest: Option<CachedDigest>,
+}
+
+impl std::fmt::Debug for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verdict")
+            .field("password_ok", &self.password_ok)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SlowCheck {
+    /// Decrypts (RSA path) and verifies the password against the stored SHA-256-crypt string.
+    pub fn run(&self, rsa: Option<&dyn RsaDecryptor>) -> Verdict {
+        let password = match &self.secret {
+            SlowSecret::Cleartext(p) => p.clone(),
+            SlowSecret::RsaCiphertext(ct) => match rsa.and_then(|k| k.decrypt(ct)) {
+                Some(plain) => auth::password_from_rsa_plaintext(&plain, &self.nonce),
+                None => {
+                    // Equalise the work of a failed decryption with a wrong password.
+                    let _ = self.auth_string.verify_cleartext(b"\x01");
+                    return Verdict {
+                        password_ok: false,
+                        digest: None,
+                    };
+                }
+            },
+        };
+        if password.is_empty() || password.len() > MAX_PASSWORD_LEN {
+            let _ = self.auth_string.verify_cleartext(b"\x01");
+            return Verdict {
+                password_ok: false,
+                digest: None,
+            };
+        }
+        let ok = self.auth_string.verify_cleartext(&password);
+        Verdict {
+            password_ok: ok,
+            digest: ok.then(|| auth::caching_sha2::cached_digest(&password)),
+        }
+    }
+}
+
+/// What the client ends up as after a successful login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// User name as sent by the client (USER()).
+    pub user: String,
+    /// The matched account (CURRENT_USER()).
+    pub account_user: String,
+    pub account_host: String,
+    pub client_host: String,
+    pub database: Option<String>,
+    /// The client's capability flags from its HandshakeResponse41.
+    pub client_capabilities: u32,
+    pub character_set: u8,
+    pub plugin: Plugin,
+    pub tls: Option<TlsInfo>,
+    pub transport: Transport,
+    /// Which caching_sha2_password path authenticated the login.
+    pub auth_path: AuthPath,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthPath {
+    /// caching_sha2_password answered from the cache (`01 03`).
+    FastPath,
+    /// A full authentication verified the password against the stored hash (cleartext or RSA).
+    Full,
+    /// mysql_native_password scramble, or an account without password.
+    Other,
+}
+
+/// Inputs to the machine.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// One complete client payload with the sequence id of its header.
+    Packet { seq: u8, payload: &'a [u8] },
+    /// The TLS handshake the machine asked for with [`Action::StartTls`] completed.
+    TlsEstablished(TlsInfo),
+    /// Answer to [`Action::LookupAccount`].
+    Account(Lookup),
+    /// Answer to [`Action::RunSlowCheck`].
+    Verdict(Verdict),
+}
+
+impl Event<'_> {
+    fn name(&self) -> &'static str {
+        match self {
+            Event::Packet { .. } => "Packet",
+            Event::TlsEstablished(_) => "TlsEstablished",
+            Event::Account(_) => "Account",
+            Event::Verdict(_) => "Verdict",
+        }
+    }
+}
+
+/// Outputs, to be carried out in order.
+#[derive(Debug)]
+pub enum Action {
+    /// Write these framed bytes to the client (inside TLS once TLS is established).
+    Send(Vec<u8>),
+    /// Run the server side of a TLS handshake on the socket, then deliver [`Event::TlsEstablished`].
+    StartTls,
+    /// Find the account for this user name and the connection's client host, then deliver
+    /// [`Event::Account`] (with the cache entry).
+    LookupAccount { user: String },
+    /// Run this check off the reactor, then deliver [`Event::Verdict`].
+    RunSlowCheck(SlowCheck),
+    /// Put this digest into the caching_sha2_password cache for the account (a full
+    /// authentication succeeded).
+    FillCache {
+        user: String,
+        host: String,
+        digest: CachedDigest,
+    },
+    /// The login succeeded; the OK packet has been queued before this action.
+    Authenticated(Box<Session>),
+    /// The login failed with this error (its ERR packet, if any, has been queued before).
+    Failed(HandshakeError),
+    /// Close the connection.
+    Close,
+}
+
+/// Everything the plugin exchange needs once the account is known.
+#[derive(Clone)]
+struct AuthCtx {
+    user: String,
+    database: Option<String>,
+    client_caps: u32,
+    charset: u8,
+    tls: Option<TlsInfo>,
+    /// `None` for the decoy of an unknown user.
+    account: Option<Box<Account>>,
+    cached: Option<CachedDigest>,
+    plugin: Plugin,
+    /// Nonce of the greeting or of the AuthSwitchRequest the client is answering.
+    nonce: Nonce,
+    using_password: bool,
+    rsa_key_sent: bool,
+}
+
+impl AuthCtx {
+    fn auth_string(&self, params: &ServerParams) -> AuthString {
+        match &self.account {
+            Some(a) => a.auth_string.clone(),
+            None => decoy_auth_string(self.plugin, params),
+        }
+    }
+}
+
+/// A stored string that can never verify, so a decoy login costs what a real one costs.
+fn decoy_auth_string(plugin: Plugin, params: &ServerParams) -> AuthString {
+    let salt = *params.switch_nonce.as_bytes();
+    match plugin {
+        Plugin::MysqlNativePassword => AuthString::Native { hash: [0; 20] },
+        Plugin::Sha256Password => AuthString::Sha256 {
+            salt: salt.to_vec(),
+            digest: [b'.'; 43],
+        },
+        Plugin::CachingSha2Password => AuthString::CachingSha2 {
+            rounds: auth::DEFAULT_DIGEST_ROUNDS,
+            salt,
+            digest: [b'.'; 43],
+        },
+    }
+}
+
+enum State {
+    ExpectFirstPacket,
+    ExpectTls,
+    ExpectResponseInTls { tls: TlsInfo },
+    ExpectAccount(Box<Pending>),
+    ExpectSwitchResponse(Box<AuthCtx>),
+    ExpectFullAuth(Box<AuthCtx>),
+    ExpectRsaCiphertext(Box<AuthCtx>),
+    ExpectVerdict(Box<AuthCtx>),
+    Done,
+    Failed,
+}
+
+/// A client response waiting for its account.
+struct Pending {
+    user: String,
+    auth_response: Zeroizing<Vec<u8>>,
+    client_plugin: Option<Vec<u8>>,
+    database: Option<String>,
+    client_caps: u32,
+    charset: u8,
+    tls: Option<TlsInfo>,
+    /// COM_CHANGE_USER: always switch, with a fresh nonce (reference §9.5).
+    force_switch: bool,
+}
+
+impl State {
+    fn name(&self) -> &'static str {
+        match self {
+            State::ExpectFirstPacket => "ExpectFirstPacket",
+            State::ExpectTls => "ExpectTls",
+            State::ExpectResponseInTls { .. } => "ExpectResponseInTls",
+            State::ExpectAccount(_) => "ExpectAccount",
+            State::ExpectSwitchResponse(_) => "ExpectSwitchResponse",
+            State::ExpectFullAuth(_) => "ExpectFullAuth",
+            State::ExpectRsaCiphertext(_) => "ExpectRsaCiphertext",
+            State::ExpectVerdict(_) => "ExpectVerdict",
+            State::Done => "Done",
+            State::Failed => "Failed",
+        }
+    }
+
+    fn expects_packet(&self) -> bool {
+        matches!(
+            self,
+            State::ExpectFirstPacket
+                | State::ExpectResponseInTls { .. }
+                | State::ExpectSwitchResponse(_)
+                | State::ExpectFullAuth(_)
+                | State::ExpectRsaCiphertext(_)
+        )
+    }
+}
+
+/// One connection phase (or one COM_CHANGE_USER exchange).
+pub struct Handshake {
+    params: ServerParams,
+    state: State,
+    /// Sequence id of the next packet, in either direction.
+    seq: u8,
+    out: Vec<Action>,
+}
+
+impl Handshake {
+    /// Starts a connection: the returned actions send the greeting (seq 0).
+    pub fn new(params: ServerParams) -> (Handshake, Vec<Action>) {
+        let mut caps = SERVER_CAPABILITIES;
+        if params.tls_available {
+            caps |= CLIENT_SSL;
+        }
+        let greeting = HandshakeV10 {
+            server_version: params.server_version.as_bytes().to_vec(),
+            connection_id: params.connection_id,
+            nonce: *params.nonce.as_bytes(),
+            capabilities: caps,
+            character_set: UTF8MB4_0900_AI_CI,
+            status_flags: SERVER_STATUS_AUTOCOMMIT,
+            auth_plugin_name: params.default_plugin.name().as_bytes().to_vec(),
+        };
+        let mut hs = Handshake {
+            params,
+            state: State::ExpectFirstPacket,
+            seq: 0,
+            out: Vec::new(),
+        };
+        hs.send(&greeting.encode());
+        let out = std::mem::take(&mut hs.out);
+        (hs, out)
+    }
+
+    /// Starts a COM_CHANGE_USER exchange on an authenticated connection (reference §9.5). The
+    /// command packet had sequence id 0; `tls` is the connection's TLS session, unchanged.
+    pub fn change_user(
+        params: ServerParams,
+        client_caps: u32,
+        tls: Option<TlsInfo>,
+        cmd: ChangeUser,
+    ) -> (Handshake, Vec<Action>) {
+        let mut hs = Handshake {
+            params,
+            state: State::Failed,
+            seq: 1,
+            out: Vec::new(),
+        };
+        let user = String::from_utf8_lossy(&cmd.username).into_owned();
+        let charset = cmd
+            .character_set
+            .map(|c| c as u8)
+            .unwrap_or(UTF8MB4_0900_AI_CI);
+        let database =
+            (!cmd.database.is_empty()).then(|| String::from_utf8_lossy(&cmd.database).into_owned());
+        hs.out.push(Action::LookupAccount { user: user.clone() });
+        hs.state = State::ExpectAccount(Box::new(Pending {
+            user,
+            auth_response: Zeroizing::new(cmd.auth_response.clone()),
+            client_plugin: cmd.client_plugin.clone(),
+            database,
+            client_caps,
+            charset,
+            tls,
+            force_switch: client_caps & CLIENT_PLUGIN_AUTH != 0,
+        }));
+        let out = std::mem::take(&mut hs.out);
+        (hs, out)
+    }
+
+    /// Name of the current state (tests, logs).
+    pub fn state_name(&self) -> &'static str {
+        self.state.name()
+    }
+
+    /// Sequence id the next client packet must carry.
+    pub fn expected_seq(&self) -> u8 {
+        self.seq
+    }
+
+    pub fn is_finished(&self) -> bool {
+        matches!(self.state, State::Done | State::Failed)
+    }
+
+    /// True while the machine waits for a client packet (the driver reads only then).
+    pub fn wants_packet(&self) -> bool {
+        self.state.expects_packet()
+    }
+
+    /// Checks a packet header before its payload is read: a TLS ClientHello in place of the first
+    /// packet, a wrong sequence id or an oversized packet fail here, so nothing is buffered.
+    pub fn check_header(&mut self, raw: [u8; 4]) -> Result<Header, Vec<Action>> {
+        let err = if matches!(self.state, State::ExpectFirstPacket)
+            && Header::looks_like_tls_client_hello(raw)
+        {
+            Some(HandshakeError::BadHandshake)
+        } else {
+            let h = Header::parse(raw);
+            if h.seq != self.seq {
+                Some(HandshakeError::PacketsOutOfOrder)
+            } else if h.len > CONNECTION_PHASE_MAX_PACKET {
+                Some(HandshakeError::PacketTooLarge)
+            } else {
+                return Ok(h);
+            }
+        };
+        self.fail(err.unwrap_or(HandshakeError::BadHandshake));
+        Err(std::mem::take(&mut self.out))
+    }
+
+    /// Feeds one event; returns the actions to carry out, in order. Never panics: anything the
+    /// state cannot take ends the exchange with an error.
+    pub fn handle(&mut self, event: Event<'_>) -> Vec<Action> {
+        let state = std::mem::replace(&mut self.state, State::Failed);
+        let event_name = event.name();
+        match (state, event) {
+            (state, Event::Packet { seq, payload }) if state.expects_packet() => {
+                if seq != self.seq {
+                    self.fail(HandshakeError::PacketsOutOfOrder);
+                } else if payload.len() > CONNECTION_PHASE_MAX_PACKET {
+                    self.fail(HandshakeError::PacketTooLarge);
+                } else {
+                    self.seq = self.seq.wrapping_add(1);
+                    self.on_packet(state, payload);
+                }
+            }
+            (State::ExpectTls, Event::TlsEstablished(tls)) => {
+                self.state = State::ExpectResponseInTls { tls };
+            }
+            (State::ExpectAccount(p), Event::Account(lookup)) => self.on_account(*p, lookup),
+            (State::ExpectVerdict(ctx), Event::Verdict(v)) => self.on_verdict(*ctx, v),
+            (state, _) => self.fail(HandshakeError::UnexpectedEvent {
+                event: event_name,
+                state: state.name(),
+            }),
+        }
+        std::mem::take(&mut self.out)
+    }
+
+    fn send(&mut self, payload: &[u8]) {
+        let mut bytes = Vec::with_capacity(payload.len() + 4);
+        self.seq = frame::encode(self.seq, payload, &mut bytes);
+        self.out.push(Action::Send(bytes));
+    }
+
+    fn fail(&mut self, e: HandshakeError) {
+        if let Some(p) = e.to_err_packet() {
+            self.send(&p.encode());
+        }
+        self.state = State::Failed;
+        self.out.push(Action::Failed(e));
+        self.out.push(Action::Close);
+    }
+
+    fn deny(&mut self, ctx: &AuthCtx) {
+        self.fail(HandshakeError::AccessDenied {
+            user: clip(&ctx.user, 48),
+            host: clip(&self.params.client_host, 64),
+            using_password: ctx.using_password,
+        });
+    }
+
+    fn on_packet(&mut self, state: State, payload: &[u8]) {
+        match state {
+            State::ExpectFirstPacket => match HandshakeResponse41::parse_first(payload) {
+                Ok(FirstClientPacket::SslRequest(_)) => {
+                    if self.params.tls_available {
+                        self.state = State::ExpectTls;
+                        self.out.push(Action::StartTls);
+                    } else {
+                        // MySQL: CLIENT_SSL without a TLS context is a bad handshake, never a
+                        // silent fall-back to cleartext (reference §3.2).
+                        self.fail(HandshakeError::BadHandshake);
+                    }
+                }
+                Ok(FirstClientPacket::Response(r)) => {
+                    if r.header.capabilities & CLIENT_SSL != 0 {
+                        // Asked for TLS but sent a full response in cleartext.
+                        self.fail(HandshakeError::BadHandshake);
+                    } else {
+                        self.on_response(r, None);
+                    }
+                }
+                Err(_) => self.fail(HandshakeError::BadHandshake),
+            },
+            State::ExpectResponseInTls { tls } => match HandshakeResponse41::parse(payload) {
+                Ok(r) => self.on_response(r, Some(tls)),
+                Err(_) => self.fail(HandshakeError::BadHandshake),
+            },
+            State::ExpectSwitchResponse(ctx) => {
+                let mut ctx = *ctx;
+                ctx.using_password = !payload.is_empty();
+                self.plugin_first_response(ctx, payload);
+            }
+            State::ExpectFullAuth(ctx) => self.full_auth_packet(*ctx, payload),
+            State::ExpectRsaCiphertext(ctx) => self.rsa_ciphertext(*ctx, payload),
+            _ => self.fail(HandshakeError::BadHandshake),
+        }
+    }
+
+    fn on_response(&mut self, r: HandshakeResponse41, tls: Option<TlsInfo>) {
+        let user = String::from_utf8_lossy(&r.username).into_owned();
+        let database = r
+            .database
+            .as_deref()
+            .filter(|d| !d.is_empty())
+            .map(|d| String::from_utf8_lossy(d).into_owned());
+        self.out.push(Action::LookupAccount { user: user.clone() });
+        self.state = State::ExpectAccount(Box::new(Pending {
+            user,
+            auth_response: Zeroizing::new(r.auth_response),
+            client_plugin: if r.header.capabilities & CLIENT_PLUGIN_AUTH != 0 {
+                Some(r.client_plugin.unwrap_or_default())
+            } else {
+                None
+            },
+            database,
+            client_caps: r.header.capabilities,
+            charset: r.header.character_set,
+            tls,
+            force_switch: false,
+        }));
+    }
+
+    fn on_account(&mut self, p: Pending, lookup: Lookup) {
+        let (account, cached, plugin) = match lookup {
+            Lookup::Found { account, cached } => {
+                let plugin = account.plugin;
+                (Some(account), cached, plugin)
+            }
+            Lookup::Unknown { decoy_plugin } => (None, None, decoy_plugin),
+        };
+        let mut ctx = AuthCtx {
+            user: p.user,
+            database: p.database,
+            client_caps: p.client_caps,
+            charset: p.charset,
+            tls: p.tls,
+            account,
+            cached,
+            plugin,
+            nonce: self.params.nonce,
+            using_password: !p.auth_response.is_empty(),
+            rsa_key_sent: false,
+        };
+        match &p.client_plugin {
+            None if plugin == Plugin::MysqlNativePassword && !p.force_switch => {
+                self.plugin_first_response(ctx, &p.auth_response)
+            }
+            // A pre-plugin-auth client cannot be switched (reference §4.2).
+            None => self.fail(HandshakeError::NotSupportedAuthMode),
+            Some(name) if !p.force_switch && Plugin::from_name(name) == Some(plugin) => {
+                self.plugin_first_response(ctx, &p.auth_response)
+            }
+            Some(_) => {
+                ctx.nonce = self.params.switch_nonce;
+                let sw = AuthSwitchRequest::with_nonce(plugin.name(), ctx.nonce.as_bytes());
+                self.send(&sw.encode());
+                self.state = State::ExpectSwitchResponse(Box::new(ctx));
+            }
+        }
+    }
+
+    fn secure_for(&self, ctx: &AuthCtx, plugin: Plugin) -> bool {
+        // caching_sha2_password: TLS or the Unix socket; sha256_password: TLS only (reference §4.5).
+        ctx.tls.is_some()
+            || (plugin == Plugin::CachingSha2Password && self.params.transport == Transport::Unix)
+    }
+
+    /// The plugin's view of the client's first response (from the HandshakeResponse41 or the
+    /// AuthSwitchResponse).
+    fn plugin_first_response(&mut self, mut ctx: AuthCtx, r: &[u8]) {
+        let no_password = r.is_empty() || (r == [0] && ctx.plugin != Plugin::MysqlNativePassword);
+        if no_password {
+            ctx.using_password = false;
+            // OK or ERR directly: never 01 03 / 01 04 here (reference §4.4 step 1).
+            let empty_ok = ctx
+                .account
+                .as_ref()
+                .is_some_and(|a| a.auth_string.is_empty());
+            if empty_ok {
+                self.post_auth(ctx, AuthPath::Other);
+            } else {
+                self.deny(&ctx);
+            }
+            return;
+        }
+        ctx.using_password = true;
+        match ctx.plugin {
+            Plugin::MysqlNativePassword => {
+                if r.len() != 20 {
+                    self.fail(HandshakeError::BadHandshake);
+                    return;
+                }
+                let ok = match ctx.account.as_deref().map(|a| &a.auth_string) {
+                    Some(AuthString::Native { hash }) => {
+                        auth::native::verify_scramble(hash, &ctx.nonce, r)
+                    }
+                    _ => false,
+                };
+                if ok {
+                    self.post_auth(ctx, AuthPath::Other);
+                } else {
+                    self.deny(&ctx);
+                }
+            }
+            Plugin::CachingSha2Password => {
+                if r.len() != 32 {
+                    self.deny(&ctx);
+                    return;
+                }
+                let hit = ctx.account.is_some()
+                    && ctx
+                        .cached
+                        .as_ref()
+                        .is_some_and(|c| auth::caching_sha2::verify_scramble(c, &ctx.nonce, r));
+                if hit {
+                    self.send(&encode_auth_more_data(&[FAST_AUTH_SUCCESS]));
+                    self.post_auth(ctx, AuthPath::FastPath);
+                } else {
+                    // Miss, or a scramble that does not verify: degrade to full authentication.
+                    self.send(&encode_auth_more_data(&[PERFORM_FULL_AUTHENTICATION]));
+                    self.state = State::ExpectFullAuth(Box::new(ctx));
+                }
+            }
+            Plugin::Sha256Password => self.password_material(ctx, r, Plugin::Sha256Password),
+        }
+    }
+
+    /// caching_sha2_password after `01 04`.
+    fn full_auth_packet(&mut self, ctx: AuthCtx, p: &[u8]) {
+        self.password_material(ctx, p, Plugin::CachingSha2Password)
+    }
+
+    /// A packet carrying password material: cleartext on a secure transport, else an RSA public
+    /// key request or ciphertext. Never reads cleartext from an insecure channel.
+    fn password_material(&mut self, mut ctx: AuthCtx, p: &[u8], plugin: Plugin) {
+        if self.secure_for(&ctx, plugin) {
+            // MySQL takes the first len−1 bytes (the client appends one NUL).
+            let Some((_, pw)) = p.split_last() else {
+                self.deny(&ctx);
+                return;
+            };
+            if pw.is_empty() || pw.len() > MAX_PASSWORD_LEN {
+                self.deny(&ctx);
+                return;
+            }
+            let check = SlowCheck {
+                secret: SlowSecret::Cleartext(Zeroizing::new(pw.to_vec())),
+                auth_string: ctx.auth_string(&self.params),
+                nonce: ctx.nonce,
+            };
+            self.out.push(Action::RunSlowCheck(check));
+            self.state = State::ExpectVerdict(Box::new(ctx));
+            return;
+        }
+        let Some(rsa) = self.params.rsa.clone() else {
+            // "Authentication requires either RSA keys or SSL encryption".
+            self.deny(&ctx);
+            return;
+        };
+        let request = match plugin {
+            Plugin::Sha256Password => SHA256_REQUEST_PUBLIC_KEY,
+            _ => CACHING_SHA2_REQUEST_PUBLIC_KEY,
+        };
+        if p == [request] && !ctx.rsa_key_sent {
+            ctx.rsa_key_sent = true;
+            self.send(&encode_auth_more_data(rsa.pem.as_bytes()));
+            self.state = State::ExpectRsaCiphertext(Box::new(ctx));
+        } else {
+            self.rsa_ciphertext(ctx, p);
+        }
+    }
+
+    fn rsa_ciphertext(&mut self, ctx: AuthCtx, p: &[u8]) {
+        match &self.params.rsa {
+            Some(rsa) if p.len() == rsa.modulus_len => {
+                let check = SlowCheck {
+                    secret: SlowSecret::RsaCiphertext(p.to_vec()),
+                    auth_string: ctx.auth_string(&self.params),
+                    nonce: ctx.nonce,
+                };
+                self.out.push(Action::RunSlowCheck(check));
+                self.state = State::ExpectVerdict(Box::new(ctx));
+            }
+            _ => self.deny(&ctx),
+        }
+    }
+
+    fn on_verdict(&mut self, ctx: AuthCtx, v: Verdict) {
+        let Some(account) = ctx.account.as_deref().filter(|_| v.password_ok) else {
+            self.deny(&ctx);
+            return;
+        };
+        if account.plugin == Plugin::CachingSha2Password {
+            if let Some(digest) = v.digest {
+                self.out.push(Action::FillCache {
+                    user: account.user.clone(),
+                    host: account.host.clone(),
+                    digest,
+                });
+            }
+        }
+        self.post_auth(ctx, AuthPath::Full);
+    }
+
+    /// Checks after the password, in MySQL's order (reference §7.7): REQUIRE, account lock,
+    /// require_secure_transport, default database.
+    fn post_auth(&mut self, ctx: AuthCtx, path: AuthPath) {
+        let Some(account) = ctx.account.as_deref() else {
+            self.deny(&ctx);
+            return;
+        };
+        if let Err(_reason) = require_satisfied(&account.require, ctx.tls.as_ref()) {
+            self.deny(&ctx);
+            return;
+        }
+        if account.locked {
+            self.fail(HandshakeError::AccountLocked {
+                user: clip(&ctx.user, 48),
+                host: clip(&self.params.client_host, 64),
+            });
+            return;
+        }
+        if self.params.require_secure_transport
+            && ctx.tls.is_none()
+            && self.params.transport != Transport::Unix
+        {
+            self.fail(HandshakeError::SecureTransportRequired);
+            return;
+        }
+        if let Some(db) = &ctx.database {
+            if !self.params.databases.iter().any(|d| d == db) {
+                self.fail(HandshakeError::UnknownDatabase(clip(db, 192)));
+                return;
+            }
+        }
+        self.send(&OkPacket::with_status(SERVER_STATUS_AUTOCOMMIT).encode());
+        self.state = State::Done;
+        let session = Session {
+            user: ctx.user.clone(),
+            account_user: account.user.clone(),
+            account_host: account.host.clone(),
+            client_host: self.params.client_host.clone(),
+            database: ctx.database.clone(),
+            client_capabilities: ctx.client_caps,
+            character_set: ctx.charset,
+            plugin: ctx.plugin,
+            tls: ctx.tls.clone(),
+            transport: self.params.transport,
+            auth_path: path,
+        };
+        self.out.push(Action::Authenticated(Box::new(session)));
+    }
+}
+
+/// Why a REQUIRE clause is not met (for the server log only; the client sees 1045).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequireFailure {
+    NotTls,
+    NoCertificate,
+    CipherMismatch { expected: String, got: String },
+    IssuerMismatch { expected: String, got: String },
+    SubjectMismatch { expected: String, got: String },
+    SanMismatch { expected: String },
+}
+
+/// MySQL's per-account REQUIRE evaluation (reference §7.6), plus TiDB's `REQUIRE SAN`.
+pub fn require_satisfied(req: &Require, tls: Option<&TlsInfo>) -> Result<(), RequireFailure> {
+    let tls = match (req, tls) {
+        (Require::None, _) => return Ok(()),
+        (_, None) => return Err(RequireFailure::NotTls),
+        (_, Some(t)) => t,
+    };
+    match req {
+        Require::None | Require::Ssl => Ok(()),
+        Require::X509 => tls
+            .peer_cert
+            .as_ref()
+            .map(|_| ())
+            .ok_or(RequireFailure::NoCertificate),
+        Require::Specified {
+            issuer,
+            subject,
+            cipher,
+            san,
+        } => {
+            if let Some(c) = cipher {
+                if *c != tls.cipher {
+                    return Err(RequireFailure::CipherMismatch {
+                        expected: c.clone(),
+                        got: tls.cipher.clone(),
+                    });
+                }
+            }
+            // As MySQL's code: a certificate is needed even for CIPHER-only.
+            let cert = tls
+                .peer_cert
+                .as_ref()
+                .ok_or(RequireFailure::NoCertificate)?;
+            if let Some(i) = issuer {
+                if *i != cert.issuer {
+                    return Err(RequireFailure::IssuerMismatch {
+                        expected: i.clone(),
+                        got: cert.issuer.clone(),
+                    });
+                }
+            }
+            if let Some(s) = subject {
+                if *s != cert.subject {
+                    return Err(RequireFailure::SubjectMismatch {
+                        expected: s.clone(),
+                        got: cert.subject.clone(),
+                    });
+                }
+            }
+            if let Some(s) = san {
+                let wanted = s.split(',').map(str::trim).filter(|x| !x.is_empty());
+                let all = wanted
+                    .clone()
+                    .all(|w| cert.san.iter().any(|have| san_eq(have, w)));
+                if !all || wanted.count() == 0 {
+                    return Err(RequireFailure::SanMismatch {
+                        expected: s.clone(),
+                    });
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `DNS:x` / `dns:x` compare: type case-insensitively, value exactly.
+fn san_eq(have: &str, want: &str) -> bool {
+    match (have.split_once(':'), want.split_once(':')) {
+        (Some((ht, hv)), Some((wt, wv))) => ht.eq_ignore_ascii_case(wt) && hv.trim() == wv.trim(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests;

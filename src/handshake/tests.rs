@@ -1,0 +1,738 @@
+//! Scenario tests of the connection-phase machine, driven by an in-memory client built from the
+//! wire module's client-side encoders. Every packet the server sends is also snapshotted.
+
+use super::*;
+use crate::account::{Account, Require};
+use crate::auth::{caching_sha2, native};
+use crate::wire::frame::Frame;
+use crate::wire::handshake::{encode_ssl_request, ClientHeader};
+use crate::wire::packets::ErrPacket;
+
+pub(crate) const NONCE: [u8; 20] = [
+    0x0a, 0x2f, 0x4a, 0x6f, 0x4b, 0x49, 0x22, 0x30, 0x58, 0x4c, 0x72, 0x4a, 0x25, 0x0d, 0x03, 0x50,
+    0x52, 0x02, 0x17, 0x15,
+];
+pub(crate) const SWITCH_NONCE: [u8; 20] = [
+    0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20,
+    0x21, 0x22, 0x23, 0x25,
+];
+pub(crate) const CLIENT_CAPS: u32 = 0x013F_A20D | CLIENT_PLUGIN_AUTH | CLIENT_CONNECT_ATTRS;
+
+pub(crate) fn params(transport: Transport, tls: bool, rsa: bool) -> ServerParams {
+    ServerParams {
+        server_version: "8.0.40-vestibule".into(),
+        connection_id: 7,
+        tls_available: tls,
+        transport,
+        client_host: "localhost".into(),
+        default_plugin: Plugin::CachingSha2Password,
+        rsa: rsa.then(|| RsaPublicKey {
+            pem: Arc::from("-----BEGIN PUBLIC KEY-----\nTEST\n-----END PUBLIC KEY-----\n"),
+            modulus_len: 256,
+        }),
+        require_secure_transport: false,
+        databases: Arc::from(vec!["test".to_string()]),
+        nonce: Nonce::from_wire(NONCE),
+        switch_nonce: Nonce::from_wire(SWITCH_NONCE),
+    }
+}
+
+pub(crate) fn account(user: &str, plugin: Plugin, password: &str) -> Account {
+    Account {
+        user: user.into(),
+        host: "%".into(),
+        plugin,
+        auth_string: AuthString::generate(plugin, password.as_bytes(), [7u8; 20], 5000),
+        require: Require::None,
+        locked: false,
+        admin: false,
+        grant_option: false,
+    }
+}
+
+/// Test RSA "key": ciphertext = plaintext padded with 0xAA to 256 bytes.
+pub(crate) struct FakeRsa;
+impl RsaDecryptor for FakeRsa {
+    fn decrypt(&self, ct: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+        let end = ct.iter().rposition(|&b| b != 0xAA).map_or(0, |p| p + 1);
+        (ct.len() == 256).then(|| Zeroizing::new(ct[..end].to_vec()))
+    }
+}
+pub(crate) fn fake_encrypt(password: &str, nonce: &[u8; 20]) -> Vec<u8> {
+    let mut pt = password.as_bytes().to_vec();
+    pt.push(0);
+    let mut ct = crate::auth::xor_with_nonce(&pt, &Nonce::from_wire(*nonce)).to_vec();
+    ct.resize(256, 0xAA);
+    ct
+}
+
+/// An in-memory driver: carries out actions against a fixed account and cache.
+pub(crate) struct Driver {
+    pub hs: Handshake,
+    pub sent: Vec<Frame>,
+    pub account: Option<Account>,
+    pub cache: Option<CachedDigest>,
+    pub session: Option<Session>,
+    pub error: Option<HandshakeError>,
+    pub closed: bool,
+    pub filled: Option<CachedDigest>,
+    pub tls: Option<TlsInfo>,
+}
+
+impl Driver {
+    pub fn new(p: ServerParams, account: Option<Account>, cache: Option<CachedDigest>) -> Driver {
+        let (hs, actions) = Handshake::new(p);
+        let mut d = Driver {
+            hs,
+            sent: Vec::new(),
+            account,
+            cache,
+            session: None,
+            error: None,
+            closed: false,
+            filled: None,
+            tls: None,
+        };
+        d.apply(actions);
+        d
+    }
+
+    pub fn apply(&mut self, actions: Vec<Action>) {
+        let mut queue = std::collections::VecDeque::from(actions);
+        while let Some(a) = queue.pop_front() {
+            match a {
+                Action::Send(bytes) => {
+                    let mut dec = crate::wire::frame::FrameDecoder::new(
+                        self.sent.last().map_or(0, |f| f.seq.wrapping_add(1)),
+                        usize::MAX,
+                    );
+                    // Sequence ids are checked by the client-side tests below; decode leniently.
+                    let first_seq = bytes[3];
+                    dec.set_expected_seq(first_seq);
+                    dec.push(&bytes);
+                    while let Some(f) = dec.next_frame().unwrap() {
+                        self.sent.push(f);
+                    }
+                }
+                Action::StartTls => {
+                    let info = self.tls.clone().unwrap_or(TlsInfo {
+                        version: "TLSv1.3".into(),
+                        cipher: "TLS_AES_256_GCM_SHA384".into(),
+                        peer_cert: None,
+                    });
+                    queue.extend(self.hs.handle(Event::TlsEstablished(info)));
+                }
+                Action::LookupAccount { .. } => {
+                    let lookup = match &self.account {
+                        Some(a) => Lookup::Found {
+                            account: Box::new(a.clone()),
+                            cached: self.cache.clone(),
+                        },
+                        None => Lookup::Unknown {
+                            decoy_plugin: Plugin::CachingSha2Password,
+                        },
+                    };
+                    queue.extend(self.hs.handle(Event::Account(lookup)));
+                }
+                Action::RunSlowCheck(check) => {
+                    let v = check.run(Some(&FakeRsa));
+                    queue.extend(self.hs.handle(Event::Verdict(v)));
+                }
+                Action::FillCache { digest, .. } => self.filled = Some(digest),
+                Action::Authenticated(s) => self.session = Some(*s),
+                Action::Failed(e) => self.error = Some(e),
+                Action::Close => self.closed = true,
+            }
+        }
+    }
+
+    pub fn client_send(&mut self, payload: &[u8]) {
+        let seq = self.hs.expected_seq();
+        let actions = self.hs.handle(Event::Packet { seq, payload });
+        self.apply(actions);
+    }
+
+    pub fn last(&self) -> &Frame {
+        self.sent.last().unwrap()
+    }
+
+    pub fn greeting_nonce(&self) -> [u8; 20] {
+        HandshakeV10::parse(&self.sent[0].payload).unwrap().nonce
+    }
+}
+
+pub(crate) fn response(
+    user: &str,
+    auth: &[u8],
+    plugin: Option<&str>,
+    db: Option<&str>,
+    caps: u32,
+) -> Vec<u8> {
+    HandshakeResponse41 {
+        header: ClientHeader {
+            capabilities: caps,
+            max_packet_size: 1 << 24,
+            character_set: 255,
+        },
+        username: user.as_bytes().to_vec(),
+        auth_response: auth.to_vec(),
+        database: db.map(|d| d.as_bytes().to_vec()),
+        client_plugin: plugin.map(|p| p.as_bytes().to_vec()),
+        connect_attrs: vec![(b"_client_name".to_vec(), b"test".to_vec())],
+        zstd_level: None,
+    }
+    .encode()
+}
+
+fn err_of(f: &Frame) -> ErrPacket {
+    ErrPacket::parse(&f.payload).unwrap()
+}
+
+fn seqs(d: &Driver) -> Vec<u8> {
+    d.sent.iter().map(|f| f.seq).collect()
+}
+
+const CS2: &str = "caching_sha2_password";
+
+#[test]
+fn fast_path_on_plain_tcp_follows_the_reference_trace() {
+    let acct = account("app", Plugin::CachingSha2Password, "secret");
+    let cached = caching_sha2::cached_digest(b"secret");
+    let mut d = Driver::new(
+        params(Transport::Tcp, false, false),
+        Some(acct),
+        Some(cached),
+    );
+    let scramble = caching_sha2::client_scramble(b"secret", &Nonce::from_wire(d.greeting_nonce()));
+    d.client_send(&response("app", &scramble, Some(CS2), None, CLIENT_CAPS));
+    assert_eq!(seqs(&d), vec![0, 2, 3]);
+    assert_eq!(d.sent[1].payload, vec![0x01, 0x03]);
+    assert_eq!(d.sent[2].payload, vec![0, 0, 0, 2, 0, 0, 0]);
+    let s = d.session.as_ref().unwrap();
+    assert_eq!(s.auth_path, AuthPath::FastPath);
+    assert_eq!(s.account_user, "app");
+    assert!(d.filled.is_none());
+    assert!(d.hs.is_finished());
+}
+
+#[test]
+fn tls_full_auth_fills_the_cache_and_follows_the_reference_trace() {
+    let acct = account("app", Plugin::CachingSha2Password, "secret");
+    let mut d = Driver::new(params(Transport::Tcp, true, false), Some(acct), None);
+    let caps = CLIENT_CAPS | CLIENT_SSL;
+    let hdr = ClientHeader {
+        capabilities: caps,
+        max_packet_size: 1 << 24,
+        character_set: 255,
+    };
+    d.client_send(&encode_ssl_request(&hdr));
+    assert_eq!(d.hs.state_name(), "ExpectResponseInTls");
+    assert_eq!(d.hs.expected_seq(), 2);
+    let scramble = caching_sha2::client_scramble(b"secret", &Nonce::from_wire(NONCE));
+    d.client_send(&response("app", &scramble, Some(CS2), Some("test"), caps));
+    assert_eq!(d.last().payload, vec![0x01, 0x04]);
+    assert_eq!(d.last().seq, 3);
+    d.client_send(b"secret\0");
+    assert_eq!(seqs(&d), vec![0, 3, 5]);
+    assert_eq!(d.last().payload[0], 0x00);
+    assert_eq!(
+        d.filled.as_ref().map(|c| *c.as_bytes()),
+        Some(*caching_sha2::cached_digest(b"secret").as_bytes())
+    );
+    let s = d.session.as_ref().unwrap();
+    assert_eq!(s.auth_path, AuthPath::Full);
+    assert_eq!(s.database.as_deref(), Some("test"));
+    assert_eq!(s.tls.as_ref().unwrap().version, "TLSv1.3");
+}
+
+#[test]
+fn wrong_password_against_a_warm_cache_degrades_to_full_auth_then_1045() {
+    let acct = account("app", Plugin::CachingSha2Password, "secret");
+    let cached = caching_sha2::cached_digest(b"secret");
+    let mut d = Driver::new(
+        params(Transport::Unix, false, false),
+        Some(acct),
+        Some(cached),
+    );
+    let scramble = caching_sha2::client_scramble(b"wrong", &Nonce::from_wire(NONCE));
+    d.client_send(&response("app", &scramble, Some(CS2), None, CLIENT_CAPS));
+    assert_eq!(d.last().payload, vec![0x01, 0x04]);
+    d.client_send(b"wrong\0");
+    let e = err_of(d.last());
+    assert_eq!((e.code, &e.sql_state.unwrap()), (1045, b"28000"));
+    assert_eq!(
+        e.message,
+        "Access denied for user 'app'@'localhost' (using password: YES)"
+    );
+    assert!(d.closed && d.session.is_none() && d.filled.is_none());
+}
+
+#[test]
+fn cleartext_on_plain_tcp_is_never_read_as_a_password() {
+    // mysql-connector-python's pure mode sends the cleartext password after 01 04 without TLS.
+    let acct = account("app", Plugin::CachingSha2Password, "secret");
+    let mut d = Driver::new(params(Transport::Tcp, false, true), Some(acct), None);
+    let scramble = caching_sha2::client_scramble(b"secret", &Nonce::from_wire(NONCE));
+    d.client_send(&response("app", &scramble, Some(CS2), None, CLIENT_CAPS));
+    d.client_send(b"secret\0");
+    assert_eq!(err_of(d.last()).code, 1045);
+    assert!(d.session.is_none());
+}
+
+#[test]
+fn plain_tcp_without_rsa_key_fails_full_auth_with_1045() {
+    let acct = account("app", Plugin::CachingSha2Password, "secret");
+    let mut d = Driver::new(params(Transport::Tcp, false, false), Some(acct), None);
+    let scramble = caching_sha2::client_scramble(b"secret", &Nonce::from_wire(NONCE));
+    d.client_send(&response("app", &scramble, Some(CS2), None, CLIENT_CAPS));
+    d.client_send(&[0x02]);
+    assert_eq!(err_of(d.last()).code, 1045);
+}
+
+#[test]
+fn rsa_path_with_key_request_follows_the_reference_trace() {
+    let pw = "a-password-longer-than-twenty-bytes";
+    let acct = account("app", Plugin::CachingSha2Password, pw);
+    let mut d = Driver::new(params(Transport::Tcp, false, true), Some(acct), None);
+    let scramble = caching_sha2::client_scramble(pw.as_bytes(), &Nonce::from_wire(NONCE));
+    d.client_send(&response("app", &scramble, Some(CS2), None, CLIENT_CAPS));
+    d.client_send(&[0x02]);
+    assert_eq!(d.last().seq, 4);
+    assert!(d
+        .last()
+        .payload
+        .starts_with(b"\x01-----BEGIN PUBLIC KEY-----"));
+    d.client_send(&fake_encrypt(pw, &NONCE));
+    assert_eq!(seqs(&d), vec![0, 2, 4, 6]);
+    assert_eq!(d.session.as_ref().unwrap().auth_path, AuthPath::Full);
+    assert!(d.filled.is_some());
+}
+
+#[test]
+fn rsa_ciphertext_of_the_wrong_length_is_refused() {
+    let acct = account("app", Plugin::CachingSha2Password, "secret");
+    let mut d = Driver::new(params(Transport::Tcp, false, true), Some(acct), None);
+    let scramble = caching_sha2::client_scramble(b"secret", &Nonce::from_wire(NONCE));
+    d.client_send(&response("app", &scramble, Some(CS2), None, CLIENT_CAPS));
+    d.client_send(&[0x02]);
+    d.client_send(&[0x55; 255]);
+    assert_eq!(err_of(d.last()).code, 1045);
+}
+
+#[test]
+fn auth_switch_to_the_accounts_plugin_uses_a_fresh_nonce() {
+    let acct = account("app", Plugin::CachingSha2Password, "secret");
+    let cached = caching_sha2::cached_digest(b"secret");
+    let mut d = Driver::new(
+        params(Transport::Tcp, false, false),
+        Some(acct),
+        Some(cached),
+    );
+    let native_scramble = native::client_scramble(b"secret", &Nonce::from_wire(NONCE));
+    d.client_send(&response(
+        "app",
+        &native_scramble,
+        Some("mysql_native_password"),
+        None,
+        CLIENT_CAPS,
+    ));
+    let sw = AuthSwitchRequest::parse(&d.last().payload).unwrap();
+    assert_eq!(sw.plugin_name, CS2.as_bytes());
+    assert_eq!(&sw.plugin_data[..20], &SWITCH_NONCE);
+    assert_eq!(sw.plugin_data[20], 0);
+    assert_eq!(d.last().seq, 2);
+    let scramble = caching_sha2::client_scramble(b"secret", &Nonce::from_wire(SWITCH_NONCE));
+    d.client_send(&scramble);
+    assert_eq!(seqs(&d), vec![0, 2, 4, 5]);
+    assert_eq!(d.session.as_ref().unwrap().auth_path, AuthPath::FastPath);
+}
+
+#[test]
+fn native_account_logs_in_with_native_scramble() {
+    let acct = account("old", Plugin::MysqlNativePassword, "secret");
+    let mut d = Driver::new(params(Transport::Tcp, false, false), Some(acct), None);
+    let s = native::client_scramble(b"secret", &Nonce::from_wire(NONCE));
+    d.client_send(&response(
+        "old",
+        &s,
+        Some("mysql_native_password"),
+        None,
+        CLIENT_CAPS,
+    ));
+    assert!(d.session.is_some());
+    assert_eq!(seqs(&d), vec![0, 2]);
+}
+
+#[test]
+fn client_without_plugin_auth_gets_1251_for_a_sha2_account() {
+    let acct = account("app", Plugin::CachingSha2Password, "secret");
+    let mut d = Driver::new(params(Transport::Tcp, false, false), Some(acct), None);
+    let caps = (CLIENT_CAPS & !CLIENT_PLUGIN_AUTH) & !CLIENT_CONNECT_ATTRS;
+    d.client_send(&response("app", &[1; 20], None, None, caps));
+    let e = err_of(d.last());
+    assert_eq!((e.code, &e.sql_state.unwrap()), (1251, b"08004"));
+}
+
+#[test]
+fn empty_password_account_gets_ok_directly_for_both_empty_forms() {
+    for empty in [&[][..], &[0u8][..]] {
+        let acct = account("nopw", Plugin::CachingSha2Password, "");
+        let mut d = Driver::new(params(Transport::Tcp, false, false), Some(acct), None);
+        d.client_send(&response("nopw", empty, Some(CS2), None, CLIENT_CAPS));
+        assert_eq!(
+            seqs(&d),
+            vec![0, 2],
+            "no 01 03 / 01 04 for an empty response"
+        );
+        assert_eq!(d.last().payload[0], 0);
+    }
+}
+
+#[test]
+fn empty_response_for_a_password_account_is_using_password_no() {
+    let acct = account("app", Plugin::CachingSha2Password, "secret");
+    let mut d = Driver::new(params(Transport::Tcp, false, false), Some(acct), None);
+    d.client_send(&response("app", &[], Some(CS2), None, CLIENT_CAPS));
+    assert_eq!(
+        err_of(d.last()).message,
+        "Access denied for user 'app'@'localhost' (using password: NO)"
+    );
+}
+
+#[test]
+fn unknown_user_looks_exactly_like_a_wrong_password() {
+    let run = |acct: Option<Account>| {
+        let mut d = Driver::new(params(Transport::Unix, false, false), acct, None);
+        let scramble = caching_sha2::client_scramble(b"guess", &Nonce::from_wire(NONCE));
+        d.client_send(&response("app", &scramble, Some(CS2), None, CLIENT_CAPS));
+        d.client_send(b"guess\0");
+        d.sent
+            .iter()
+            .map(|f| (f.seq, f.payload.clone()))
+            .collect::<Vec<_>>()
+    };
+    let known = run(Some(account("app", Plugin::CachingSha2Password, "secret")));
+    let unknown = run(None);
+    assert_eq!(known, unknown);
+    assert_eq!(
+        ErrPacket::parse(&known.last().unwrap().1).unwrap().code,
+        1045
+    );
+}
+
+#[test]
+fn unknown_user_with_the_decoys_empty_credential_still_fails() {
+    let mut d = Driver::new(params(Transport::Tcp, false, false), None, None);
+    d.client_send(&response("ghost", &[], Some(CS2), None, CLIENT_CAPS));
+    assert_eq!(err_of(d.last()).code, 1045);
+}
+
+#[test]
+fn require_ssl_account_is_refused_on_plain_tcp_after_a_correct_password() {
+    let mut acct = account("sec", Plugin::CachingSha2Password, "secret");
+    acct.require = Require::Ssl;
+    let cached = caching_sha2::cached_digest(b"secret");
+    let mut d = Driver::new(
+        params(Transport::Tcp, false, false),
+        Some(acct),
+        Some(cached),
+    );
+    let scramble = caching_sha2::client_scramble(b"secret", &Nonce::from_wire(NONCE));
+    d.client_send(&response("sec", &scramble, Some(CS2), None, CLIENT_CAPS));
+    assert_eq!(d.sent[1].payload, vec![1, 3]);
+    assert_eq!(err_of(d.last()).code, 1045);
+}
+
+#[test]
+fn unknown_database_is_1049_after_authentication() {
+    let acct = account("app", Plugin::CachingSha2Password, "secret");
+    let cached = caching_sha2::cached_digest(b"secret");
+    let mut d = Driver::new(
+        params(Transport::Tcp, false, false),
+        Some(acct),
+        Some(cached),
+    );
+    let scramble = caching_sha2::client_scramble(b"secret", &Nonce::from_wire(NONCE));
+    d.client_send(&response(
+        "app",
+        &scramble,
+        Some(CS2),
+        Some("nope"),
+        CLIENT_CAPS,
+    ));
+    let e = err_of(d.last());
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (1049, "Unknown database 'nope'")
+    );
+}
+
+#[test]
+fn require_secure_transport_is_checked_after_the_password() {
+    let acct = account("app", Plugin::CachingSha2Password, "secret");
+    let cached = caching_sha2::cached_digest(b"secret");
+    let mut p = params(Transport::Tcp, false, false);
+    p.require_secure_transport = true;
+    let mut d = Driver::new(p.clone(), Some(acct.clone()), Some(cached.clone()));
+    let scramble = caching_sha2::client_scramble(b"secret", &Nonce::from_wire(NONCE));
+    d.client_send(&response("app", &scramble, Some(CS2), None, CLIENT_CAPS));
+    assert_eq!(err_of(d.last()).code, 3159);
+    let mut d = Driver::new(p, Some(acct), Some(cached));
+    let wrong = caching_sha2::client_scramble(b"wrong", &Nonce::from_wire(NONCE));
+    d.client_send(&response("app", &wrong, Some(CS2), None, CLIENT_CAPS));
+    d.client_send(&[0x02]);
+    assert_eq!(err_of(d.last()).code, 1045);
+}
+
+#[test]
+fn locked_account_is_3118() {
+    let mut acct = account("app", Plugin::CachingSha2Password, "secret");
+    acct.locked = true;
+    let mut d = Driver::new(params(Transport::Unix, false, false), Some(acct), None);
+    let scramble = caching_sha2::client_scramble(b"secret", &Nonce::from_wire(NONCE));
+    d.client_send(&response("app", &scramble, Some(CS2), None, CLIENT_CAPS));
+    d.client_send(b"secret\0");
+    assert_eq!(err_of(d.last()).code, 3118);
+}
+
+#[test]
+fn sha256_password_over_tls_and_rsa_but_not_over_the_socket() {
+    let acct = account("s256", Plugin::Sha256Password, "secret");
+    // TLS: cleartext first response.
+    let mut d = Driver::new(params(Transport::Tcp, true, true), Some(acct.clone()), None);
+    let caps = CLIENT_CAPS | CLIENT_SSL;
+    d.client_send(&encode_ssl_request(&ClientHeader {
+        capabilities: caps,
+        max_packet_size: 0,
+        character_set: 255,
+    }));
+    d.client_send(&response(
+        "s256",
+        b"secret\0",
+        Some("sha256_password"),
+        None,
+        caps,
+    ));
+    assert!(d.session.is_some());
+    assert!(d.filled.is_none(), "sha256_password has no cache");
+    // Unix socket is not secure for sha256_password: cleartext refused.
+    let mut d = Driver::new(
+        params(Transport::Unix, false, false),
+        Some(acct.clone()),
+        None,
+    );
+    d.client_send(&response(
+        "s256",
+        b"secret\0",
+        Some("sha256_password"),
+        None,
+        CLIENT_CAPS,
+    ));
+    assert_eq!(err_of(d.last()).code, 1045);
+    // RSA with its own request byte 0x01.
+    let mut d = Driver::new(params(Transport::Tcp, false, true), Some(acct), None);
+    d.client_send(&response(
+        "s256",
+        &[0x01],
+        Some("sha256_password"),
+        None,
+        CLIENT_CAPS,
+    ));
+    assert!(d.last().payload.starts_with(b"\x01-----BEGIN"));
+    d.client_send(&fake_encrypt("secret", &NONCE));
+    assert!(d.session.is_some());
+}
+
+#[test]
+fn ssl_request_without_tls_is_bad_handshake() {
+    let mut d = Driver::new(params(Transport::Tcp, false, false), None, None);
+    d.client_send(&encode_ssl_request(&ClientHeader {
+        capabilities: CLIENT_CAPS | CLIENT_SSL,
+        max_packet_size: 0,
+        character_set: 255,
+    }));
+    let e = err_of(d.last());
+    assert_eq!((e.code, &e.sql_state.unwrap()), (1043, b"08S01"));
+    assert!(d.closed);
+}
+
+#[test]
+fn header_checks_refuse_tls_hello_out_of_order_and_oversized() {
+    let (mut hs, _) = Handshake::new(params(Transport::Tcp, true, false));
+    assert!(hs.check_header([0x16, 0x03, 0x01, 0x01]).is_err());
+    let (mut hs, _) = Handshake::new(params(Transport::Tcp, true, false));
+    let a = hs.check_header([5, 0, 0, 3]).unwrap_err();
+    assert!(matches!(&a[0], Action::Send(b) if b[4] == 0xFF && b[5..7] == 1156u16.to_le_bytes()));
+    let (mut hs, _) = Handshake::new(params(Transport::Tcp, true, false));
+    assert!(hs.check_header([0xFF, 0xFF, 0x01, 1]).is_err());
+    let (mut hs, _) = Handshake::new(params(Transport::Tcp, true, false));
+    assert_eq!(
+        hs.check_header([50, 0, 0, 1]).unwrap(),
+        Header { len: 50, seq: 1 }
+    );
+}
+
+#[test]
+fn events_out_of_place_close_cleanly() {
+    let (mut hs, _) = Handshake::new(params(Transport::Tcp, true, false));
+    let a = hs.handle(Event::Verdict(Verdict {
+        password_ok: true,
+        digest: None,
+    }));
+    assert!(matches!(
+        a.as_slice(),
+        [
+            Action::Failed(HandshakeError::UnexpectedEvent { .. }),
+            Action::Close
+        ]
+    ));
+    // Once failed, everything is refused without panicking.
+    let a = hs.handle(Event::Packet {
+        seq: 1,
+        payload: b"x",
+    });
+    assert!(matches!(a.last(), Some(Action::Close)));
+}
+
+#[test]
+fn change_user_always_switches_with_a_fresh_nonce() {
+    let acct = account("bob", Plugin::CachingSha2Password, "pw");
+    let cmd = ChangeUser {
+        username: b"bob".to_vec(),
+        auth_response: vec![],
+        database: vec![],
+        character_set: Some(255),
+        client_plugin: Some(CS2.as_bytes().to_vec()),
+        connect_attrs: vec![],
+    };
+    let (hs, actions) =
+        Handshake::change_user(params(Transport::Tcp, false, false), CLIENT_CAPS, None, cmd);
+    let mut d = Driver {
+        hs,
+        sent: Vec::new(),
+        account: Some(acct),
+        cache: Some(caching_sha2::cached_digest(b"pw")),
+        session: None,
+        error: None,
+        closed: false,
+        filled: None,
+        tls: None,
+    };
+    d.apply(actions);
+    assert_eq!(d.last().seq, 1);
+    let sw = AuthSwitchRequest::parse(&d.last().payload).unwrap();
+    assert_eq!(&sw.plugin_data[..20], &SWITCH_NONCE);
+    d.client_send(&caching_sha2::client_scramble(
+        b"pw",
+        &Nonce::from_wire(SWITCH_NONCE),
+    ));
+    assert_eq!(seqs(&d), vec![1, 3, 4]);
+    assert_eq!(d.session.as_ref().unwrap().account_user, "bob");
+}
+
+/// Byte-exact snapshots of every packet the server sends in the connection phase.
+mod snapshots {
+    use super::*;
+
+    fn settings() -> insta::Settings {
+        let mut s = insta::Settings::clone_current();
+        s.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
+        s.set_prepend_module_to_snapshot(false);
+        s.set_omit_expression(true);
+        s
+    }
+
+    fn dump(d: &Driver) -> String {
+        d.sent
+            .iter()
+            .map(|f| {
+                let mut bytes = Vec::new();
+                crate::wire::frame::encode(f.seq, &f.payload, &mut bytes);
+                format!("seq {}:\n{}", f.seq, crate::wire::hex_dump(&bytes))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn snapshot_greeting_with_and_without_tls() {
+        let d = Driver::new(params(Transport::Tcp, true, false), None, None);
+        let d2 = Driver::new(params(Transport::Tcp, false, false), None, None);
+        settings().bind(|| {
+            insta::assert_snapshot!("greeting_tls", dump(&d));
+            insta::assert_snapshot!("greeting_plain", dump(&d2));
+        });
+    }
+
+    #[test]
+    fn snapshot_fast_path_full_path_switch_rsa_and_errors() {
+        let acct = account("app", Plugin::CachingSha2Password, "secret");
+        let cached = caching_sha2::cached_digest(b"secret");
+        let ok_scramble = caching_sha2::client_scramble(b"secret", &Nonce::from_wire(NONCE));
+
+        let mut fast = Driver::new(
+            params(Transport::Tcp, false, false),
+            Some(acct.clone()),
+            Some(cached.clone()),
+        );
+        fast.client_send(&response("app", &ok_scramble, Some(CS2), None, CLIENT_CAPS));
+
+        let mut full = Driver::new(
+            params(Transport::Unix, false, false),
+            Some(acct.clone()),
+            None,
+        );
+        full.client_send(&response("app", &ok_scramble, Some(CS2), None, CLIENT_CAPS));
+        full.client_send(b"secret\0");
+
+        let mut switch = Driver::new(
+            params(Transport::Tcp, false, false),
+            Some(acct.clone()),
+            Some(cached),
+        );
+        switch.client_send(&response(
+            "app",
+            &[1; 20],
+            Some("mysql_native_password"),
+            None,
+            CLIENT_CAPS,
+        ));
+
+        let mut rsa = Driver::new(
+            params(Transport::Tcp, false, true),
+            Some(acct.clone()),
+            None,
+        );
+        rsa.client_send(&response("app", &ok_scramble, Some(CS2), None, CLIENT_CAPS));
+        rsa.client_send(&[0x02]);
+
+        let mut denied = Driver::new(params(Transport::Tcp, false, false), Some(acct), None);
+        denied.client_send(&response("app", &[], Some(CS2), None, CLIENT_CAPS));
+
+        let mut bad = Driver::new(params(Transport::Tcp, false, false), None, None);
+        bad.client_send(&[1, 2, 3]);
+
+        let mut old = Driver::new(
+            params(Transport::Tcp, false, false),
+            Some(account("app", Plugin::CachingSha2Password, "x")),
+            None,
+        );
+        old.client_send(&response(
+            "app",
+            &[1; 20],
+            None,
+            None,
+            (CLIENT_CAPS & !CLIENT_PLUGIN_AUTH) & !CLIENT_CONNECT_ATTRS,
+        ));
+
+        settings().bind(|| {
+            insta::assert_snapshot!("auth_fast_path", dump(&fast));
+            insta::assert_snapshot!("auth_full_path_socket", dump(&full));
+            insta::assert_snapshot!("auth_switch_request", dump(&switch));
+            insta::assert_snapshot!("auth_rsa_public_key", dump(&rsa));
+            insta::assert_snapshot!("err_access_denied_no_password", dump(&denied));
+            insta::assert_snapshot!("err_bad_handshake", dump(&bad));
+            insta::assert_snapshot!("err_not_supported_auth_mode", dump(&old));
+        });
+    }
+}

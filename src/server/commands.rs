@@ -1,0 +1,1700 @@
+//! The built-in command handler: what clients send right after logging in, status and variable
+//! reads, and the account-management statements, with MySQL's error codes.
+//!
+//! Statements are parsed by the pure [`crate::sql`] module; this module evaluates them against
+//! the server state. Account changes are saved atomically before they are acknowledged.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use tracing::{info, warn};
+
+use super::conn::ConnState;
+use super::vars::{self, Scope};
+use super::{random_bytes, Shared};
+use crate::account::{self, Account, AccountError, AccountSet};
+use crate::auth::{AuthString, Plugin};
+use crate::sql::*;
+use crate::wire::packets::{ErrPacket, OkPacket};
+use crate::wire::resultset::{encode_result_set, ColumnDefinition41};
+use crate::wire::{CLIENT_MULTI_STATEMENTS, SERVER_STATUS_AUTOCOMMIT};
+
+const SERVER_MORE_RESULTS_EXISTS: u16 = 0x0008;
+
+/// A value of the tiny expression evaluator.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Str(String),
+}
+
+impl Value {
+    fn text(&self) -> Option<String> {
+        match self {
+            Value::Null => None,
+            Value::Int(i) => Some(i.to_string()),
+            Value::Str(s) => Some(s.clone()),
+        }
+    }
+
+    fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Null => None,
+            Value::Int(i) => Some(*i),
+            Value::Str(s) => Some(leading_number(s)),
+        }
+    }
+
+    fn truthy(&self) -> bool {
+        self.as_i64().is_some_and(|i| i != 0)
+    }
+
+    /// A number-looking variable value reads as an integer, as MySQL types them.
+    fn from_var(s: String) -> Value {
+        match s.parse::<i64>() {
+            Ok(i) if !s.starts_with('+') && (s == "0" || !s.starts_with('0')) => Value::Int(i),
+            _ => Value::Str(s),
+        }
+    }
+}
+
+fn leading_number(s: &str) -> i64 {
+    let t = s.trim_start();
+    let end = t
+        .char_indices()
+        .take_while(|(i, c)| c.is_ascii_digit() || (*i == 0 && (*c == '-' || *c == '+')))
+        .map(|(i, c)| i + c.len_utf8())
+        .last()
+        .unwrap_or(0);
+    t[..end].parse().unwrap_or(0)
+}
+
+/// A statement's outcome before encoding.
+pub enum Reply {
+    Ok {
+        affected: u64,
+        info: String,
+    },
+    Rows {
+        columns: Vec<String>,
+        rows: Vec<Vec<Value>>,
+    },
+    Err(ErrPacket),
+}
+
+fn err(code: u16, state: &str, msg: impl Into<String>) -> Reply {
+    Reply::Err(ErrPacket::new(code, state, msg))
+}
+
+fn ok() -> Reply {
+    Reply::Ok {
+        affected: 0,
+        info: String::new(),
+    }
+}
+
+fn access_denied(privilege: &str) -> Reply {
+    err(1227, "42000", format!("Access denied; you need (at least one of) the {privilege} privilege(s) for this operation"))
+}
+
+fn unsupported(what: &str) -> Reply {
+    err(
+        1235,
+        "42000",
+        format!("This version of MySQL doesn't yet support '{what}'"),
+    )
+}
+
+/// `COM_INIT_DB` / `USE db`.
+pub fn use_database(st: &mut ConnState, shared: &Shared, db: &str) -> Vec<Vec<u8>> {
+    match use_db(st, shared, db) {
+        Reply::Err(e) => vec![e.encode()],
+        _ => vec![OkPacket::with_status(st.status_flags).encode()],
+    }
+}
+
+fn use_db(st: &mut ConnState, shared: &Shared, db: &str) -> Reply {
+    if shared.databases.iter().any(|d| d == db) {
+        st.session.database = Some(db.to_string());
+        ok()
+    } else {
+        err(
+            1049,
+            "42000",
+            format!("Unknown database '{}'", crate::handshake::clip(db, 192)),
+        )
+    }
+}
+
+/// Runs one COM_QUERY and returns the payloads of the reply (sequence ids are the caller's).
+/// With CLIENT_MULTI_STATEMENTS the statements run in order, each result flagged
+/// SERVER_MORE_RESULTS_EXISTS but the last; the first error ends the batch, as in MySQL.
+pub async fn execute(st: &mut ConnState, shared: &Arc<Shared>, sql: &[u8]) -> Vec<Vec<u8>> {
+    let text = String::from_utf8_lossy(sql);
+    let caps = st.session.client_capabilities;
+    let parse_error = |e: ParseError| -> Vec<u8> {
+        match e.kind {
+            // A query of only comments is answered with OK by MySQL.
+            ParseErrorKind::Empty { comment_only: true } => {
+                OkPacket::with_status(SERVER_STATUS_AUTOCOMMIT).encode()
+            }
+            _ => ErrPacket::new(e.code(), e.sqlstate(), e.message(&text)).encode(),
+        }
+    };
+    let mut out = Vec::new();
+    if caps & CLIENT_MULTI_STATEMENTS == 0 {
+        match crate::sql::parse_statement(&text) {
+            Ok(stmt) => {
+                let reply = run_one(st, shared, stmt).await;
+                push_reply(&mut out, st, reply, caps, 0);
+            }
+            Err(e) => out.push(parse_error(e)),
+        }
+        return out;
+    }
+    let mut it = crate::sql::statements(&text).peekable();
+    while let Some(next) = it.next() {
+        let stmt = match next {
+            Ok(s) => s,
+            Err(e) => {
+                out.push(parse_error(e));
+                break;
+            }
+        };
+        let reply = run_one(st, shared, stmt).await;
+        let more = if it.peek().is_some() {
+            SERVER_MORE_RESULTS_EXISTS
+        } else {
+            0
+        };
+        if !push_reply(&mut out, st, reply, caps, more) {
+            break;
+        }
+    }
+    out
+}
+
+async fn run_one(st: &mut ConnState, shared: &Arc<Shared>, stmt: Statement) -> Reply {
+    if !matches!(stmt, Statement::ShowWarnings) {
+        st.warnings.clear();
+    }
+    run(st, shared, stmt).await
+}
+
+/// Encodes one statement's reply; false if it was an error (which ends a batch).
+fn push_reply(out: &mut Vec<Vec<u8>>, st: &ConnState, reply: Reply, caps: u32, more: u16) -> bool {
+    let status = st.status_flags | more;
+    match reply {
+        Reply::Ok { affected, info } => out.push(
+            OkPacket {
+                affected_rows: affected,
+                last_insert_id: 0,
+                status_flags: status,
+                warnings: st.warnings.len().min(usize::from(u16::MAX)) as u16,
+                info: info.into_bytes(),
+            }
+            .encode(),
+        ),
+        Reply::Rows { columns, rows } => out.extend(encode_rows(&columns, &rows, caps, status)),
+        Reply::Err(e) => {
+            out.push(e.encode());
+            return false;
+        }
+    }
+    true
+}
+
+fn encode_rows(columns: &[String], rows: &[Vec<Value>], caps: u32, status: u16) -> Vec<Vec<u8>> {
+    let defs: Vec<ColumnDefinition41> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let all_int =
+                !rows.is_empty() && rows.iter().all(|r| matches!(r.get(i), Some(Value::Int(_))));
+            if all_int {
+                let width = rows
+                    .iter()
+                    .filter_map(|r| r.get(i)?.text())
+                    .map(|t| t.len())
+                    .max()
+                    .unwrap_or(1);
+                ColumnDefinition41::integer(name, width.max(1) as u32)
+            } else {
+                let width = rows
+                    .iter()
+                    .filter_map(|r| r.get(i)?.text())
+                    .map(|t| t.chars().count())
+                    .max()
+                    .unwrap_or(0);
+                ColumnDefinition41::string(name, width.max(1) as u32)
+            }
+        })
+        .collect();
+    let rows: Vec<Vec<Option<Vec<u8>>>> = rows
+        .iter()
+        .map(|r| r.iter().map(|v| v.text().map(String::into_bytes)).collect())
+        .collect();
+    encode_result_set(&defs, &rows, caps, status)
+}
+
+/// The current account as it is now (GRANT/REVOKE by another session take effect at once).
+fn current_account(st: &ConnState, shared: &Shared) -> Option<Account> {
+    let accounts = shared.accounts.read().unwrap_or_else(|e| e.into_inner());
+    accounts
+        .get(&st.session.account_user, &st.session.account_host)
+        .cloned()
+}
+
+fn is_admin(st: &ConnState, shared: &Shared) -> bool {
+    current_account(st, shared).is_some_and(|a| a.admin)
+}
+
+async fn run(st: &mut ConnState, shared: &Arc<Shared>, stmt: Statement) -> Reply {
+    match stmt {
+        Statement::Set(assignments) => set(st, shared, assignments),
+        Statement::Select(sel) => select(st, shared, &sel),
+        Statement::ShowStatus { scope, filter } => {
+            let scope = show_scope(scope);
+            show_pairs(
+                st,
+                shared,
+                vars::status_variables(shared, Some(st), scope),
+                filter,
+            )
+        }
+        Statement::ShowVariables { scope, filter } => {
+            let scope = show_scope(scope);
+            show_pairs(
+                st,
+                shared,
+                vars::system_variables(shared, Some(st), scope),
+                filter,
+            )
+        }
+        Statement::ShowDatabases(filter) => {
+            let mut rows = Vec::new();
+            for d in shared.databases.iter() {
+                let keep = match &filter {
+                    None => true,
+                    Some(ShowFilter::Like(p)) => crate::sql::like_matches(p, d, '\\'),
+                    Some(ShowFilter::Where(_)) => true,
+                };
+                if keep {
+                    rows.push(vec![Value::Str(d.clone())]);
+                }
+            }
+            Reply::Rows {
+                columns: vec!["Database".into()],
+                rows,
+            }
+        }
+        Statement::ShowWarnings => Reply::Rows {
+            columns: vec!["Level".into(), "Code".into(), "Message".into()],
+            rows: st
+                .warnings
+                .iter()
+                .map(|(l, c, m)| {
+                    vec![
+                        Value::Str(l.clone()),
+                        Value::Int(i64::from(*c)),
+                        Value::Str(m.clone()),
+                    ]
+                })
+                .collect(),
+        },
+        Statement::ShowCreateUser(u) => show_create_user(st, shared, &u),
+        Statement::ShowGrants(u) => show_grants(st, shared, u.as_ref()),
+        Statement::CreateUser {
+            if_not_exists,
+            users,
+            require,
+            account_lock,
+        } => create_user(st, shared, if_not_exists, users, require, account_lock).await,
+        Statement::AlterUser {
+            if_exists,
+            users,
+            require,
+            account_lock,
+        } => alter_user(st, shared, if_exists, users, require, account_lock).await,
+        Statement::DropUser { if_exists, users } => drop_user(st, shared, if_exists, users).await,
+        Statement::RenameUser(pairs) => rename_user(st, shared, pairs).await,
+        Statement::SetPassword { user, password } => {
+            let target = user.unwrap_or(UserSpec::CurrentUser);
+            let ua = UserAuth {
+                user: target,
+                auth: Some(AuthOption::Password(password)),
+            };
+            alter_user(st, shared, false, vec![ua], None, None).await
+        }
+        Statement::Grant {
+            privileges,
+            level,
+            users,
+            with_grant_option,
+        } => {
+            grant(
+                st,
+                shared,
+                privileges,
+                level,
+                users,
+                with_grant_option,
+                true,
+            )
+            .await
+        }
+        Statement::Revoke {
+            privileges,
+            grant_option,
+            level,
+            users,
+        } => {
+            grant(
+                st,
+                shared,
+                privileges,
+                level.unwrap_or(GrantLevel::Global),
+                users,
+                grant_option,
+                false,
+            )
+            .await
+        }
+        Statement::Flush(kinds) => {
+            if !is_admin(st, shared) {
+                return access_denied("RELOAD");
+            }
+            for k in kinds {
+                if k == FlushKind::Privileges {
+                    // MySQL: FLUSH PRIVILEGES empties the caching_sha2_password cache.
+                    shared.cache.clear();
+                    info!("FLUSH PRIVILEGES: caching_sha2_password cache cleared");
+                }
+            }
+            ok()
+        }
+        Statement::AlterInstanceReloadTls {
+            channel,
+            no_rollback_on_error,
+        } => {
+            if !is_admin(st, shared) {
+                return access_denied("CONNECTION_ADMIN");
+            }
+            if let Some(c) = channel {
+                if !c.eq_ignore_ascii_case("mysql_main") {
+                    return err(3887, "HY000", format!("Invalid TLS channel name: {c}"));
+                }
+            }
+            match shared.tls.reload(no_rollback_on_error) {
+                Ok(None) => ok(),
+                Ok(Some(w)) => {
+                    st.warnings.push((
+                        "Warning".into(),
+                        3888,
+                        format!(
+                            "Failed to set up SSL because of the following SSL library error: {w}"
+                        ),
+                    ));
+                    ok()
+                }
+                Err(e) => err(
+                    3888,
+                    "HY000",
+                    format!("Failed to set up SSL because of the following SSL library error: {e}"),
+                ),
+            }
+        }
+        Statement::Use(db) => use_db(st, shared, &db),
+        Statement::Begin | Statement::Commit | Statement::Rollback => ok(),
+        Statement::Other { verb } => unsupported(&verb),
+    }
+}
+
+fn show_scope(s: ShowScope) -> Scope {
+    match s {
+        ShowScope::Session => Scope::Session,
+        ShowScope::Global => Scope::Global,
+    }
+}
+
+fn show_pairs(
+    st: &ConnState,
+    shared: &Shared,
+    pairs: Vec<(String, String)>,
+    filter: Option<ShowFilter>,
+) -> Reply {
+    let mut rows = Vec::new();
+    for (k, v) in pairs {
+        let keep = match &filter {
+            None => true,
+            Some(ShowFilter::Like(p)) => crate::sql::like_matches(p, &k, '\\'),
+            Some(ShowFilter::Where(e)) => {
+                let row = [("variable_name", k.as_str()), ("value", v.as_str())];
+                match eval(
+                    e,
+                    &Ctx {
+                        st,
+                        shared,
+                        row: Some(&row),
+                    },
+                ) {
+                    Ok(v) => v.truthy(),
+                    Err(r) => return r,
+                }
+            }
+        };
+        if keep {
+            rows.push(vec![Value::Str(k), Value::Str(v)]);
+        }
+    }
+    Reply::Rows {
+        columns: vec!["Variable_name".into(), "Value".into()],
+        rows,
+    }
+}
+
+struct Ctx<'a> {
+    st: &'a ConnState,
+    shared: &'a Shared,
+    /// Columns of the current row (lower-case names), for WHERE over status tables.
+    row: Option<&'a [(&'a str, &'a str)]>,
+}
+
+fn eval(e: &Expr, cx: &Ctx<'_>) -> Result<Value, Reply> {
+    Ok(match e {
+        Expr::Null => Value::Null,
+        Expr::Bool(b) => Value::Int(i64::from(*b)),
+        Expr::Integer(i) => {
+            i64::try_from(*i).map_or_else(|_| Value::Str(i.to_string()), Value::Int)
+        }
+        Expr::Decimal(d) => Value::Str(d.clone()),
+        Expr::Str(s) | Expr::Hex(s) => Value::Str(s.clone()),
+        Expr::SystemVar { scope, name } => {
+            let scope = match scope {
+                Some(VarScope::Global) | Some(VarScope::Persist) | Some(VarScope::PersistOnly) => {
+                    Scope::Global
+                }
+                _ => Scope::Session,
+            };
+            match vars::system_variable(cx.shared, Some(cx.st), scope, name) {
+                Some(v) => Value::from_var(v),
+                None => {
+                    return Err(err(
+                        1193,
+                        "HY000",
+                        format!(
+                            "Unknown system variable '{}'",
+                            crate::handshake::clip(name, 64)
+                        ),
+                    ))
+                }
+            }
+        }
+        Expr::UserVar(name) => cx
+            .st
+            .user_vars
+            .get(&name.to_ascii_lowercase())
+            .cloned()
+            .map_or(Value::Null, Value::from_var),
+        Expr::Column(parts) => {
+            let name = parts
+                .last()
+                .map(|s| s.to_ascii_lowercase())
+                .unwrap_or_default();
+            match cx.row {
+                Some(row) => match row.iter().find(|(k, _)| *k == name) {
+                    Some((_, v)) => Value::Str((*v).to_string()),
+                    None => {
+                        return Err(err(
+                            1054,
+                            "42S22",
+                            format!("Unknown column '{}' in 'where clause'", parts.join(".")),
+                        ))
+                    }
+                },
+                None => {
+                    return Err(err(
+                        1054,
+                        "42S22",
+                        format!("Unknown column '{}' in 'field list'", parts.join(".")),
+                    ))
+                }
+            }
+        }
+        Expr::Function { name, args } => function(name, args, cx)?,
+        Expr::Subquery(sel) => match select(cx.st, cx.shared, sel) {
+            Reply::Rows { rows, .. } => rows
+                .into_iter()
+                .next()
+                .and_then(|r| r.into_iter().next())
+                .unwrap_or(Value::Null),
+            other => return Err(other),
+        },
+        Expr::Unary { op, expr } => {
+            let v = eval(expr, cx)?;
+            match op {
+                UnaryOp::Neg => v
+                    .as_i64()
+                    .map_or(Value::Null, |i| Value::Int(i.wrapping_neg())),
+                UnaryOp::Not => match v {
+                    Value::Null => Value::Null,
+                    v => Value::Int(i64::from(!v.truthy())),
+                },
+            }
+        }
+        Expr::Binary { left, op, right } => {
+            let (l, r) = (eval(left, cx)?, eval(right, cx)?);
+            binary(*op, l, r)
+        }
+        Expr::IsNull { expr, negated } => {
+            Value::Int(i64::from((eval(expr, cx)? == Value::Null) != *negated))
+        }
+        Expr::Like {
+            expr,
+            pattern,
+            escape,
+            negated,
+        } => {
+            let v = eval(expr, cx)?;
+            let p = eval(pattern, cx)?;
+            let esc = match escape {
+                Some(e) => eval(e, cx)?
+                    .text()
+                    .and_then(|s| s.chars().next())
+                    .unwrap_or('\\'),
+                None => '\\',
+            };
+            match (v.text(), p.text()) {
+                (Some(v), Some(p)) => {
+                    Value::Int(i64::from(crate::sql::like_matches(&p, &v, esc) != *negated))
+                }
+                _ => Value::Null,
+            }
+        }
+        Expr::InList {
+            expr,
+            list,
+            negated,
+        } => {
+            let v = eval(expr, cx)?;
+            let mut found = false;
+            for item in list {
+                if compare(&v, &eval(item, cx)?) == Some(std::cmp::Ordering::Equal) {
+                    found = true;
+                }
+            }
+            Value::Int(i64::from(found != *negated))
+        }
+        Expr::Between {
+            expr,
+            low,
+            high,
+            negated,
+        } => {
+            let v = eval(expr, cx)?;
+            let inside = compare(&v, &eval(low, cx)?).is_some_and(|o| o.is_ge())
+                && compare(&v, &eval(high, cx)?).is_some_and(|o| o.is_le());
+            Value::Int(i64::from(inside != *negated))
+        }
+    })
+}
+
+/// Comparison as MySQL does it for these types: numbers numerically, strings case-insensitively
+/// (the default collation is accent- and case-insensitive).
+fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
+    match (a, b) {
+        (Value::Null, _) | (_, Value::Null) => None,
+        (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
+        (Value::Int(x), Value::Str(s)) | (Value::Str(s), Value::Int(x)) => {
+            let o = x.cmp(&leading_number(s));
+            Some(if matches!(a, Value::Int(_)) {
+                o
+            } else {
+                o.reverse()
+            })
+        }
+        (Value::Str(x), Value::Str(y)) => Some(x.to_lowercase().cmp(&y.to_lowercase())),
+    }
+}
+
+fn binary(op: BinaryOp, l: Value, r: Value) -> Value {
+    use std::cmp::Ordering as O;
+    let bool_v = |b: bool| Value::Int(i64::from(b));
+    match op {
+        BinaryOp::And => match (l.as_i64(), r.as_i64()) {
+            (Some(0), _) | (_, Some(0)) => bool_v(false),
+            (Some(_), Some(_)) => bool_v(true),
+            _ => Value::Null,
+        },
+        BinaryOp::Or => match (l.as_i64(), r.as_i64()) {
+            (Some(x), _) if x != 0 => bool_v(true),
+            (_, Some(y)) if y != 0 => bool_v(true),
+            (Some(_), Some(_)) => bool_v(false),
+            _ => Value::Null,
+        },
+        BinaryOp::Xor => match (l.as_i64(), r.as_i64()) {
+            (Some(x), Some(y)) => bool_v((x != 0) != (y != 0)),
+            _ => Value::Null,
+        },
+        BinaryOp::NullSafeEq => bool_v(l == r || compare(&l, &r) == Some(O::Equal)),
+        BinaryOp::Eq
+        | BinaryOp::NotEq
+        | BinaryOp::Lt
+        | BinaryOp::LtEq
+        | BinaryOp::Gt
+        | BinaryOp::GtEq => match compare(&l, &r) {
+            None => Value::Null,
+            Some(o) => bool_v(match op {
+                BinaryOp::Eq => o == O::Equal,
+                BinaryOp::NotEq => o != O::Equal,
+                BinaryOp::Lt => o == O::Less,
+                BinaryOp::LtEq => o != O::Greater,
+                BinaryOp::Gt => o == O::Greater,
+                _ => o != O::Less,
+            }),
+        },
+        BinaryOp::Plus
+        | BinaryOp::Minus
+        | BinaryOp::Mul
+        | BinaryOp::IntDiv
+        | BinaryOp::Mod
+        | BinaryOp::Div => match (l.as_i64(), r.as_i64()) {
+            (Some(x), Some(y)) => match op {
+                BinaryOp::Plus => Value::Int(x.wrapping_add(y)),
+                BinaryOp::Minus => Value::Int(x.wrapping_sub(y)),
+                BinaryOp::Mul => Value::Int(x.wrapping_mul(y)),
+                _ if y == 0 => Value::Null,
+                BinaryOp::IntDiv => Value::Int(x.wrapping_div(y)),
+                BinaryOp::Mod => Value::Int(x.wrapping_rem(y)),
+                _ => Value::Str(format!("{:.4}", x as f64 / y as f64)),
+            },
+            _ => Value::Null,
+        },
+    }
+}
+
+fn function(name: &str, args: &[Expr], cx: &Ctx<'_>) -> Result<Value, Reply> {
+    let s = &cx.st.session;
+    let upper = name.to_ascii_uppercase();
+    let argc_ok = |n: usize| args.len() == n;
+    let wrong_count = || {
+        err(
+            1582,
+            "42000",
+            format!("Incorrect parameter count in the call to native function '{upper}'"),
+        )
+    };
+    Ok(match upper.as_str() {
+        "VERSION" if argc_ok(0) => Value::Str(vars::SERVER_VERSION.into()),
+        "USER" | "SESSION_USER" | "SYSTEM_USER" if argc_ok(0) => {
+            Value::Str(format!("{}@{}", s.user, s.client_host))
+        }
+        "CURRENT_USER" if argc_ok(0) => {
+            Value::Str(format!("{}@{}", s.account_user, s.account_host))
+        }
+        "CONNECTION_ID" if argc_ok(0) => Value::Int(i64::from(cx.st.id)),
+        "DATABASE" | "SCHEMA" if argc_ok(0) => s.database.clone().map_or(Value::Null, Value::Str),
+        "CONCAT" => {
+            let mut out = String::new();
+            for a in args {
+                match eval(a, cx)?.text() {
+                    Some(t) => out.push_str(&t),
+                    None => return Ok(Value::Null),
+                }
+            }
+            Value::Str(out)
+        }
+        "LOWER" | "LCASE" if argc_ok(1) => eval(&args[0], cx)?
+            .text()
+            .map_or(Value::Null, |t| Value::Str(t.to_lowercase())),
+        "UPPER" | "UCASE" if argc_ok(1) => eval(&args[0], cx)?
+            .text()
+            .map_or(Value::Null, |t| Value::Str(t.to_uppercase())),
+        "IFNULL" | "COALESCE" => {
+            for a in args {
+                let v = eval(a, cx)?;
+                if v != Value::Null {
+                    return Ok(v);
+                }
+            }
+            Value::Null
+        }
+        "VERSION" | "USER" | "SESSION_USER" | "SYSTEM_USER" | "CURRENT_USER" | "CONNECTION_ID"
+        | "DATABASE" | "SCHEMA" | "LOWER" | "LCASE" | "UPPER" | "UCASE" => {
+            return Err(wrong_count())
+        }
+        _ => {
+            return Err(err(
+                1305,
+                "42000",
+                format!(
+                    "FUNCTION {} does not exist",
+                    crate::handshake::clip(name, 64)
+                ),
+            ))
+        }
+    })
+}
+
+/// Column title MySQL would show: the alias, else the expression text.
+fn item_name(item: &SelectItem) -> String {
+    match item {
+        SelectItem::Expr { alias: Some(a), .. } => a.clone(),
+        SelectItem::Expr { expr, .. } => expr.to_string(),
+        SelectItem::Wildcard => "*".into(),
+    }
+}
+
+fn select(st: &ConnState, shared: &Shared, sel: &Select) -> Reply {
+    let cx = Ctx {
+        st,
+        shared,
+        row: None,
+    };
+    let Some(table) = &sel.from else {
+        if let Some(w) = &sel.selection {
+            match eval(w, &cx) {
+                Ok(v) if !v.truthy() => {
+                    return Reply::Rows {
+                        columns: sel.items.iter().map(item_name).collect(),
+                        rows: vec![],
+                    }
+                }
+                Ok(_) => {}
+                Err(r) => return r,
+            }
+        }
+        let mut row = Vec::new();
+        for item in &sel.items {
+            match item {
+                SelectItem::Wildcard => return err(1096, "HY000", "No tables used"),
+                SelectItem::Expr { expr, .. } => match eval(expr, &cx) {
+                    Ok(v) => row.push(v),
+                    Err(r) => return r,
+                },
+            }
+        }
+        let rows = if sel.limit.is_some_and(|l| l.count == 0) {
+            vec![]
+        } else {
+            vec![row]
+        };
+        return Reply::Rows {
+            columns: sel.items.iter().map(item_name).collect(),
+            rows,
+        };
+    };
+    select_from_table(st, shared, sel, table)
+}
+
+/// `performance_schema.{session,global}_{status,variables}` (two columns, VARIABLE_NAME and
+/// VARIABLE_VALUE) and `mysql.user` (administrators only).
+fn select_from_table(st: &ConnState, shared: &Shared, sel: &Select, table: &TableRef) -> Reply {
+    let schema = table
+        .schema
+        .clone()
+        .or_else(|| st.session.database.clone())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let name = table.name.to_ascii_lowercase();
+    let (columns, data): (Vec<&str>, Vec<Vec<String>>) = match (schema.as_str(), name.as_str()) {
+        (
+            "performance_schema",
+            "session_status" | "global_status" | "session_variables" | "global_variables",
+        ) => {
+            let scope = if name.starts_with("global") {
+                Scope::Global
+            } else {
+                Scope::Session
+            };
+            let pairs = if name.ends_with("status") {
+                vars::status_variables(shared, Some(st), scope)
+            } else {
+                vars::system_variables(shared, Some(st), scope)
+            };
+            (
+                vec!["VARIABLE_NAME", "VARIABLE_VALUE"],
+                pairs.into_iter().map(|(k, v)| vec![k, v]).collect(),
+            )
+        }
+        ("mysql", "user") => {
+            if !is_admin(st, shared) {
+                return err(
+                    1142,
+                    "42000",
+                    format!(
+                        "SELECT command denied to user '{}'@'{}' for table 'user'",
+                        st.session.user, st.session.client_host
+                    ),
+                );
+            }
+            let accounts = shared.accounts.read().unwrap_or_else(|e| e.into_inner());
+            let rows = accounts
+                .iter()
+                .map(|a| {
+                    vec![
+                        a.host.clone(),
+                        a.user.clone(),
+                        a.plugin.name().to_string(),
+                        ssl_type(&a.require).to_string(),
+                        if a.locked { "Y" } else { "N" }.to_string(),
+                        if a.admin { "Y" } else { "N" }.to_string(),
+                    ]
+                })
+                .collect();
+            (
+                vec![
+                    "Host",
+                    "User",
+                    "plugin",
+                    "ssl_type",
+                    "account_locked",
+                    "Super_priv",
+                ],
+                rows,
+            )
+        }
+        _ => {
+            let shown = if schema.is_empty() {
+                table.name.clone()
+            } else {
+                format!("{}.{}", schema, table.name)
+            };
+            if schema.is_empty() {
+                return err(1046, "3D000", "No database selected");
+            }
+            return err(1146, "42S02", format!("Table '{shown}' doesn't exist"));
+        }
+    };
+    let lower: Vec<String> = columns.iter().map(|c| c.to_ascii_lowercase()).collect();
+    let mut out_cols = Vec::new();
+    for item in &sel.items {
+        match item {
+            SelectItem::Wildcard => out_cols.extend(columns.iter().map(|c| c.to_string())),
+            other => out_cols.push(item_name(other)),
+        }
+    }
+    let mut rows = Vec::new();
+    for r in &data {
+        let bound: Vec<(&str, &str)> = lower
+            .iter()
+            .map(String::as_str)
+            .zip(r.iter().map(String::as_str))
+            .collect();
+        let cx = Ctx {
+            st,
+            shared,
+            row: Some(&bound),
+        };
+        if let Some(w) = &sel.selection {
+            match eval(w, &cx) {
+                Ok(v) if !v.truthy() => continue,
+                Ok(_) => {}
+                Err(e) => return e,
+            }
+        }
+        let mut row = Vec::new();
+        for item in &sel.items {
+            match item {
+                SelectItem::Wildcard => row.extend(r.iter().map(|v| Value::Str(v.clone()))),
+                SelectItem::Expr { expr, .. } => match eval(expr, &cx) {
+                    Ok(Value::Int(i)) if matches!(expr, Expr::Column(_)) => {
+                        row.push(Value::Str(i.to_string()))
+                    }
+                    Ok(v) => row.push(v),
+                    Err(e) => return e,
+                },
+            }
+        }
+        rows.push(row);
+    }
+    if let Some(l) = sel.limit {
+        let off = l.offset.unwrap_or(0) as usize;
+        rows = rows.into_iter().skip(off).take(l.count as usize).collect();
+    }
+    Reply::Rows {
+        columns: out_cols,
+        rows,
+    }
+}
+
+fn ssl_type(r: &account::Require) -> &'static str {
+    match r {
+        account::Require::None => "",
+        account::Require::Ssl => "ANY",
+        account::Require::X509 => "X509",
+        account::Require::Specified { .. } => "SPECIFIED",
+    }
+}
+
+/// Session and global `SET`.
+fn set(st: &mut ConnState, shared: &Shared, assignments: Vec<SetAssignment>) -> Reply {
+    for a in assignments {
+        let r = match a {
+            SetAssignment::User { name, value } => match eval(
+                &value,
+                &Ctx {
+                    st,
+                    shared,
+                    row: None,
+                },
+            ) {
+                Ok(v) => {
+                    match v.text() {
+                        Some(t) => st.user_vars.insert(name.to_ascii_lowercase(), t),
+                        None => st.user_vars.remove(&name.to_ascii_lowercase()),
+                    };
+                    None
+                }
+                Err(e) => Some(e),
+            },
+            SetAssignment::Names { charset, collation } => {
+                let cs = charset
+                    .unwrap_or_else(|| "utf8mb4".into())
+                    .to_ascii_lowercase();
+                for k in [
+                    "character_set_client",
+                    "character_set_connection",
+                    "character_set_results",
+                ] {
+                    st.session_vars.insert(k.into(), cs.clone());
+                }
+                if let Some(c) = collation {
+                    st.session_vars
+                        .insert("collation_connection".into(), c.to_ascii_lowercase());
+                }
+                None
+            }
+            SetAssignment::CharacterSet(cs) => {
+                let cs = cs.unwrap_or_else(|| "utf8mb4".into()).to_ascii_lowercase();
+                st.session_vars
+                    .insert("character_set_client".into(), cs.clone());
+                st.session_vars.insert("character_set_results".into(), cs);
+                None
+            }
+            SetAssignment::System { scope, name, value } => {
+                set_system(st, shared, scope, &name.to_ascii_lowercase(), value)
+            }
+        };
+        if let Some(e) = r {
+            return e;
+        }
+    }
+    ok()
+}
+
+/// Variables that exist only globally (SET SESSION → 1229) and their setters.
+const GLOBAL_DYNAMIC: &[&str] = &[
+    "require_secure_transport",
+    "tls_version",
+    "ssl_ca",
+    "ssl_cert",
+    "ssl_key",
+];
+const READ_ONLY: &[&str] = &[
+    "auto_generate_certs",
+    "caching_sha2_password_auto_generate_rsa_keys",
+    "caching_sha2_password_digest_rounds",
+    "caching_sha2_password_private_key_path",
+    "caching_sha2_password_public_key_path",
+    "datadir",
+    "have_openssl",
+    "have_ssl",
+    "hostname",
+    "license",
+    "lower_case_table_names",
+    "port",
+    "protocol_version",
+    "sha256_password_auto_generate_rsa_keys",
+    "sha256_password_private_key_path",
+    "sha256_password_public_key_path",
+    "socket",
+    "system_time_zone",
+    "version",
+    "version_comment",
+    "version_compile_machine",
+    "version_compile_os",
+    "character_set_system",
+];
+
+fn set_system(
+    st: &mut ConnState,
+    shared: &Shared,
+    scope: VarScope,
+    name: &str,
+    value: SetValue,
+) -> Option<Reply> {
+    if READ_ONLY.contains(&name) {
+        return Some(err(
+            1238,
+            "HY000",
+            format!("Variable '{name}' is a read only variable"),
+        ));
+    }
+    let value_text = match &value {
+        SetValue::Default => None,
+        SetValue::Expr(e) => {
+            let e = match e.as_bare_word() {
+                Some(w) => Value::Str(w.to_string()),
+                None => match eval(
+                    e,
+                    &Ctx {
+                        st,
+                        shared,
+                        row: None,
+                    },
+                ) {
+                    Ok(v) => v,
+                    Err(r) => return Some(r),
+                },
+            };
+            e.text()
+        }
+    };
+    let wrong_value = |v: &str| {
+        err(
+            1231,
+            "42000",
+            format!(
+                "Variable '{name}' can't be set to the value of '{}'",
+                crate::handshake::clip(v, 200)
+            ),
+        )
+    };
+    match scope {
+        VarScope::Session => {
+            if GLOBAL_DYNAMIC.contains(&name) {
+                return Some(err(
+                    1229,
+                    "HY000",
+                    format!(
+                        "Variable '{name}' is a GLOBAL variable and should be set with SET GLOBAL"
+                    ),
+                ));
+            }
+            if name == "autocommit" {
+                let on = match value_text.as_deref().map(crate::server::config::parse_bool) {
+                    None => Some(true),
+                    Some(Some(b)) => Some(b),
+                    Some(None) => None,
+                };
+                let Some(on) = on else {
+                    return Some(wrong_value(value_text.as_deref().unwrap_or("")));
+                };
+                if on {
+                    st.status_flags |= SERVER_STATUS_AUTOCOMMIT;
+                } else {
+                    st.status_flags &= !SERVER_STATUS_AUTOCOMMIT;
+                }
+                st.session_vars
+                    .insert(name.into(), if on { "ON" } else { "OFF" }.into());
+                return None;
+            }
+            // Clients set many session variables on connect (sql_mode, time_zone, …); accept them.
+            match value_text {
+                Some(v) => st.session_vars.insert(name.into(), v),
+                None => st.session_vars.remove(name),
+            };
+            None
+        }
+        VarScope::Global | VarScope::Persist | VarScope::PersistOnly => {
+            if !is_admin(st, shared) {
+                return Some(access_denied("SUPER or SYSTEM_VARIABLES_ADMIN"));
+            }
+            let v = value_text.unwrap_or_default();
+            match name {
+                "require_secure_transport" => {
+                    let Some(on) = crate::server::config::parse_bool(&v) else {
+                        return Some(wrong_value(&v));
+                    };
+                    if on && !shared.tls.available() && shared.socket_path.is_none() {
+                        return Some(err(3160, "HY000", "No secure transports (SSL or Shared Memory) are configured, unable to set --require_secure_transport=ON."));
+                    }
+                    shared
+                        .globals
+                        .write()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .require_secure_transport = on;
+                    info!(on, "require_secure_transport changed");
+                    None
+                }
+                "tls_version" => {
+                    if crate::tls_policy::parse_tls_versions(&v).is_err() {
+                        return Some(wrong_value(&v));
+                    }
+                    shared.tls.stage(|s| s.tls_version = v);
+                    None
+                }
+                "ssl_ca" | "ssl_cert" | "ssl_key" => {
+                    let p = (!v.is_empty()).then(|| std::path::PathBuf::from(&v));
+                    shared.tls.stage(|s| match name {
+                        "ssl_ca" => s.ssl_ca = p,
+                        "ssl_cert" => s.ssl_cert = p,
+                        _ => s.ssl_key = p,
+                    });
+                    None
+                }
+                _ => {
+                    if vars::system_variable(shared, None, Scope::Global, name).is_some() {
+                        Some(err(
+                            1238,
+                            "HY000",
+                            format!("Variable '{name}' is a read only variable"),
+                        ))
+                    } else {
+                        Some(err(
+                            1193,
+                            "HY000",
+                            format!(
+                                "Unknown system variable '{}'",
+                                crate::handshake::clip(name, 64)
+                            ),
+                        ))
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn resolve_user(st: &ConnState, u: &UserSpec) -> (String, String) {
+    match u {
+        UserSpec::Account { user, host } => (user.clone(), host.clone()),
+        UserSpec::CurrentUser => (
+            st.session.account_user.clone(),
+            st.session.account_host.clone(),
+        ),
+    }
+}
+
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+fn backtick(s: &str) -> String {
+    format!("`{}`", s.replace('`', "``"))
+}
+
+fn show_create_user(st: &ConnState, shared: &Shared, u: &UserSpec) -> Reply {
+    let (user, host) = resolve_user(st, u);
+    let own = user == st.session.account_user && host == st.session.account_host;
+    if !own && !is_admin(st, shared) {
+        return err(
+            1044,
+            "42000",
+            format!(
+                "Access denied for user '{}'@'{}' to database 'mysql'",
+                st.session.user, st.session.client_host
+            ),
+        );
+    }
+    let accounts = shared.accounts.read().unwrap_or_else(|e| e.into_inner());
+    let Some(a) = accounts.get(&user, &host) else {
+        return err(
+            1396,
+            "HY000",
+            format!(
+                "Operation SHOW CREATE USER failed for {}",
+                account::account_name(&user, &host)
+            ),
+        );
+    };
+    let auth = a.auth_string.to_bytes();
+    let mut text = format!(
+        "CREATE USER {}@{} IDENTIFIED WITH '{}'",
+        backtick(&a.user),
+        backtick(&a.host),
+        a.plugin.name()
+    );
+    if !auth.is_empty() {
+        // Like print_identified_with_as_hex=ON: the $A$ salt has non-printable bytes.
+        if auth
+            .iter()
+            .all(|b| (0x20..0x7f).contains(b) && *b != b'\'' && *b != b'\\')
+        {
+            text.push_str(&format!(" AS '{}'", String::from_utf8_lossy(&auth)));
+        } else {
+            text.push_str(" AS 0x");
+            for b in &auth {
+                text.push_str(&format!("{b:02X}"));
+            }
+        }
+    }
+    text.push_str(&format!(" REQUIRE {}", require_text(&a.require)));
+    text.push_str(" PASSWORD EXPIRE DEFAULT");
+    text.push_str(if a.locked {
+        " ACCOUNT LOCK"
+    } else {
+        " ACCOUNT UNLOCK"
+    });
+    text.push_str(" PASSWORD HISTORY DEFAULT PASSWORD REUSE INTERVAL DEFAULT PASSWORD REQUIRE CURRENT DEFAULT");
+    Reply::Rows {
+        columns: vec![format!("CREATE USER for {}@{}", a.user, a.host)],
+        rows: vec![vec![Value::Str(text)]],
+    }
+}
+
+/// `REQUIRE …` as SHOW CREATE USER prints it.
+pub fn require_text(r: &account::Require) -> String {
+    match r {
+        account::Require::None => "NONE".into(),
+        account::Require::Ssl => "SSL".into(),
+        account::Require::X509 => "X509".into(),
+        account::Require::Specified {
+            issuer,
+            subject,
+            cipher,
+            san,
+        } => {
+            let mut parts = Vec::new();
+            if let Some(i) = issuer {
+                parts.push(format!("ISSUER {}", quote(i)));
+            }
+            if let Some(s) = subject {
+                parts.push(format!("SUBJECT {}", quote(s)));
+            }
+            if let Some(c) = cipher {
+                parts.push(format!("CIPHER {}", quote(c)));
+            }
+            if let Some(s) = san {
+                parts.push(format!("SAN {}", quote(s)));
+            }
+            parts.join(" ")
+        }
+    }
+}
+
+fn show_grants(st: &ConnState, shared: &Shared, u: Option<&UserSpec>) -> Reply {
+    let (user, host) = u.map_or_else(
+        || resolve_user(st, &UserSpec::CurrentUser),
+        |u| resolve_user(st, u),
+    );
+    let own = user == st.session.account_user && host == st.session.account_host;
+    if !own && !is_admin(st, shared) {
+        return err(
+            1044,
+            "42000",
+            format!(
+                "Access denied for user '{}'@'{}' to database 'mysql'",
+                st.session.user, st.session.client_host
+            ),
+        );
+    }
+    let accounts = shared.accounts.read().unwrap_or_else(|e| e.into_inner());
+    let Some(a) = accounts.get(&user, &host) else {
+        return err(
+            1141,
+            "42000",
+            format!("There is no such grant defined for user '{user}' on host '{host}'"),
+        );
+    };
+    let line = if a.admin {
+        format!(
+            "GRANT ALL PRIVILEGES ON *.* TO {}@{}{}",
+            backtick(&a.user),
+            backtick(&a.host),
+            if a.grant_option {
+                " WITH GRANT OPTION"
+            } else {
+                ""
+            }
+        )
+    } else {
+        format!(
+            "GRANT USAGE ON *.* TO {}@{}",
+            backtick(&a.user),
+            backtick(&a.host)
+        )
+    };
+    Reply::Rows {
+        columns: vec![format!("Grants for {}@{}", a.user, a.host)],
+        rows: vec![vec![Value::Str(line)]],
+    }
+}
+
+fn convert_require(r: Require) -> account::Require {
+    match r {
+        Require::None => account::Require::None,
+        Require::Ssl => account::Require::Ssl,
+        Require::X509 => account::Require::X509,
+        Require::Specified {
+            issuer,
+            subject,
+            cipher,
+            san,
+        } => account::Require::Specified {
+            issuer,
+            subject,
+            cipher,
+            san,
+        },
+    }
+}
+
+fn account_error(e: AccountError) -> Reply {
+    err(e.code(), e.sqlstate(), e.to_string())
+}
+
+/// The plugin and stored string an `IDENTIFIED …` clause asks for. Hashing runs off the reactor.
+async fn credentials(
+    shared: &Shared,
+    auth: Option<AuthOption>,
+    keep_plugin: Option<Plugin>,
+) -> Result<(Plugin, AuthString), Reply> {
+    let default = keep_plugin.unwrap_or(shared.config.default_plugin);
+    let plugin_of = |name: &str| {
+        Plugin::from_name(name.as_bytes()).ok_or_else(|| {
+            err(
+                1524,
+                "HY000",
+                format!(
+                    "Plugin '{}' is not loaded",
+                    crate::handshake::clip(name, 192)
+                ),
+            )
+        })
+    };
+    let (plugin, password) = match auth {
+        None => (default, String::new()),
+        Some(AuthOption::Password(p)) => (default, p.expose().to_string()),
+        Some(AuthOption::Plugin(name)) => (plugin_of(&name)?, String::new()),
+        Some(AuthOption::PluginPassword { plugin, password }) => {
+            (plugin_of(&plugin)?, password.expose().to_string())
+        }
+        Some(AuthOption::PluginAuthString {
+            plugin,
+            auth_string,
+        }) => {
+            let plugin = plugin_of(&plugin)?;
+            let s = AuthString::parse(plugin, auth_string.expose().as_bytes()).map_err(|_| {
+                err(
+                    1827,
+                    "HY000",
+                    "The password hash doesn't have the expected format.",
+                )
+            })?;
+            return Ok((plugin, s));
+        }
+    };
+    let password = zeroize::Zeroizing::new(password);
+    if password.len() > crate::auth::MAX_PASSWORD_LEN {
+        return Err(err(
+            1819,
+            "HY000",
+            "Your password does not satisfy the current policy requirements",
+        ));
+    }
+    let rounds = shared.config.digest_rounds;
+    let salt: [u8; 20] = random_bytes();
+    let s = tokio::task::spawn_blocking(move || {
+        AuthString::generate(plugin, password.as_bytes(), salt, rounds)
+    })
+    .await
+    .map_err(|_| err(1105, "HY000", "Unknown error"))?;
+    Ok((plugin, s))
+}
+
+/// Applies `f` to a copy of the account set, saves it atomically, then publishes it. Nothing
+/// changes in memory unless the file was written.
+async fn change_accounts<T>(
+    shared: &Arc<Shared>,
+    f: impl FnOnce(&mut AccountSet) -> Result<T, Reply>,
+) -> Result<T, Reply> {
+    let _guard = shared.account_write.lock().await;
+    let mut set = shared
+        .accounts
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let out = f(&mut set)?;
+    let shared2 = shared.clone();
+    let set2 = set.clone();
+    let saved = tokio::task::spawn_blocking(move || shared2.store.save(&set2)).await;
+    match saved {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            warn!("cannot save accounts: {e}");
+            return Err(err(
+                1105,
+                "HY000",
+                format!("Cannot save the accounts file: {e}"),
+            ));
+        }
+        Err(_) => return Err(err(1105, "HY000", "Unknown error")),
+    }
+    *shared.accounts.write().unwrap_or_else(|e| e.into_inner()) = set;
+    Ok(out)
+}
+
+fn push_warnings(st: &mut ConnState, warnings: Vec<account::Warning>) {
+    for w in warnings {
+        st.warnings
+            .push((w.level().to_string(), w.code(), w.to_string()));
+    }
+}
+
+async fn create_user(
+    st: &mut ConnState,
+    shared: &Arc<Shared>,
+    if_not_exists: bool,
+    users: Vec<UserAuth>,
+    require: Option<Require>,
+    lock: Option<bool>,
+) -> Reply {
+    if !is_admin(st, shared) {
+        return access_denied("CREATE USER");
+    }
+    let mut new = Vec::new();
+    for ua in users {
+        let (user, host) = resolve_user(st, &ua.user);
+        if let Err(e) = account::validate_identity(&user, &host) {
+            return account_error(e);
+        }
+        let (plugin, auth) = match credentials(shared, ua.auth, None).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
+        let mut a = Account::new(&user, &host, plugin, auth);
+        if let Some(r) = require.clone() {
+            a.require = convert_require(r);
+        }
+        a.locked = lock.unwrap_or(false);
+        new.push(a);
+    }
+    match change_accounts(shared, |set| {
+        set.create(new, if_not_exists).map_err(account_error)
+    })
+    .await
+    {
+        Ok(w) => {
+            push_warnings(st, w);
+            ok()
+        }
+        Err(r) => r,
+    }
+}
+
+async fn alter_user(
+    st: &mut ConnState,
+    shared: &Arc<Shared>,
+    if_exists: bool,
+    users: Vec<UserAuth>,
+    require: Option<Require>,
+    lock: Option<bool>,
+) -> Reply {
+    let admin = is_admin(st, shared);
+    let mut changes = Vec::new();
+    for ua in users {
+        let (user, host) = resolve_user(st, &ua.user);
+        let own = user == st.session.account_user && host == st.session.account_host;
+        // Changing one's own password needs no privilege; anything else needs CREATE USER.
+        if !admin && !(own && require.is_none() && lock.is_none()) {
+            return access_denied("CREATE USER");
+        }
+        let existing = shared
+            .accounts
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&user, &host)
+            .map(|a| a.plugin);
+        let creds = match (&ua.auth, existing) {
+            (None, _) => None,
+            (Some(_), None) => None, // reported as missing below
+            (Some(_), Some(plugin)) => {
+                match credentials(shared, ua.auth.clone(), Some(plugin)).await {
+                    Ok(c) => Some(c),
+                    Err(r) => return r,
+                }
+            }
+        };
+        changes.push((user, host, creds));
+    }
+    let require = require.map(convert_require);
+    let result = change_accounts(shared, |set| {
+        let missing: Vec<String> = changes
+            .iter()
+            .filter(|(u, h, _)| set.get(u, h).is_none())
+            .map(|(u, h, _)| account::account_name(u, h))
+            .collect();
+        if !missing.is_empty() && !if_exists {
+            return Err(err(
+                1396,
+                "HY000",
+                format!("Operation ALTER USER failed for {}", missing.join(",")),
+            ));
+        }
+        let mut evict = Vec::new();
+        for (u, h, creds) in &changes {
+            if set.get(u, h).is_none() {
+                continue;
+            }
+            set.alter((u, h), |a| {
+                if let Some((plugin, auth)) = creds {
+                    a.plugin = *plugin;
+                    a.auth_string = auth.clone();
+                }
+                if let Some(r) = &require {
+                    a.require = r.clone();
+                }
+                if let Some(l) = lock {
+                    a.locked = l;
+                }
+            })
+            .map_err(account_error)?;
+            if creds.is_some() {
+                evict.push((u.clone(), h.clone()));
+            }
+        }
+        Ok((evict, missing))
+    })
+    .await;
+    match result {
+        Ok((evict, missing)) => {
+            // The credential or plugin changed: the cached digest is stale (sha2_cache_cleaner).
+            for (u, h) in evict {
+                shared.cache.remove(&u, &h);
+            }
+            for m in missing {
+                st.warnings.push((
+                    "Note".into(),
+                    3162,
+                    format!("Authorization ID {m} does not exist."),
+                ));
+            }
+            ok()
+        }
+        Err(r) => r,
+    }
+}
+
+async fn drop_user(
+    st: &mut ConnState,
+    shared: &Arc<Shared>,
+    if_exists: bool,
+    users: Vec<UserSpec>,
+) -> Reply {
+    if !is_admin(st, shared) {
+        return access_denied("CREATE USER");
+    }
+    let ids: Vec<(String, String)> = users.iter().map(|u| resolve_user(st, u)).collect();
+    match change_accounts(shared, |set| {
+        set.drop_users(&ids, if_exists).map_err(account_error)
+    })
+    .await
+    {
+        Ok(w) => {
+            for (u, h) in &ids {
+                shared.cache.remove(u, h);
+            }
+            push_warnings(st, w);
+            ok()
+        }
+        Err(r) => r,
+    }
+}
+
+async fn rename_user(
+    st: &mut ConnState,
+    shared: &Arc<Shared>,
+    pairs: Vec<(UserSpec, UserSpec)>,
+) -> Reply {
+    if !is_admin(st, shared) {
+        return access_denied("CREATE USER");
+    }
+    let pairs: Vec<((String, String), (String, String))> = pairs
+        .iter()
+        .map(|(a, b)| (resolve_user(st, a), resolve_user(st, b)))
+        .collect();
+    for (_, (u, h)) in &pairs {
+        if let Err(e) = account::validate_identity(u, h) {
+            return account_error(e);
+        }
+    }
+    match change_accounts(shared, |set| set.rename(&pairs).map_err(account_error)).await {
+        Ok(()) => {
+            for ((u, h), _) in &pairs {
+                shared.cache.remove(u, h);
+            }
+            ok()
+        }
+        Err(r) => r,
+    }
+}
+
+async fn grant(
+    st: &mut ConnState,
+    shared: &Arc<Shared>,
+    privileges: Privileges,
+    level: GrantLevel,
+    users: Vec<UserSpec>,
+    grant_option: bool,
+    is_grant: bool,
+) -> Reply {
+    let me = current_account(st, shared);
+    if !me.as_ref().is_some_and(|a| a.admin && a.grant_option) {
+        return access_denied("GRANT OPTION");
+    }
+    if privileges != Privileges::All || level != GrantLevel::Global {
+        return unsupported(if is_grant {
+            "GRANT of privileges other than ALL ON *.*"
+        } else {
+            "REVOKE of privileges other than ALL ON *.*"
+        });
+    }
+    let ids: Vec<(String, String)> = users.iter().map(|u| resolve_user(st, u)).collect();
+    let op = if is_grant { "GRANT" } else { "REVOKE" };
+    let r = change_accounts(shared, |set| {
+        let missing: Vec<String> = ids
+            .iter()
+            .filter(|(u, h)| set.get(u, h).is_none())
+            .map(|(u, h)| account::account_name(u, h))
+            .collect();
+        if !missing.is_empty() {
+            let (u, h) = ids
+                .iter()
+                .find(|(u, h)| set.get(u, h).is_none())
+                .cloned()
+                .unwrap_or_default();
+            return Err(if is_grant {
+                err(
+                    1410,
+                    "42000",
+                    "You are not allowed to create a user with GRANT",
+                )
+            } else {
+                err(
+                    1141,
+                    "42000",
+                    format!("There is no such grant defined for user '{u}' on host '{h}'"),
+                )
+            });
+        }
+        for (u, h) in &ids {
+            set.alter((u, h), |a| {
+                if is_grant {
+                    a.admin = true;
+                    a.grant_option |= grant_option;
+                } else {
+                    a.admin = false;
+                    a.grant_option = false;
+                }
+            })
+            .map_err(account_error)?;
+        }
+        Ok(())
+    })
+    .await;
+    match r {
+        Ok(()) => {
+            info!(op, accounts = ids.len(), "privileges changed");
+            ok()
+        }
+        Err(e) => e,
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send(shared: Arc<Shared>) {
+    let _ = shared.stats.questions.load(Ordering::Relaxed);
+}

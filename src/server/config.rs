@@ -1,0 +1,409 @@
+//! Server configuration: defaults, a TOML file (`--config`) and command-line flags, with mysqld's
+//! option names. As mysqld does, dashes and underscores in option names are interchangeable, on
+//! the command line and in the file. Precedence: flag > file > default.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+
+/// Command-line flags. Every option can also be written with underscores (`--ssl_cert`).
+#[derive(Debug, Clone, Parser, Default)]
+#[command(
+    name = "vestibule",
+    version,
+    about = "MySQL-protocol front door: TLS and caching_sha2_password authentication"
+)]
+pub struct Flags {
+    /// TOML configuration file (flat keys or a [mysqld] table, mysqld option names).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory: accounts file, generated certificates and RSA keys, the Unix socket.
+    /// Default: ./vestibule-data
+    #[arg(long)]
+    pub datadir: Option<PathBuf>,
+    /// TCP port. Default 3306; 0 picks a free port (logged at startup).
+    #[arg(long, short = 'P')]
+    pub port: Option<u16>,
+    /// Address to listen on. Default 127.0.0.1.
+    #[arg(long)]
+    pub bind_address: Option<IpAddr>,
+    /// Unix socket path ("" disables it). Default <datadir>/mysql.sock.
+    #[arg(long)]
+    pub socket: Option<PathBuf>,
+    /// Server certificate (PEM). With neither this nor --ssl-key, certificates are generated in the
+    /// data dir on first start (auto_generate_certs).
+    #[arg(long)]
+    pub ssl_cert: Option<PathBuf>,
+    /// Server private key (PEM, unencrypted).
+    #[arg(long)]
+    pub ssl_key: Option<PathBuf>,
+    /// CA bundle used to verify client certificates (which remain optional unless an account
+    /// requires one).
+    #[arg(long)]
+    pub ssl_ca: Option<PathBuf>,
+    /// Generate CA, server and client certificates in the data dir when none exist (default ON).
+    #[arg(long)]
+    pub auto_generate_certs: Option<Toggle>,
+    /// Permitted TLS versions, comma-separated (TLSv1.2,TLSv1.3). Empty disables TLS.
+    #[arg(long)]
+    pub tls_version: Option<String>,
+    /// Refuse logins over plain TCP (TLS or the Unix socket required). Default OFF.
+    #[arg(long)]
+    pub require_secure_transport: Option<Toggle>,
+    /// Seconds a client may take to complete the connection phase. Default 10.
+    #[arg(long)]
+    pub connect_timeout: Option<u64>,
+    /// Largest packet accepted in the command phase, bytes (K/M/G suffixes). Default 64M.
+    #[arg(long, value_parser = parse_size)]
+    pub max_allowed_packet: Option<u64>,
+    /// Maximum simultaneous client connections. Default 151.
+    #[arg(long)]
+    pub max_connections: Option<u32>,
+    /// SHA-256-crypt rounds for new caching_sha2_password hashes (5000..4095000). Default 5000.
+    #[arg(long)]
+    pub caching_sha2_password_digest_rounds: Option<u32>,
+    /// RSA private key for caching_sha2_password (relative to the data dir). Default private_key.pem.
+    #[arg(long)]
+    pub caching_sha2_password_private_key_path: Option<PathBuf>,
+    /// RSA public key for caching_sha2_password. Default public_key.pem.
+    #[arg(long)]
+    pub caching_sha2_password_public_key_path: Option<PathBuf>,
+    /// Generate the RSA key pair on first start when missing (default ON).
+    #[arg(long)]
+    pub caching_sha2_password_auto_generate_rsa_keys: Option<Toggle>,
+    /// RSA private key for sha256_password. Default private_key.pem.
+    #[arg(long)]
+    pub sha256_password_private_key_path: Option<PathBuf>,
+    /// RSA public key for sha256_password. Default public_key.pem.
+    #[arg(long)]
+    pub sha256_password_public_key_path: Option<PathBuf>,
+    /// Generate the sha256_password RSA key pair when missing (default ON).
+    #[arg(long)]
+    pub sha256_password_auto_generate_rsa_keys: Option<Toggle>,
+    /// Plugin for new accounts and the greeting. Default caching_sha2_password.
+    #[arg(long)]
+    pub default_authentication_plugin: Option<String>,
+    /// Maximum number of entries in the caching_sha2_password cache. Default 100000.
+    #[arg(long)]
+    pub caching_sha2_password_cache_size: Option<usize>,
+    /// Parallel full authentications (SHA-256-crypt, RSA) off the reactor. Default: number of CPUs.
+    #[arg(long)]
+    pub full_auth_concurrency: Option<usize>,
+    /// Log filter (tracing EnvFilter syntax), e.g. info, debug. Default info.
+    #[arg(long)]
+    pub log_level: Option<String>,
+}
+
+/// ON/OFF values as mysqld takes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Toggle(pub bool);
+
+impl std::str::FromStr for Toggle {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        parse_bool(s)
+            .map(Toggle)
+            .ok_or_else(|| format!("expected ON or OFF, got '{s}'"))
+    }
+}
+
+pub fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_uppercase().as_str() {
+        "ON" | "1" | "TRUE" | "YES" => Some(true),
+        "OFF" | "0" | "FALSE" | "NO" => Some(false),
+        _ => None,
+    }
+}
+
+/// `64M`, `16K`, `1G` or plain bytes.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                _ => return Err(format!("unknown size suffix in '{s}'")),
+            };
+            (&s[..i], m)
+        }
+        _ => (s, 1),
+    };
+    num.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("invalid size '{s}'"))
+}
+
+/// mysqld accepts `--ssl_cert` as `--ssl-cert`: rewrite option names before clap sees them.
+pub fn normalize_args<I: IntoIterator<Item = String>>(args: I) -> Vec<String> {
+    args.into_iter()
+        .map(|a| match a.strip_prefix("--") {
+            Some(rest) => {
+                let (name, value) = match rest.split_once('=') {
+                    Some((n, v)) => (n, Some(v)),
+                    None => (rest, None),
+                };
+                let name = name.replace('_', "-");
+                match value {
+                    Some(v) => format!("--{name}={v}"),
+                    None => format!("--{name}"),
+                }
+            }
+            None => a,
+        })
+        .collect()
+}
+
+/// The effective configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub datadir: PathBuf,
+    pub port: u16,
+    pub bind_address: IpAddr,
+    pub socket: Option<PathBuf>,
+    pub ssl_cert: Option<PathBuf>,
+    pub ssl_key: Option<PathBuf>,
+    pub ssl_ca: Option<PathBuf>,
+    pub auto_generate_certs: bool,
+    pub tls_version: String,
+    pub require_secure_transport: bool,
+    pub connect_timeout: u64,
+    pub max_allowed_packet: u64,
+    pub max_connections: u32,
+    pub digest_rounds: u32,
+    pub sha2_private_key: PathBuf,
+    pub sha2_public_key: PathBuf,
+    pub sha2_auto_generate_rsa_keys: bool,
+    pub sha256_private_key: PathBuf,
+    pub sha256_public_key: PathBuf,
+    pub sha256_auto_generate_rsa_keys: bool,
+    pub default_plugin: crate::auth::Plugin,
+    pub cache_size: usize,
+    pub full_auth_concurrency: usize,
+    pub log_level: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid value for {option}: {message}")]
+    Value {
+        option: &'static str,
+        message: String,
+    },
+}
+
+impl Config {
+    /// Merges flags over the file named by `--config` over the defaults.
+    pub fn load(flags: Flags) -> Result<Config, ConfigError> {
+        let file = match &flags.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                parse_file(&text).map_err(|message| ConfigError::Parse {
+                    path: path.clone(),
+                    message,
+                })?
+            }
+            None => Flags::default(),
+        };
+        Self::merge(flags, file)
+    }
+
+    fn merge(f: Flags, file: Flags) -> Result<Config, ConfigError> {
+        macro_rules! pick {
+            ($field:ident, $default:expr) => {
+                f.$field
+                    .clone()
+                    .or(file.$field.clone())
+                    .unwrap_or_else(|| $default)
+            };
+        }
+        let datadir = pick!(datadir, PathBuf::from("vestibule-data"));
+        let in_datadir = |p: PathBuf| if p.is_absolute() { p } else { datadir.join(p) };
+        let socket = match f.socket.clone().or(file.socket.clone()) {
+            Some(p) if p.as_os_str().is_empty() => None,
+            Some(p) => Some(p),
+            None => Some(datadir.join("mysql.sock")),
+        };
+        let rounds = pick!(
+            caching_sha2_password_digest_rounds,
+            crate::auth::DEFAULT_DIGEST_ROUNDS
+        );
+        if !(crate::auth::MIN_DIGEST_ROUNDS..=crate::auth::MAX_DIGEST_ROUNDS).contains(&rounds) {
+            return Err(ConfigError::Value {
+                option: "caching_sha2_password_digest_rounds",
+                message: format!("{rounds} is outside 5000..4095000"),
+            });
+        }
+        let plugin_name = pick!(
+            default_authentication_plugin,
+            "caching_sha2_password".to_string()
+        );
+        let default_plugin =
+            crate::auth::Plugin::from_name(plugin_name.as_bytes()).ok_or(ConfigError::Value {
+                option: "default_authentication_plugin",
+                message: format!("unknown plugin '{plugin_name}'"),
+            })?;
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Ok(Config {
+            port: pick!(port, 3306),
+            bind_address: pick!(bind_address, IpAddr::from([127, 0, 0, 1])),
+            socket,
+            ssl_cert: f.ssl_cert.or(file.ssl_cert),
+            ssl_key: f.ssl_key.or(file.ssl_key),
+            ssl_ca: f.ssl_ca.or(file.ssl_ca),
+            auto_generate_certs: pick!(auto_generate_certs, Toggle(true)).0,
+            tls_version: pick!(tls_version, "TLSv1.2,TLSv1.3".to_string()),
+            require_secure_transport: pick!(require_secure_transport, Toggle(false)).0,
+            connect_timeout: pick!(connect_timeout, 10).max(1),
+            max_allowed_packet: pick!(max_allowed_packet, 64 << 20).clamp(1024, 1 << 30),
+            max_connections: pick!(max_connections, 151).max(1),
+            digest_rounds: rounds,
+            sha2_private_key: in_datadir(pick!(
+                caching_sha2_password_private_key_path,
+                "private_key.pem".into()
+            )),
+            sha2_public_key: in_datadir(pick!(
+                caching_sha2_password_public_key_path,
+                "public_key.pem".into()
+            )),
+            sha2_auto_generate_rsa_keys: pick!(
+                caching_sha2_password_auto_generate_rsa_keys,
+                Toggle(true)
+            )
+            .0,
+            sha256_private_key: in_datadir(pick!(
+                sha256_password_private_key_path,
+                "private_key.pem".into()
+            )),
+            sha256_public_key: in_datadir(pick!(
+                sha256_password_public_key_path,
+                "public_key.pem".into()
+            )),
+            sha256_auto_generate_rsa_keys: pick!(
+                sha256_password_auto_generate_rsa_keys,
+                Toggle(true)
+            )
+            .0,
+            default_plugin,
+            cache_size: pick!(caching_sha2_password_cache_size, 100_000).max(1),
+            full_auth_concurrency: pick!(full_auth_concurrency, cpus).max(1),
+            log_level: pick!(log_level, "info".to_string()),
+            datadir,
+        })
+    }
+
+    pub fn accounts_file(&self) -> PathBuf {
+        self.datadir.join("accounts.vestibule")
+    }
+
+    pub fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.datadir.join(p)
+        }
+    }
+}
+
+/// Reads a TOML config file into the same shape as the flags: keys are mysqld option names with
+/// dashes or underscores, flat or inside a `[mysqld]` table.
+pub fn parse_file(text: &str) -> Result<Flags, String> {
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| e.to_string())?;
+    let mut args = vec!["vestibule".to_string()];
+    let mut push = |k: &str, v: &toml::Value| -> Result<(), String> {
+        let value = match v {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Boolean(b) => if *b { "ON" } else { "OFF" }.to_string(),
+            other => return Err(format!("unsupported value for {k}: {other}")),
+        };
+        if k.replace('_', "-") == "config" {
+            return Err("config files cannot include other config files".into());
+        }
+        args.push(format!("--{}={value}", k.replace('_', "-")));
+        Ok(())
+    };
+    for (k, v) in &table {
+        match v {
+            toml::Value::Table(t) if k == "mysqld" || k == "vestibule" => {
+                for (k2, v2) in t {
+                    push(k2, v2)?;
+                }
+            }
+            _ => push(k, v)?,
+        }
+    }
+    Flags::try_parse_from(args).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn underscores_and_dashes_are_the_same_option() {
+        let a = normalize_args(
+            [
+                "vestibule",
+                "--ssl_cert=/x",
+                "--bind_address",
+                "0.0.0.0",
+                "-P",
+                "1",
+            ]
+            .map(String::from),
+        );
+        let f = Flags::try_parse_from(a).unwrap();
+        assert_eq!(f.ssl_cert.as_deref(), Some(Path::new("/x")));
+        assert_eq!(f.bind_address, Some(IpAddr::from([0, 0, 0, 0])));
+        assert_eq!(f.port, Some(1));
+    }
+
+    #[test]
+    fn file_values_apply_under_flags() {
+        let file = parse_file("port = 4000\n[mysqld]\nssl-cert = \"/c.pem\"\nrequire_secure_transport = true\nmax_allowed_packet = \"16M\"\n").unwrap();
+        let flags = Flags {
+            port: Some(5000),
+            ..Default::default()
+        };
+        let c = Config::merge(flags, file).unwrap();
+        assert_eq!(c.port, 5000);
+        assert_eq!(c.ssl_cert.as_deref(), Some(Path::new("/c.pem")));
+        assert!(c.require_secure_transport);
+        assert_eq!(c.max_allowed_packet, 16 << 20);
+        assert_eq!(
+            c.sha2_private_key,
+            Path::new("vestibule-data/private_key.pem")
+        );
+        assert_eq!(
+            c.socket.as_deref(),
+            Some(Path::new("vestibule-data/mysql.sock"))
+        );
+    }
+
+    #[test]
+    fn bad_values_are_errors() {
+        assert!(parse_file("port = \"x\"").is_err());
+        assert!(parse_file("no_such_option = 1").is_err());
+        let f = Flags {
+            caching_sha2_password_digest_rounds: Some(10),
+            ..Default::default()
+        };
+        assert!(Config::merge(f, Flags::default()).is_err());
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert!(parse_size("12Q").is_err());
+    }
+}

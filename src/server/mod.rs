@@ -1,0 +1,365 @@
+//! The thin tokio server: listeners (TCP and Unix socket), one task per connection driving the
+//! pure [`crate::handshake`] machine, TLS through rustls, full-auth crypto on a bounded blocking
+//! pool, the account file, generated certificates and keys, and the command handler.
+//!
+//! Owns: everything that touches the outside world. Decisions stay in the pure core; this module
+//! moves bytes, reads files and clocks, draws random numbers and runs slow checks.
+
+pub mod commands;
+pub mod config;
+pub mod conn;
+pub mod rsa_keys;
+pub mod store;
+pub mod tls;
+pub mod tls_files;
+pub mod vars;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use tokio::net::{TcpListener, UnixListener};
+use tokio::sync::Semaphore;
+use tracing::{error, info, warn};
+
+use crate::account::{Account, AccountSet, ClientHost, Require};
+use crate::auth::{AuthString, Plugin};
+use crate::cache::AuthCache;
+use crate::handshake::{Lookup, RsaDecryptor, RsaPublicKey};
+
+pub use config::Config;
+
+/// Server-wide counters behind `SHOW STATUS`.
+#[derive(Default)]
+pub struct Stats {
+    pub connections: AtomicU64,
+    pub threads_connected: AtomicU64,
+    pub aborted_connects: AtomicU64,
+    pub fast_path_auths: AtomicU64,
+    pub full_auths: AtomicU64,
+    pub questions: AtomicU64,
+}
+
+/// Global system variables that can change at run time.
+#[derive(Debug, Clone)]
+pub struct GlobalVars {
+    pub require_secure_transport: bool,
+}
+
+/// Everything connections share.
+pub struct Shared {
+    pub config: Config,
+    pub accounts: RwLock<AccountSet>,
+    /// Serialises account changes and their (atomic) saves.
+    pub account_write: tokio::sync::Mutex<()>,
+    pub store: store::AccountStore,
+    pub cache: AuthCache,
+    pub tls: tls::TlsState,
+    pub rsa: Option<Arc<rsa_keys::RsaKeyPair>>,
+    pub sha256_rsa: Option<Arc<rsa_keys::RsaKeyPair>>,
+    pub globals: RwLock<GlobalVars>,
+    pub stats: Stats,
+    pub started: Instant,
+    /// Key for the decoy plugin choice of unknown users.
+    pub decoy_secret: [u8; 32],
+    /// Bounds concurrent full authentications (SHA-256-crypt, RSA) on the blocking pool.
+    pub slow_checks: Arc<Semaphore>,
+    pub next_connection_id: AtomicU32,
+    pub databases: Arc<[String]>,
+    pub hostname: String,
+    /// Bound addresses, filled at startup.
+    pub tcp_port: AtomicU32,
+    pub socket_path: Option<PathBuf>,
+}
+
+/// aws-lc-rs's constant-time RSA-OAEP decryption, as the handshake machine wants it.
+struct RsaAdapter<'a>(&'a rsa_keys::RsaKeyPair);
+
+impl RsaDecryptor for RsaAdapter<'_> {
+    fn decrypt(&self, ciphertext: &[u8]) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+        self.0.decrypt_oaep_sha1(ciphertext).ok()
+    }
+}
+
+/// CSPRNG bytes from aws-lc-rs (the one crypto provider in the build).
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    if aws_lc_rs::rand::fill(&mut b).is_err() {
+        // aws-lc's RNG does not fail in practice; fall back to a hash of the clock and a counter
+        // rather than panic, and say so.
+        error!("system random number generator failed; using a degraded fallback");
+        use sha2::Digest;
+        static CTR: AtomicU64 = AtomicU64::new(0);
+        let seed = format!(
+            "{:?}{}",
+            std::time::SystemTime::now(),
+            CTR.fetch_add(1, Ordering::Relaxed)
+        );
+        let h = sha2::Sha256::digest(seed.as_bytes());
+        for (i, x) in b.iter_mut().enumerate() {
+            *x = h[i % 32];
+        }
+    }
+    b
+}
+
+impl Shared {
+    /// Account lookup with the cache entry, or the decoy for an unknown user.
+    pub fn lookup(&self, user: &str, client: &ClientHost) -> Lookup {
+        let accounts = self.accounts.read().unwrap_or_else(|e| e.into_inner());
+        match accounts.lookup(user, client) {
+            Some(a) => Lookup::Found {
+                cached: if a.plugin == Plugin::CachingSha2Password {
+                    self.cache.get(&a.user, &a.host)
+                } else {
+                    None
+                },
+                account: Box::new(a.clone()),
+            },
+            None => Lookup::Unknown {
+                decoy_plugin: crate::account::decoy_plugin(
+                    user,
+                    &client.display_host(),
+                    &self.decoy_secret,
+                ),
+            },
+        }
+    }
+
+    pub fn rsa_public(&self, plugin_default: Plugin) -> Option<RsaPublicKey> {
+        let k = match plugin_default {
+            Plugin::Sha256Password => self.sha256_rsa.as_ref(),
+            _ => self.rsa.as_ref(),
+        }?;
+        Some(RsaPublicKey {
+            pem: Arc::from(k.public_pem()),
+            modulus_len: k.modulus_len(),
+        })
+    }
+
+    pub fn require_secure_transport(&self) -> bool {
+        self.globals
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .require_secure_transport
+    }
+}
+
+/// Startup: data dir, accounts (with the bootstrap root account), TLS files, RSA keys.
+pub fn init(config: Config) -> Result<Arc<Shared>, String> {
+    std::fs::create_dir_all(&config.datadir).map_err(|e| {
+        format!(
+            "cannot create data directory {}: {e}",
+            config.datadir.display()
+        )
+    })?;
+    let store = store::AccountStore::new(config.accounts_file());
+    let accounts = match store
+        .load()
+        .map_err(|e| format!("cannot load accounts: {e}"))?
+    {
+        Some(set) => set,
+        None => bootstrap_accounts(&config, &store)?,
+    };
+    let hostname = gethostname::gethostname().to_string_lossy().into_owned();
+    let tls = tls::TlsState::startup(&config, &hostname);
+    let rsa = load_rsa(
+        &config.sha2_private_key,
+        &config.sha2_public_key,
+        config.sha2_auto_generate_rsa_keys,
+        "caching_sha2_password",
+    );
+    let sha256_rsa = if config.sha256_private_key == config.sha2_private_key
+        && config.sha256_public_key == config.sha2_public_key
+    {
+        rsa.clone()
+    } else {
+        load_rsa(
+            &config.sha256_private_key,
+            &config.sha256_public_key,
+            config.sha256_auto_generate_rsa_keys,
+            "sha256_password",
+        )
+    };
+    let mut globals = GlobalVars {
+        require_secure_transport: config.require_secure_transport,
+    };
+    if globals.require_secure_transport && !tls.available() && config.socket.is_none() {
+        error!("require_secure_transport=ON but no secure transport (TLS or Unix socket) is configured; turning it OFF");
+        globals.require_secure_transport = false;
+    }
+    Ok(Arc::new(Shared {
+        accounts: RwLock::new(accounts),
+        account_write: tokio::sync::Mutex::new(()),
+        store,
+        cache: AuthCache::new(config.cache_size),
+        tls,
+        rsa,
+        sha256_rsa,
+        globals: RwLock::new(globals),
+        stats: Stats::default(),
+        started: Instant::now(),
+        decoy_secret: random_bytes(),
+        slow_checks: Arc::new(Semaphore::new(config.full_auth_concurrency)),
+        next_connection_id: AtomicU32::new(1),
+        databases: Arc::from(vec![
+            "information_schema".to_string(),
+            "mysql".to_string(),
+            "performance_schema".to_string(),
+            "sys".to_string(),
+        ]),
+        hostname,
+        tcp_port: AtomicU32::new(u32::from(config.port)),
+        socket_path: config.socket.clone(),
+        config,
+    }))
+}
+
+fn load_rsa(
+    private: &std::path::Path,
+    public: &std::path::Path,
+    auto: bool,
+    plugin: &str,
+) -> Option<Arc<rsa_keys::RsaKeyPair>> {
+    match rsa_keys::ensure_rsa_keys(private, public, auto) {
+        Ok(rsa_keys::KeyFiles::Generated) => {
+            info!(plugin, path = %private.display(), "generated RSA key pair")
+        }
+        Ok(_) => {}
+        Err(e) => warn!(plugin, "RSA key files: {e}"),
+    }
+    match rsa_keys::RsaKeyPair::load(private, public) {
+        Ok(k) => Some(Arc::new(k)),
+        Err(e) => {
+            warn!(plugin, "RSA key exchange unavailable (login over plain TCP needs TLS or the Unix socket): {e}");
+            None
+        }
+    }
+}
+
+/// First start: `root@localhost` with `VESTIBULE_ROOT_PASSWORD` or a random password, shown once
+/// and written 0600 into the data dir.
+fn bootstrap_accounts(config: &Config, store: &store::AccountStore) -> Result<AccountSet, String> {
+    let (password, generated) = match std::env::var("VESTIBULE_ROOT_PASSWORD") {
+        Ok(p) if !p.is_empty() => (p, false),
+        _ => {
+            const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+            let raw: [u8; 20] = random_bytes();
+            (
+                raw.iter()
+                    .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+                    .collect(),
+                true,
+            )
+        }
+    };
+    let auth = AuthString::generate(
+        config.default_plugin,
+        password.as_bytes(),
+        random_bytes(),
+        config.digest_rounds,
+    );
+    let mut root = Account::new("root", "localhost", config.default_plugin, auth);
+    root.admin = true;
+    root.grant_option = true;
+    root.require = Require::None;
+    let mut set = AccountSet::new();
+    set.create(vec![root], false)
+        .map_err(|e| format!("cannot create root account: {e}"))?;
+    store
+        .save(&set)
+        .map_err(|e| format!("cannot write accounts file: {e}"))?;
+    if generated {
+        let path = config.datadir.join("root-password.txt");
+        write_private(&path, format!("{password}\n").as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        // Shown once, on the terminal, like mysqld --initialize; never in the log.
+        eprintln!(
+            "\nA temporary password is generated for root@localhost: {password}\n(also written to {})\n",
+            path.display()
+        );
+    }
+    info!("created account 'root'@'localhost'");
+    Ok(set)
+}
+
+pub fn write_private(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(data)?;
+    f.sync_all()
+}
+
+/// Binds the listeners and serves until the process is stopped.
+pub async fn run(shared: Arc<Shared>) -> Result<(), String> {
+    let addr = std::net::SocketAddr::new(shared.config.bind_address, shared.config.port);
+    let tcp = TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let local = tcp.local_addr().map_err(|e| e.to_string())?;
+    shared
+        .tcp_port
+        .store(u32::from(local.port()), Ordering::Relaxed);
+    let unix = match &shared.socket_path {
+        Some(path) => {
+            let _ = std::fs::remove_file(path);
+            match UnixListener::bind(path) {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    warn!(path = %path.display(), "cannot listen on the Unix socket: {e}");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    info!(
+        address = %local,
+        socket = shared.socket_path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+        version = vars::SERVER_VERSION,
+        "ready for connections"
+    );
+    let tcp_task = {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            loop {
+                match tcp.accept().await {
+                    Ok((stream, peer)) => {
+                        let _ = stream.set_nodelay(true);
+                        let shared = shared.clone();
+                        tokio::spawn(conn::serve(stream, ClientHost::Tcp(peer.ip()), shared));
+                    }
+                    Err(e) => {
+                        warn!("accept failed: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
+                }
+            }
+        })
+    };
+    if let Some(unix) = unix {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            loop {
+                match unix.accept().await {
+                    Ok((stream, _)) => {
+                        tokio::spawn(conn::serve(stream, ClientHost::Unix, shared.clone()));
+                    }
+                    Err(e) => {
+                        warn!("socket accept failed: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
+                }
+            }
+        });
+    }
+    let _ = tcp_task.await;
+    Ok(())
+}

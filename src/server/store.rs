@@ -1,0 +1,309 @@
+//! The accounts file on disk: loading it at startup and replacing it atomically after every
+//! successful account-management statement.
+//!
+//! This module owns the file's lifecycle only — the text format is `crate::account`'s
+//! ([`serialize_accounts`] / [`parse_accounts`]). It uses blocking `std::fs` calls: the server runs
+//! it on `spawn_blocking`. It never keeps the set in memory, never retries and never repairs a bad
+//! file (a server must not start on half an account list).
+//!
+//! Saves must not run concurrently on the same path (the server serialises account-management
+//! statements); the temporary file has a fixed name, so a save interrupted by a crash leaves at
+//! most one stale temporary file, which the next save replaces and [`AccountStore::load`] ignores.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::account::{parse_accounts, serialize_accounts, AccountFileError, AccountSet};
+
+/// Why the accounts file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A filesystem call failed; `action` says which step.
+    #[error("accounts file {}: cannot {action}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        #[source]
+        source: io::Error,
+    },
+    /// The file exists but is not a valid accounts file.
+    #[error("accounts file {}: {source}", path.display())]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: AccountFileError,
+    },
+}
+
+/// The accounts file at one path.
+#[derive(Clone, Debug)]
+pub struct AccountStore {
+    path: PathBuf,
+}
+
+impl AccountStore {
+    pub fn new(path: PathBuf) -> Self {
+        AccountStore { path }
+    }
+
+    /// The file this store reads and writes.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads the file; `Ok(None)` if it does not exist (first start).
+    pub fn load(&self) -> Result<Option<AccountSet>, StoreError> {
+        let text = match fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(self.io("read", e)),
+        };
+        parse_accounts(&text)
+            .map(Some)
+            .map_err(|source| StoreError::Parse {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
+    /// Atomic replace: writes a temporary file in the same directory (mode 0600, created
+    /// exclusively so a planted symlink is never followed), fsyncs it, renames it over the target
+    /// and fsyncs the directory. A crash at any point leaves either the old or the new complete
+    /// file under the target name.
+    pub fn save(&self, set: &AccountSet) -> Result<(), StoreError> {
+        let text = serialize_accounts(set);
+        let tmp = self.temp_path();
+        // A leftover from an interrupted save: never reuse it (its mode or owner may differ).
+        match fs::remove_file(&tmp) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(self.io("remove the stale temporary file", e)),
+        }
+        if let Err(e) = write_synced(&tmp, text.as_bytes()) {
+            let _ = fs::remove_file(&tmp);
+            return Err(self.io("write the temporary file", e));
+        }
+        if let Err(e) = fs::rename(&tmp, &self.path) {
+            let _ = fs::remove_file(&tmp);
+            return Err(self.io("rename the temporary file over it", e));
+        }
+        sync_dir(self.dir()).map_err(|e| self.io("sync its directory", e))
+    }
+
+    fn dir(&self) -> &Path {
+        match self.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        }
+    }
+
+    /// `<dir>/.<name>.tmp`: same directory (so the rename is atomic), hidden, fixed name.
+    fn temp_path(&self) -> PathBuf {
+        let mut name = std::ffi::OsString::from(".");
+        name.push(self.path.file_name().unwrap_or_else(|| "accounts".as_ref()));
+        name.push(".tmp");
+        self.dir().join(name)
+    }
+
+    fn io(&self, action: &'static str, source: io::Error) -> StoreError {
+        StoreError::Io {
+            path: self.path.clone(),
+            action,
+            source,
+        }
+    }
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    // The umask can only remove bits from 0600; set it explicitly so the result is exact.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(fs::Permissions::from_mode(0o600))?;
+    }
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::{Account, Require};
+    use crate::auth::{AuthString, Plugin};
+
+    fn set_with(users: &[&str]) -> AccountSet {
+        let mut set = AccountSet::new();
+        let accounts = users
+            .iter()
+            .map(|u| {
+                let mut a = Account::new(u, "%", Plugin::CachingSha2Password, AuthString::Empty);
+                a.require = Require::Specified {
+                    issuer: Some("/CN=line\nbreak".into()),
+                    subject: None,
+                    cipher: None,
+                    san: None,
+                };
+                a
+            })
+            .collect();
+        set.create(accounts, false).unwrap();
+        set
+    }
+
+    fn dir_entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn missing_file_loads_as_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = AccountStore::new(dir.path().join("accounts"));
+        assert!(store.load().unwrap().is_none());
+    }
+
+    #[test]
+    fn round_trip_and_replace() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = AccountStore::new(dir.path().join("accounts"));
+        let first = set_with(&["a", "b"]);
+        store.save(&first).unwrap();
+        assert_eq!(store.load().unwrap(), Some(first));
+
+        let second = set_with(&["c"]);
+        store.save(&second).unwrap();
+        assert_eq!(store.load().unwrap(), Some(second.clone()));
+        assert_eq!(
+            fs::read_to_string(store.path()).unwrap(),
+            serialize_accounts(&second)
+        );
+
+        store.save(&AccountSet::new()).unwrap();
+        assert_eq!(store.load().unwrap(), Some(AccountSet::new()));
+        assert_eq!(
+            dir_entries(dir.path()),
+            ["accounts"],
+            "no temporary file left behind"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn file_mode_is_0600_even_when_replacing_a_looser_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("accounts");
+        fs::write(&path, "vestibule-accounts 1\n").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        let store = AccountStore::new(path.clone());
+        store.save(&set_with(&["a"])).unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn leftover_temp_file_from_a_crash_is_ignored_then_replaced() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = AccountStore::new(dir.path().join("accounts"));
+        let good = set_with(&["a"]);
+        store.save(&good).unwrap();
+
+        // A save that died after writing half the temporary file.
+        let tmp = dir.path().join(".accounts.tmp");
+        fs::write(&tmp, "vestibule-accounts 1\naccount user=\"half").unwrap();
+        fs::set_permissions(&tmp, fs::Permissions::from_mode(0o666)).unwrap();
+        assert_eq!(
+            store.load().unwrap(),
+            Some(good),
+            "the target is still the old complete file"
+        );
+
+        let next = set_with(&["b", "c"]);
+        store.save(&next).unwrap();
+        assert_eq!(store.load().unwrap(), Some(next));
+        assert_eq!(dir_entries(dir.path()), ["accounts"]);
+        let mode = fs::metadata(store.path()).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_planted_at_the_temp_path_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, "precious").unwrap();
+        std::os::unix::fs::symlink(&victim, dir.path().join(".accounts.tmp")).unwrap();
+        let store = AccountStore::new(dir.path().join("accounts"));
+        store.save(&set_with(&["a"])).unwrap();
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        assert_eq!(store.load().unwrap(), Some(set_with(&["a"])));
+    }
+
+    #[test]
+    fn corrupt_file_is_a_parse_error_with_path_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("accounts");
+        fs::write(&path, "vestibule-accounts 1\n\naccount user=\"x\n").unwrap();
+        let err = AccountStore::new(path.clone()).load().unwrap_err();
+        match &err {
+            StoreError::Parse { path: p, source } => {
+                assert_eq!(p, &path);
+                assert_eq!(source.line, 3);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(err.to_string().contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn save_into_a_missing_directory_fails_cleanly() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = AccountStore::new(dir.path().join("nope").join("accounts"));
+        let err = store.save(&set_with(&["a"])).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::Io {
+                    action: "write the temporary file",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(store.load().unwrap().is_none());
+    }
+
+    #[test]
+    fn relative_path_without_directory_uses_the_current_directory() {
+        let store = AccountStore::new(PathBuf::from("accounts"));
+        assert_eq!(store.dir(), Path::new("."));
+        assert_eq!(store.temp_path(), Path::new("./.accounts.tmp"));
+    }
+}

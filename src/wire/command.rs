@@ -1,0 +1,264 @@
+//! Command-phase requests (reference §9.1–§9.5): the first payload byte of a client packet with
+//! sequence id 0 names the command.
+
+use super::capabilities::*;
+use super::{put_lenenc_bytes, put_lenenc_int, put_nul_bytes, Reader, WireError};
+
+pub const COM_QUIT: u8 = 0x01;
+pub const COM_INIT_DB: u8 = 0x02;
+pub const COM_QUERY: u8 = 0x03;
+pub const COM_STATISTICS: u8 = 0x09;
+pub const COM_PING: u8 = 0x0E;
+pub const COM_CHANGE_USER: u8 = 0x11;
+pub const COM_RESET_CONNECTION: u8 = 0x1F;
+
+/// A parsed client command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Quit,
+    InitDb(Vec<u8>),
+    Query(Vec<u8>),
+    Statistics,
+    Ping,
+    ChangeUser(ChangeUser),
+    ResetConnection,
+    /// A command byte Vestibule does not implement (answered with 1047 "Unknown command").
+    Unsupported(u8),
+}
+
+/// `COM_CHANGE_USER` (reference §9.5). The auth response always has a 1-byte length here.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ChangeUser {
+    pub username: Vec<u8>,
+    pub auth_response: Vec<u8>,
+    pub database: Vec<u8>,
+    pub character_set: Option<u16>,
+    pub client_plugin: Option<Vec<u8>>,
+    pub connect_attrs: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl std::fmt::Debug for ChangeUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChangeUser")
+            .field("username", &String::from_utf8_lossy(&self.username))
+            .field("auth_response_len", &self.auth_response.len())
+            .field("database", &String::from_utf8_lossy(&self.database))
+            .field("character_set", &self.character_set)
+            .field(
+                "client_plugin",
+                &self.client_plugin.as_deref().map(String::from_utf8_lossy),
+            )
+            .finish()
+    }
+}
+
+impl ChangeUser {
+    /// Parses the body after the 0x11 byte, interpreting optional fields with the client's
+    /// capability flags from its HandshakeResponse41.
+    pub fn parse(body: &[u8], client_caps: u32) -> Result<Self, WireError> {
+        let mut r = Reader::new(body);
+        let username = r.nul_bytes("username")?.to_vec();
+        if username.len() > super::handshake::MAX_USER_LEN {
+            return Err(WireError::TooLong("username"));
+        }
+        let auth_response = if client_caps & CLIENT_SECURE_CONNECTION != 0 {
+            let n = r.u8("auth response length")?;
+            r.bytes(usize::from(n), "auth response")?.to_vec()
+        } else {
+            r.nul_bytes("auth response")?.to_vec()
+        };
+        let database = r.nul_bytes("schema")?.to_vec();
+        let character_set = if r.remaining() >= 2 {
+            Some(r.u16("character set")?)
+        } else {
+            None
+        };
+        let client_plugin = if client_caps & CLIENT_PLUGIN_AUTH != 0 && !r.is_empty() {
+            Some(r.nul_bytes("client plugin name")?.to_vec())
+        } else {
+            None
+        };
+        let mut connect_attrs = Vec::new();
+        if client_caps & CLIENT_CONNECT_ATTRS != 0 && !r.is_empty() {
+            let total = r.lenenc_int("connect attributes length")?;
+            if total > super::handshake::MAX_CONNECT_ATTRS_LEN {
+                return Err(WireError::TooLong("connect attributes"));
+            }
+            let block = r.bytes(total as usize, "connect attributes")?;
+            let mut a = Reader::new(block);
+            while !a.is_empty() {
+                let k = a.lenenc_bytes("connect attribute key")?;
+                let v = a.lenenc_bytes("connect attribute value")?;
+                connect_attrs.push((k.to_vec(), v.to_vec()));
+            }
+        }
+        r.finish("COM_CHANGE_USER")?;
+        Ok(ChangeUser {
+            username,
+            auth_response,
+            database,
+            character_set,
+            client_plugin,
+            connect_attrs,
+        })
+    }
+
+    /// Client-side encoder (tests): the full packet payload including the 0x11 byte.
+    pub fn encode(&self, client_caps: u32) -> Vec<u8> {
+        let mut out = vec![COM_CHANGE_USER];
+        put_nul_bytes(&mut out, &self.username);
+        if client_caps & CLIENT_SECURE_CONNECTION != 0 {
+            let n = self.auth_response.len().min(255);
+            out.push(n as u8);
+            out.extend(self.auth_response.iter().take(n));
+        } else {
+            put_nul_bytes(&mut out, &self.auth_response);
+        }
+        put_nul_bytes(&mut out, &self.database);
+        if let Some(cs) = self.character_set {
+            out.extend_from_slice(&cs.to_le_bytes());
+            if client_caps & CLIENT_PLUGIN_AUTH != 0 {
+                if let Some(p) = &self.client_plugin {
+                    put_nul_bytes(&mut out, p);
+                    if client_caps & CLIENT_CONNECT_ATTRS != 0 && !self.connect_attrs.is_empty() {
+                        let mut block = Vec::new();
+                        for (k, v) in &self.connect_attrs {
+                            put_lenenc_bytes(&mut block, k);
+                            put_lenenc_bytes(&mut block, v);
+                        }
+                        put_lenenc_int(&mut out, block.len() as u64);
+                        out.extend_from_slice(&block);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Command {
+    pub fn parse(payload: &[u8], client_caps: u32) -> Result<Command, WireError> {
+        let (&cmd, body) = payload
+            .split_first()
+            .ok_or(WireError::Truncated("command"))?;
+        Ok(match cmd {
+            COM_QUIT => Command::Quit,
+            COM_INIT_DB => Command::InitDb(body.to_vec()),
+            COM_QUERY => Command::Query(body.to_vec()),
+            COM_STATISTICS => Command::Statistics,
+            COM_PING => Command::Ping,
+            COM_CHANGE_USER => Command::ChangeUser(ChangeUser::parse(body, client_caps)?),
+            COM_RESET_CONNECTION => Command::ResetConnection,
+            other => Command::Unsupported(other),
+        })
+    }
+}
+
+/// Fuzz body for COM_* parsing: never panics; a parsed COM_CHANGE_USER re-encodes to itself.
+pub fn fuzz_command(data: &[u8]) {
+    let Some((&caps_byte, rest)) = data.split_first() else {
+        return;
+    };
+    let caps = CLIENT_PROTOCOL_41
+        | if caps_byte & 1 != 0 {
+            CLIENT_SECURE_CONNECTION
+        } else {
+            0
+        }
+        | if caps_byte & 2 != 0 {
+            CLIENT_PLUGIN_AUTH
+        } else {
+            0
+        }
+        | if caps_byte & 4 != 0 {
+            CLIENT_CONNECT_ATTRS
+        } else {
+            0
+        };
+    if let Ok(Command::ChangeUser(cu)) = Command::parse(rest, caps) {
+        let enc = cu.encode(caps);
+        if let Ok(Command::ChangeUser(again)) = Command::parse(&enc, caps) {
+            // The encoder drops fields the flags cannot carry; compare what both sides keep.
+            assert_eq!(again.username, cu.username);
+            assert_eq!(again.database, cu.database);
+        } else {
+            panic!("re-encoded COM_CHANGE_USER failed to parse");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const CAPS: u32 =
+        CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION | CLIENT_PLUGIN_AUTH | CLIENT_CONNECT_ATTRS;
+
+    #[test]
+    fn parses_simple_commands() {
+        assert_eq!(Command::parse(&[0x01], CAPS), Ok(Command::Quit));
+        assert_eq!(Command::parse(&[0x0E], CAPS), Ok(Command::Ping));
+        assert_eq!(
+            Command::parse(b"\x03SELECT 1", CAPS),
+            Ok(Command::Query(b"SELECT 1".to_vec()))
+        );
+        assert_eq!(
+            Command::parse(b"\x02test", CAPS),
+            Ok(Command::InitDb(b"test".to_vec()))
+        );
+        assert_eq!(
+            Command::parse(&[0x16, 1], CAPS),
+            Ok(Command::Unsupported(0x16))
+        );
+        assert_eq!(
+            Command::parse(&[], CAPS),
+            Err(WireError::Truncated("command"))
+        );
+    }
+
+    #[test]
+    fn change_user_with_empty_auth_data_as_connector_c_sends_it() {
+        let mut p = vec![COM_CHANGE_USER];
+        p.extend_from_slice(b"bob\0\0test\0");
+        p.extend_from_slice(&255u16.to_le_bytes());
+        p.extend_from_slice(b"caching_sha2_password\0");
+        let Command::ChangeUser(cu) = Command::parse(&p, CAPS).unwrap() else {
+            panic!()
+        };
+        assert_eq!(cu.username, b"bob");
+        assert!(cu.auth_response.is_empty());
+        assert_eq!(cu.database, b"test");
+        assert_eq!(cu.character_set, Some(255));
+        assert_eq!(
+            cu.client_plugin.as_deref(),
+            Some(&b"caching_sha2_password"[..])
+        );
+    }
+
+    #[test]
+    fn truncated_change_user_is_an_error() {
+        assert!(Command::parse(b"\x11bob\0\x20abc", CAPS).is_err());
+        assert!(Command::parse(b"\x11bob", CAPS).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn change_user_round_trips(
+            user in proptest::collection::vec(1u8..=255, 0..20),
+            auth in proptest::collection::vec(any::<u8>(), 0..64),
+            db in proptest::collection::vec(1u8..=255, 0..20),
+            cs: u16,
+            plugin in proptest::collection::vec(1u8..=255, 0..25),
+            attrs in proptest::collection::vec((proptest::collection::vec(any::<u8>(), 0..10), proptest::collection::vec(any::<u8>(), 0..10)), 0..3),
+        ) {
+            let cu = ChangeUser { username: user, auth_response: auth, database: db, character_set: Some(cs), client_plugin: Some(plugin), connect_attrs: attrs };
+            prop_assert_eq!(Command::parse(&cu.encode(CAPS), CAPS), Ok(Command::ChangeUser(cu)));
+        }
+
+        #[test]
+        fn command_parser_is_total(data in proptest::collection::vec(any::<u8>(), 0..120)) {
+            fuzz_command(&data);
+        }
+    }
+}

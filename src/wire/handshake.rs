@@ -1,0 +1,561 @@
+//! Connection-phase messages (reference §2–§4): `HandshakeV10`, `SSLRequest`,
+//! `HandshakeResponse41`, `AuthSwitchRequest`, `AuthMoreData`.
+
+use super::capabilities::*;
+use super::{put_lenenc_bytes, put_lenenc_int, put_nul_bytes, Reader, WireError};
+
+/// MySQL rejects a connect-attributes block that declares more than this (reference §3.3).
+pub const MAX_CONNECT_ATTRS_LEN: u64 = 65_535;
+/// Longest user name field Vestibule reads; MySQL user names are ≤ 32 characters (≤ 128 bytes utf8mb4).
+pub const MAX_USER_LEN: usize = 128;
+/// Longest auth response accepted in a HandshakeResponse41 (an RSA-4096 ciphertext is 512).
+pub const MAX_AUTH_RESPONSE_LEN: usize = 1024;
+
+/// `Protocol::HandshakeV10`, the server greeting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandshakeV10 {
+    pub server_version: Vec<u8>,
+    pub connection_id: u32,
+    /// The 20-byte nonce; sent as 8 + 12 bytes and a NUL, `auth_plugin_data_len` = 21.
+    pub nonce: [u8; 20],
+    pub capabilities: u32,
+    pub character_set: u8,
+    pub status_flags: u16,
+    pub auth_plugin_name: Vec<u8>,
+}
+
+impl HandshakeV10 {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(96);
+        out.push(10);
+        put_nul_bytes(&mut out, &self.server_version);
+        out.extend_from_slice(&self.connection_id.to_le_bytes());
+        let (n1, n2) = self.nonce.split_at(8);
+        out.extend_from_slice(n1);
+        out.push(0);
+        out.extend_from_slice(&(self.capabilities as u16).to_le_bytes());
+        out.push(self.character_set);
+        out.extend_from_slice(&self.status_flags.to_le_bytes());
+        out.extend_from_slice(&((self.capabilities >> 16) as u16).to_le_bytes());
+        out.push(21);
+        out.extend_from_slice(&[0u8; 10]);
+        put_nul_bytes(&mut out, n2);
+        put_nul_bytes(&mut out, &self.auth_plugin_name);
+        out
+    }
+
+    /// Client-side parser (tests, fuzzing). Accepts exactly what [`encode`](Self::encode) writes:
+    /// a 20-byte nonce and CLIENT_PLUGIN_AUTH.
+    pub fn parse(payload: &[u8]) -> Result<Self, WireError> {
+        let mut r = Reader::new(payload);
+        if r.u8("protocol version")? != 10 {
+            return Err(WireError::Unexpected("protocol version"));
+        }
+        let server_version = r.nul_bytes("server version")?.to_vec();
+        let connection_id = r.u32("connection id")?;
+        let n1: [u8; 8] = r.array("auth plugin data part 1")?;
+        r.u8("filler")?;
+        let cap_lo = r.u16("capability flags")?;
+        let character_set = r.u8("character set")?;
+        let status_flags = r.u16("status flags")?;
+        let cap_hi = r.u16("capability flags")?;
+        if r.u8("auth plugin data length")? != 21 {
+            return Err(WireError::Unexpected("auth plugin data length"));
+        }
+        r.bytes(10, "reserved")?;
+        let n2: [u8; 12] = r.array("auth plugin data part 2")?;
+        if r.u8("auth plugin data terminator")? != 0 {
+            return Err(WireError::Unexpected("auth plugin data terminator"));
+        }
+        let auth_plugin_name = r.nul_bytes("auth plugin name")?.to_vec();
+        r.finish("HandshakeV10")?;
+        let mut nonce = [0u8; 20];
+        nonce[..8].copy_from_slice(&n1);
+        nonce[8..].copy_from_slice(&n2);
+        Ok(HandshakeV10 {
+            server_version,
+            connection_id,
+            nonce,
+            capabilities: u32::from(cap_lo) | (u32::from(cap_hi) << 16),
+            character_set,
+            status_flags,
+            auth_plugin_name,
+        })
+    }
+}
+
+/// The 32-byte header common to SSLRequest and HandshakeResponse41 (reference §3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientHeader {
+    pub capabilities: u32,
+    pub max_packet_size: u32,
+    pub character_set: u8,
+}
+
+impl ClientHeader {
+    fn parse(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        let capabilities = r.u32("client flags")?;
+        let max_packet_size = r.u32("max packet size")?;
+        let character_set = r.u8("character set")?;
+        // MariaDB clients put extended capabilities in the last 4 filler bytes: not required to be zero.
+        r.bytes(23, "filler")?;
+        Ok(ClientHeader {
+            capabilities,
+            max_packet_size,
+            character_set,
+        })
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.capabilities.to_le_bytes());
+        out.extend_from_slice(&self.max_packet_size.to_le_bytes());
+        out.push(self.character_set);
+        out.extend_from_slice(&[0u8; 23]);
+    }
+}
+
+/// `HandshakeResponse41` (reference §3.3).
+#[derive(Clone, PartialEq, Eq)]
+pub struct HandshakeResponse41 {
+    pub header: ClientHeader,
+    pub username: Vec<u8>,
+    /// Plugin data of the client's first auth response (scramble, or empty for no password).
+    pub auth_response: Vec<u8>,
+    pub database: Option<Vec<u8>>,
+    pub client_plugin: Option<Vec<u8>>,
+    pub connect_attrs: Vec<(Vec<u8>, Vec<u8>)>,
+    pub zstd_level: Option<u8>,
+}
+
+impl std::fmt::Debug for HandshakeResponse41 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HandshakeResponse41")
+            .field("header", &self.header)
+            .field("username", &String::from_utf8_lossy(&self.username))
+            .field("auth_response_len", &self.auth_response.len())
+            .field(
+                "database",
+                &self.database.as_deref().map(String::from_utf8_lossy),
+            )
+            .field(
+                "client_plugin",
+                &self.client_plugin.as_deref().map(String::from_utf8_lossy),
+            )
+            .field("connect_attrs", &self.connect_attrs.len())
+            .finish()
+    }
+}
+
+/// What the first client packet of the connection phase is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FirstClientPacket {
+    SslRequest(ClientHeader),
+    Response(HandshakeResponse41),
+}
+
+impl HandshakeResponse41 {
+    /// Parses the first client packet: exactly 32 bytes with CLIENT_SSL is an SSLRequest; anything
+    /// longer is a HandshakeResponse41 (inside TLS CLIENT_SSL stays set — reference §3.2).
+    pub fn parse_first(payload: &[u8]) -> Result<FirstClientPacket, WireError> {
+        if payload.len() == 32 {
+            let mut r = Reader::new(payload);
+            let h = ClientHeader::parse(&mut r)?;
+            if h.capabilities & CLIENT_SSL != 0 {
+                return Ok(FirstClientPacket::SslRequest(h));
+            }
+        }
+        Self::parse(payload).map(FirstClientPacket::Response)
+    }
+
+    pub fn parse(payload: &[u8]) -> Result<Self, WireError> {
+        let mut r = Reader::new(payload);
+        let header = ClientHeader::parse(&mut r)?;
+        let caps = header.capabilities;
+        if caps & CLIENT_PROTOCOL_41 == 0 {
+            return Err(WireError::Unexpected("CLIENT_PROTOCOL_41"));
+        }
+        let username = r.nul_bytes("username")?;
+        if username.len() > MAX_USER_LEN {
+            return Err(WireError::TooLong("username"));
+        }
+        let auth_response = if caps & CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA != 0 {
+            r.lenenc_bytes("auth response")?
+        } else if caps & CLIENT_SECURE_CONNECTION != 0 {
+            let n = r.u8("auth response length")?;
+            r.bytes(usize::from(n), "auth response")?
+        } else {
+            r.nul_bytes("auth response")?
+        };
+        if auth_response.len() > MAX_AUTH_RESPONSE_LEN {
+            return Err(WireError::TooLong("auth response"));
+        }
+        // Optional trailing fields: clients may stop after the last field they use.
+        let database = if caps & CLIENT_CONNECT_WITH_DB != 0 && !r.is_empty() {
+            Some(r.nul_bytes("database")?.to_vec())
+        } else {
+            None
+        };
+        let client_plugin = if caps & CLIENT_PLUGIN_AUTH != 0 && !r.is_empty() {
+            Some(r.nul_bytes("client plugin name")?.to_vec())
+        } else {
+            None
+        };
+        let mut connect_attrs = Vec::new();
+        if caps & CLIENT_CONNECT_ATTRS != 0 && !r.is_empty() {
+            let total = r.lenenc_int("connect attributes length")?;
+            if total > MAX_CONNECT_ATTRS_LEN {
+                return Err(WireError::TooLong("connect attributes"));
+            }
+            let block = r.bytes(total as usize, "connect attributes")?;
+            let mut a = Reader::new(block);
+            while !a.is_empty() {
+                let k = a.lenenc_bytes("connect attribute key")?;
+                let v = a.lenenc_bytes("connect attribute value")?;
+                connect_attrs.push((k.to_vec(), v.to_vec()));
+            }
+        }
+        let zstd_level = if caps & CLIENT_ZSTD_COMPRESSION_ALGORITHM != 0 && !r.is_empty() {
+            Some(r.u8("zstd compression level")?)
+        } else {
+            None
+        };
+        Ok(HandshakeResponse41 {
+            header,
+            username: username.to_vec(),
+            auth_response: auth_response.to_vec(),
+            database,
+            client_plugin,
+            connect_attrs,
+            zstd_level,
+        })
+    }
+
+    /// Client-side encoder (tests, benches, fuzz round trips). Fields are written according to the
+    /// header's capability flags, exactly as [`parse`](Self::parse) reads them.
+    pub fn encode(&self) -> Vec<u8> {
+        let caps = self.header.capabilities;
+        let mut out = Vec::with_capacity(128);
+        self.header.encode(&mut out);
+        put_nul_bytes(&mut out, &self.username);
+        if caps & CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA != 0 {
+            put_lenenc_bytes(&mut out, &self.auth_response);
+        } else if caps & CLIENT_SECURE_CONNECTION != 0 {
+            out.push(self.auth_response.len().min(255) as u8);
+            out.extend_from_slice(&self.auth_response[..self.auth_response.len().min(255)]);
+        } else {
+            put_nul_bytes(&mut out, &self.auth_response);
+        }
+        let has_attrs = caps & CLIENT_CONNECT_ATTRS != 0 && !self.connect_attrs.is_empty();
+        let has_plugin =
+            caps & CLIENT_PLUGIN_AUTH != 0 && (self.client_plugin.is_some() || has_attrs);
+        if caps & CLIENT_CONNECT_WITH_DB != 0 && (self.database.is_some() || has_plugin) {
+            put_nul_bytes(&mut out, self.database.as_deref().unwrap_or_default());
+        }
+        if has_plugin {
+            put_nul_bytes(&mut out, self.client_plugin.as_deref().unwrap_or_default());
+        }
+        if has_attrs {
+            let mut block = Vec::new();
+            for (k, v) in &self.connect_attrs {
+                put_lenenc_bytes(&mut block, k);
+                put_lenenc_bytes(&mut block, v);
+            }
+            put_lenenc_int(&mut out, block.len() as u64);
+            out.extend_from_slice(&block);
+        }
+        if let Some(z) = self.zstd_level {
+            out.push(z);
+        }
+        out
+    }
+}
+
+/// Encodes an SSLRequest (client side; tests).
+pub fn encode_ssl_request(h: &ClientHeader) -> Vec<u8> {
+    let mut out = Vec::with_capacity(32);
+    h.encode(&mut out);
+    out
+}
+
+/// `AuthSwitchRequest` (reference §4.2): `FE`, plugin name NUL, plugin data. For the three
+/// password plugins the data is the 20-byte nonce **followed by a NUL** (C clients strip it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthSwitchRequest {
+    pub plugin_name: Vec<u8>,
+    pub plugin_data: Vec<u8>,
+}
+
+impl AuthSwitchRequest {
+    pub fn with_nonce(plugin_name: &str, nonce: &[u8; 20]) -> Self {
+        let mut plugin_data = nonce.to_vec();
+        plugin_data.push(0);
+        AuthSwitchRequest {
+            plugin_name: plugin_name.as_bytes().to_vec(),
+            plugin_data,
+        }
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.plugin_name.len() + self.plugin_data.len() + 2);
+        out.push(0xFE);
+        put_nul_bytes(&mut out, &self.plugin_name);
+        out.extend_from_slice(&self.plugin_data);
+        out
+    }
+
+    pub fn parse(payload: &[u8]) -> Result<Self, WireError> {
+        let mut r = Reader::new(payload);
+        if r.u8("auth switch marker")? != 0xFE {
+            return Err(WireError::Unexpected("auth switch marker"));
+        }
+        let plugin_name = r.nul_bytes("plugin name")?.to_vec();
+        Ok(AuthSwitchRequest {
+            plugin_name,
+            plugin_data: r.rest().to_vec(),
+        })
+    }
+}
+
+/// `AuthMoreData` (reference §4.3): `01` + plugin data.
+pub fn encode_auth_more_data(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + 1);
+    out.push(0x01);
+    out.extend_from_slice(data);
+    out
+}
+
+pub fn parse_auth_more_data(payload: &[u8]) -> Result<&[u8], WireError> {
+    match payload.split_first() {
+        Some((0x01, rest)) => Ok(rest),
+        Some(_) => Err(WireError::Unexpected("AuthMoreData marker")),
+        None => Err(WireError::Truncated("AuthMoreData")),
+    }
+}
+
+/// caching_sha2_password AuthMoreData bodies.
+pub const FAST_AUTH_SUCCESS: u8 = 0x03;
+pub const PERFORM_FULL_AUTHENTICATION: u8 = 0x04;
+/// Client byte asking for the RSA public key: caching_sha2_password.
+pub const CACHING_SHA2_REQUEST_PUBLIC_KEY: u8 = 0x02;
+/// Client byte asking for the RSA public key: sha256_password.
+pub const SHA256_REQUEST_PUBLIC_KEY: u8 = 0x01;
+
+/// Fuzz body: the server-side parsers of client connection-phase packets never panic, and what
+/// they parse re-encodes to something that parses to the same value.
+pub fn fuzz_client_packets(data: &[u8]) {
+    if let Ok(FirstClientPacket::Response(resp)) = HandshakeResponse41::parse_first(data) {
+        let again = HandshakeResponse41::parse(&resp.encode());
+        assert_eq!(again.as_ref(), Ok(&resp));
+    }
+    if let Ok(sw) = AuthSwitchRequest::parse(data) {
+        assert_eq!(AuthSwitchRequest::parse(&sw.encode()), Ok(sw));
+    }
+    let _ = parse_auth_more_data(data);
+    if let Ok(g) = HandshakeV10::parse(data) {
+        assert_eq!(HandshakeV10::parse(&g.encode()), Ok(g));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const NONCE: [u8; 20] = [
+        0x0a, 0x2f, 0x4a, 0x6f, 0x4b, 0x49, 0x22, 0x30, 0x58, 0x4c, 0x72, 0x4a, 0x25, 0x0d, 0x03,
+        0x50, 0x52, 0x02, 0x17, 0x15,
+    ];
+
+    #[test]
+    fn greeting_matches_reference_example() {
+        let g = HandshakeV10 {
+            server_version: b"8.0.40-vestibule".to_vec(),
+            connection_id: 7,
+            nonce: NONCE,
+            capabilities: 0x017F_AE0F,
+            character_set: 255,
+            status_flags: 2,
+            auth_plugin_name: b"caching_sha2_password".to_vec(),
+        };
+        let wire = crate::wire::frame::packet(0, &g.encode());
+        let expected: &[u8] = &[
+            0x54, 0x00, 0x00, 0x00, 0x0a, 0x38, 0x2e, 0x30, 0x2e, 0x34, 0x30, 0x2d, 0x76, 0x65,
+            0x73, 0x74, 0x69, 0x62, 0x75, 0x6c, 0x65, 0x00, 0x07, 0x00, 0x00, 0x00, 0x0a, 0x2f,
+            0x4a, 0x6f, 0x4b, 0x49, 0x22, 0x30, 0x00, 0x0f, 0xae, 0xff, 0x02, 0x00, 0x7f, 0x01,
+            0x15, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x58, 0x4c, 0x72,
+            0x4a, 0x25, 0x0d, 0x03, 0x50, 0x52, 0x02, 0x17, 0x15, 0x00, 0x63, 0x61, 0x63, 0x68,
+            0x69, 0x6e, 0x67, 0x5f, 0x73, 0x68, 0x61, 0x32, 0x5f, 0x70, 0x61, 0x73, 0x73, 0x77,
+            0x6f, 0x72, 0x64, 0x00,
+        ];
+        assert_eq!(wire, expected);
+        assert_eq!(HandshakeV10::parse(&g.encode()), Ok(g));
+    }
+
+    #[test]
+    fn parses_reference_handshake_response() {
+        let wire: &[u8] = &[
+            0x76, 0x00, 0x00, 0x02, 0x0d, 0xaa, 0x3f, 0x01, 0x00, 0x00, 0x00, 0x01, 0xff, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x61, 0x70, 0x70, 0x00, 0x20, 0xf4,
+            0x90, 0xe7, 0x6f, 0x66, 0xd9, 0xd8, 0x66, 0x65, 0xce, 0x54, 0xd9, 0x8c, 0x78, 0xd0,
+            0xac, 0xfe, 0x2f, 0xb0, 0xb0, 0x8b, 0x42, 0x3d, 0xa8, 0x07, 0x14, 0x48, 0x73, 0xd3,
+            0x0b, 0x31, 0x2c, 0x74, 0x65, 0x73, 0x74, 0x00, 0x63, 0x61, 0x63, 0x68, 0x69, 0x6e,
+            0x67, 0x5f, 0x73, 0x68, 0x61, 0x32, 0x5f, 0x70, 0x61, 0x73, 0x73, 0x77, 0x6f, 0x72,
+            0x64, 0x00, 0x15, 0x0c, 0x5f, 0x63, 0x6c, 0x69, 0x65, 0x6e, 0x74, 0x5f, 0x6e, 0x61,
+            0x6d, 0x65, 0x07, 0x6c, 0x69, 0x62, 0x6d, 0x79, 0x73, 0x71,
+        ];
+        let r = HandshakeResponse41::parse(&wire[4..]).unwrap();
+        assert_eq!(r.header.capabilities, 0x013F_AA0D);
+        assert_eq!(r.header.character_set, 255);
+        assert_eq!(r.username, b"app");
+        assert_eq!(r.auth_response.len(), 32);
+        assert_eq!(r.auth_response[0], 0xf4);
+        assert_eq!(r.database.as_deref(), Some(&b"test"[..]));
+        assert_eq!(
+            r.client_plugin.as_deref(),
+            Some(&b"caching_sha2_password"[..])
+        );
+        assert_eq!(
+            r.connect_attrs,
+            vec![(b"_client_name".to_vec(), b"libmysq".to_vec())]
+        );
+        // Our encoder reproduces the client's bytes exactly.
+        assert_eq!(crate::wire::frame::packet(2, &r.encode()), wire);
+    }
+
+    #[test]
+    fn ssl_request_is_recognised_and_encoded() {
+        let h = ClientHeader {
+            capabilities: 0x013F_AA0D,
+            max_packet_size: 0x0100_0000,
+            character_set: 255,
+        };
+        let p = encode_ssl_request(&h);
+        assert_eq!(p.len(), 32);
+        assert_eq!(
+            HandshakeResponse41::parse_first(&p),
+            Ok(FirstClientPacket::SslRequest(h))
+        );
+        // 32 bytes without CLIENT_SSL are a truncated response, not an SSLRequest.
+        let h2 = ClientHeader {
+            capabilities: 0x013F_A20D,
+            ..h
+        };
+        assert!(HandshakeResponse41::parse_first(&encode_ssl_request(&h2)).is_err());
+    }
+
+    #[test]
+    fn rejects_oversized_connect_attrs_and_overruns() {
+        let h = ClientHeader {
+            capabilities: 0x013F_A20D | CLIENT_CONNECT_ATTRS,
+            max_packet_size: 0,
+            character_set: 255,
+        };
+        let mut p = encode_ssl_request(&h);
+        p.extend_from_slice(b"u\0\0\0caching_sha2_password\0");
+        let mut big = p.clone();
+        big.extend_from_slice(&[0xFD, 0x00, 0x00, 0x01]);
+        assert_eq!(
+            HandshakeResponse41::parse(&big),
+            Err(WireError::TooLong("connect attributes"))
+        );
+        let mut overrun = p.clone();
+        overrun.extend_from_slice(&[10, 1, b'a']);
+        assert_eq!(
+            HandshakeResponse41::parse(&overrun),
+            Err(WireError::Truncated("connect attributes"))
+        );
+        let mut lenenc_overrun = encode_ssl_request(&h);
+        lenenc_overrun.extend_from_slice(b"u\0\x20abc");
+        assert_eq!(
+            HandshakeResponse41::parse(&lenenc_overrun),
+            Err(WireError::Truncated("auth response"))
+        );
+    }
+
+    #[test]
+    fn auth_switch_carries_nonce_and_nul() {
+        let sw = AuthSwitchRequest::with_nonce("caching_sha2_password", &NONCE);
+        let wire = crate::wire::frame::packet(2, &sw.encode());
+        let expected: &[u8] = &[
+            0x2c, 0x00, 0x00, 0x02, 0xfe, 0x63, 0x61, 0x63, 0x68, 0x69, 0x6e, 0x67, 0x5f, 0x73,
+            0x68, 0x61, 0x32, 0x5f, 0x70, 0x61, 0x73, 0x73, 0x77, 0x6f, 0x72, 0x64, 0x00, 0x0a,
+            0x2f, 0x4a, 0x6f, 0x4b, 0x49, 0x22, 0x30, 0x58, 0x4c, 0x72, 0x4a, 0x25, 0x0d, 0x03,
+            0x50, 0x52, 0x02, 0x17, 0x15, 0x00,
+        ];
+        assert_eq!(wire, expected);
+    }
+
+    fn arb_response() -> impl Strategy<Value = HandshakeResponse41> {
+        (
+            any::<u32>(),
+            any::<u32>(),
+            any::<u8>(),
+            proptest::collection::vec(1u8..=255, 0..40),
+            proptest::collection::vec(any::<u8>(), 0..300),
+            proptest::option::of(proptest::collection::vec(1u8..=255, 0..20)),
+            proptest::option::of(proptest::collection::vec(1u8..=255, 0..30)),
+            proptest::collection::vec(
+                (
+                    proptest::collection::vec(any::<u8>(), 0..20),
+                    proptest::collection::vec(any::<u8>(), 0..20),
+                ),
+                0..4,
+            ),
+        )
+            .prop_map(|(caps, max, cs, user, auth, db, plugin, attrs)| {
+                let caps = (caps | CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION)
+                    & !CLIENT_ZSTD_COMPRESSION_ALGORITHM;
+                let lenenc = caps & CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA != 0;
+                let auth = if lenenc {
+                    auth
+                } else {
+                    auth.into_iter().take(255).collect()
+                };
+                let plugin = if caps & CLIENT_PLUGIN_AUTH != 0 {
+                    plugin
+                } else {
+                    None
+                };
+                let attrs = if caps & CLIENT_CONNECT_ATTRS != 0 && plugin.is_some() {
+                    attrs
+                } else {
+                    Vec::new()
+                };
+                let db = if caps & CLIENT_CONNECT_WITH_DB != 0 {
+                    if plugin.is_some() {
+                        Some(db.unwrap_or_default())
+                    } else {
+                        db
+                    }
+                } else {
+                    None
+                };
+                HandshakeResponse41 {
+                    header: ClientHeader {
+                        capabilities: caps,
+                        max_packet_size: max,
+                        character_set: cs,
+                    },
+                    username: user,
+                    auth_response: auth,
+                    database: db,
+                    client_plugin: plugin,
+                    connect_attrs: attrs,
+                    zstd_level: None,
+                }
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn handshake_response_round_trips(r in arb_response()) {
+            prop_assert_eq!(HandshakeResponse41::parse(&r.encode()), Ok(r));
+        }
+
+        #[test]
+        fn client_packet_parsers_are_total(data in proptest::collection::vec(any::<u8>(), 0..200)) {
+            fuzz_client_packets(&data);
+        }
+    }
+}

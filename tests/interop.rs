@@ -1,0 +1,1542 @@
+//! End-to-end interoperability: starts the real `vestibule` binary and drives real third-party
+//! clients against it — the `mariadb` CLI (libmariadb 3.3), PyMySQL, and mysql-connector-python
+//! (C extension and pure Python; scripts in `tests/interop/`). Every test asserts concrete values
+//! (status variables, error codes and messages, auth-path counters); a missing client binary or
+//! Python module fails the test rather than skipping it.
+//!
+//! Order-independent checks share one server (`shared()`); tests that count fast-path/full
+//! authentications or depend on the cache state start their own, because every login changes
+//! those counters. The counters are read by the login under test itself (its own authentication
+//! is counted before its first statement), so consecutive readings differ by exactly that login.
+//!
+//! Needs: `mariadb` (Debian package mariadb-client), `python3` with PyMySQL, cryptography and
+//! mysql-connector-python.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const ROOT_PW: &str = "Interop-Root_pw1";
+const VERSION: &str = "8.0.40-vestibule";
+/// TLS 1.3 suites rustls (aws-lc-rs) can negotiate, by their MySQL/IANA names.
+const TLS13_SUITES: [&str; 3] = [
+    "TLS_AES_128_GCM_SHA256",
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+];
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
+
+// ---------------------------------------------------------------------------------------------
+// The server under test
+// ---------------------------------------------------------------------------------------------
+
+/// A running `vestibule` in its own temporary data dir, stopped on drop.
+///
+/// The binary runs under a tiny `sh` watchdog holding our end of a pipe: dropping the guard (or
+/// the test process exiting, which matters for the `OnceLock` server that is never dropped)
+/// closes the pipe and the watchdog kills the server.
+struct Server {
+    watchdog: Child,
+    stdin: Option<ChildStdin>,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Server {
+    fn start(extra: &[&str]) -> Server {
+        let dir = tempfile::Builder::new()
+            .prefix("vest-interop")
+            .tempdir()
+            .expect("tempdir");
+        let datadir = dir.path().join("data");
+        let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
+        let socket = datadir.join("mysql.sock");
+        let mut args: Vec<String> = vec![
+            "--datadir".into(),
+            datadir.display().to_string(),
+            // Port 0: the server picks a free port and logs it in the "ready for connections"
+            // line, so parallel tests never race for a port.
+            "--port".into(),
+            "0".into(),
+            "--bind-address".into(),
+            "127.0.0.1".into(),
+            "--socket".into(),
+            socket.display().to_string(),
+            "--log-level".into(),
+            "info,vestibule=debug".into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let script = r#"trap '' INT
+exec 3<&0
+"$0" "$@" </dev/null 3<&- &
+pid=$!
+( read -r _line <&3; kill "$pid" 2>/dev/null ) &
+wait "$pid""#;
+        let mut watchdog = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .arg(env!("CARGO_BIN_EXE_vestibule"))
+            .args(&args)
+            .env("VESTIBULE_ROOT_PASSWORD", ROOT_PW)
+            .env("NO_COLOR", "1")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("cannot run sh to start the server");
+        let stdin = watchdog.stdin.take();
+        let mut server = Server {
+            watchdog,
+            stdin,
+            dir,
+            port: 0,
+        };
+        server.port = server.wait_ready(Duration::from_secs(30));
+        server
+    }
+
+    /// Waits for the "ready for connections" log line and returns the port it names.
+    fn wait_ready(&mut self, limit: Duration) -> u16 {
+        let deadline = Instant::now() + limit;
+        loop {
+            let log = self.log();
+            if let Some(line) = log.lines().find(|l| l.contains("ready for connections")) {
+                let addr = line
+                    .split_whitespace()
+                    .find_map(|w| w.strip_prefix("address="))
+                    .and_then(|a| a.parse::<SocketAddr>().ok())
+                    .unwrap_or_else(|| panic!("no address=IP:PORT in the ready line: {line}"));
+                assert_ne!(addr.port(), 0, "ready line names port 0: {line}");
+                return addr.port();
+            }
+            if let Ok(Some(status)) = self.watchdog.try_wait() {
+                panic!("vestibule exited ({status}) before becoming ready; log:\n{log}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "vestibule not ready within {limit:?}; log:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    fn datadir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+    fn ca(&self) -> String {
+        self.datadir().join("ca.pem").display().to_string()
+    }
+    fn socket(&self) -> String {
+        self.datadir().join("mysql.sock").display().to_string()
+    }
+    /// The server's stderr so far, ANSI colour codes removed.
+    fn log(&self) -> String {
+        let raw = std::fs::read(self.dir.path().join("server.log")).unwrap_or_default();
+        strip_ansi(&String::from_utf8_lossy(&raw))
+    }
+    fn log_tail(&self) -> String {
+        let log = self.log();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        drop(self.stdin.take()); // the watchdog kills the server
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.watchdog.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.watchdog.kill();
+        let _ = self.watchdog.wait();
+    }
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // CSI: ESC [ params final-byte(@..~)
+            for d in chars.by_ref() {
+                if ('@'..='~').contains(&d) && d != '[' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The server shared by order-independent tests (never dropped: the watchdog stops it when the
+/// test process exits).
+fn shared() -> &'static Server {
+    static SHARED: OnceLock<Server> = OnceLock::new();
+    SHARED.get_or_init(|| Server::start(&[]))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running clients
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug)]
+struct Run {
+    what: String,
+    status: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs a client with a time limit, capturing both streams. A missing program fails the test
+/// with `install_hint`.
+fn run(mut cmd: Command, what: String, install_hint: &str) -> Run {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            panic!("{what}: client program not found ({e}); {install_hint}")
+        }
+        Err(e) => panic!("{what}: cannot start: {e}"),
+    };
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let t_out = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = out.read_to_end(&mut s);
+        s
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = err.read_to_end(&mut s);
+        s
+    });
+    let deadline = Instant::now() + CLIENT_TIMEOUT;
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            break st;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what}: no answer within {CLIENT_TIMEOUT:?} (client killed)");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let stdout = String::from_utf8_lossy(&t_out.join().unwrap_or_default()).into_owned();
+    let stderr = String::from_utf8_lossy(&t_err.join().unwrap_or_default()).into_owned();
+    let r = Run {
+        what,
+        status: status.code(),
+        stdout,
+        stderr,
+    };
+    if r.status == Some(3) && r.stdout.starts_with("MISSING-MODULE") {
+        panic!("{}: Python module missing: {}; run `pip install PyMySQL cryptography mysql-connector-python`", r.what, r.stdout.trim());
+    }
+    r
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Via {
+    /// TCP, TLS required, server certificate verified against the data dir's CA, host name checked.
+    Tls,
+    /// TCP without TLS.
+    Plain,
+    /// The Unix socket (no TLS).
+    Socket,
+}
+
+/// `mariadb` CLI in batch mode (`-N -B`): `sql` may hold several `;`-separated statements.
+fn mariadb(srv: &Server, via: Via, user: &str, pw: &str, extra: &[&str], sql: &str) -> Run {
+    let mut cmd = Command::new("mariadb");
+    cmd.arg("--no-defaults");
+    match via {
+        Via::Tls => {
+            cmd.args([
+                "--protocol=TCP",
+                "-h127.0.0.1",
+                &format!("-P{}", srv.port),
+                "--ssl",
+            ]);
+            cmd.arg(format!("--ssl-ca={}", srv.ca()))
+                .arg("--ssl-verify-server-cert");
+        }
+        Via::Plain => {
+            cmd.args([
+                "--protocol=TCP",
+                "-h127.0.0.1",
+                &format!("-P{}", srv.port),
+                "--skip-ssl",
+            ]);
+        }
+        Via::Socket => {
+            cmd.args(["--protocol=SOCKET", "-S", &srv.socket()]);
+        }
+    }
+    cmd.arg(format!("-u{user}"))
+        .arg(format!("--password={pw}"))
+        .args(["-N", "-B", "--connect-timeout=10"]);
+    cmd.args(extra).arg("-e").arg(sql);
+    cmd.env_remove("MYSQL_PWD")
+        .env_remove("MYSQL_HOST")
+        .env_remove("MYSQL_TCP_PORT")
+        .env_remove("MYSQL_UNIX_PORT");
+    run(
+        cmd,
+        format!("mariadb {via:?} as {user}: {sql}"),
+        "install it: apt-get install -y mariadb-client",
+    )
+}
+
+fn python() -> Command {
+    let mut cmd = Command::new("python3");
+    cmd.env("PYTHONDONTWRITEBYTECODE", "1");
+    cmd
+}
+
+fn script(name: &str) -> String {
+    format!("{}/tests/interop/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// PyMySQL (`tests/interop/pymysql_client.py`): one connection, `stmts` run in order.
+fn pymysql(
+    srv: &Server,
+    via: Via,
+    user: &str,
+    pw: &str,
+    database: Option<&str>,
+    stmts: &[&str],
+) -> Run {
+    let mut cmd = python();
+    cmd.arg(script("pymysql_client.py"));
+    match via {
+        Via::Tls => cmd.args([
+            "--mode",
+            "tls",
+            "--port",
+            &srv.port.to_string(),
+            "--ca",
+            &srv.ca(),
+        ]),
+        Via::Plain => cmd.args(["--mode", "plain", "--port", &srv.port.to_string()]),
+        Via::Socket => cmd.args(["--mode", "socket", "--socket", &srv.socket()]),
+    };
+    cmd.args(["--user", user, "--password", pw]);
+    if let Some(db) = database {
+        cmd.args(["--database", db]);
+    }
+    cmd.arg("--").args(stmts);
+    run(
+        cmd,
+        format!("PyMySQL {via:?} as {user}: {stmts:?}"),
+        "install python3",
+    )
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Impl {
+    CExt,
+    Pure,
+}
+
+/// mysql-connector-python (`tests/interop/connector_client.py`).
+fn connector(srv: &Server, imp: Impl, via: Via, user: &str, pw: &str, stmts: &[&str]) -> Run {
+    let mut cmd = python();
+    cmd.arg(script("connector_client.py"));
+    cmd.args([
+        "--impl",
+        match imp {
+            Impl::CExt => "cext",
+            Impl::Pure => "pure",
+        },
+    ]);
+    match via {
+        Via::Tls => cmd.args(["--mode", "tls", "--ca", &srv.ca()]),
+        Via::Plain => cmd.args(["--mode", "plain"]),
+        Via::Socket => panic!("connector tests use TCP"),
+    };
+    cmd.args([
+        "--port",
+        &srv.port.to_string(),
+        "--user",
+        user,
+        "--password",
+        pw,
+    ]);
+    cmd.arg("--").args(stmts);
+    run(
+        cmd,
+        format!("mysql-connector-python {imp:?} {via:?} as {user}: {stmts:?}"),
+        "install python3",
+    )
+}
+
+/// Asserts the client succeeded; returns its stdout.
+fn ok(srv: &Server, r: Run) -> String {
+    if r.status != Some(0) || r.stdout.starts_with("CONNECT ERROR") {
+        panic!(
+            "{} failed (exit {:?})\nstdout:\n{}\nstderr:\n{}\nserver log (tail):\n{}",
+            r.what,
+            r.status,
+            r.stdout,
+            r.stderr,
+            srv.log_tail()
+        );
+    }
+    r.stdout
+}
+
+/// Asserts the client failed; returns stdout + stderr.
+fn failed(srv: &Server, r: Run) -> String {
+    if r.status == Some(0) {
+        panic!(
+            "{} unexpectedly succeeded\nstdout:\n{}\nserver log (tail):\n{}",
+            r.what,
+            r.stdout,
+            srv.log_tail()
+        );
+    }
+    format!("{}{}", r.stdout, r.stderr)
+}
+
+/// Equality with the server log attached on failure.
+#[track_caller]
+fn check_eq(srv: &Server, got: &str, want: &str, ctx: &str) {
+    if got != want {
+        panic!(
+            "{ctx}\n--- got:\n{got}\n--- want:\n{want}\n--- server log (tail):\n{}",
+            srv.log_tail()
+        );
+    }
+}
+
+const COUNTERS_SQL: &str = "SHOW GLOBAL STATUS LIKE 'Caching_sha2_password_f%'";
+
+/// (fast_path_auths, full_auths) from the output of `COUNTERS_SQL`.
+#[track_caller]
+fn counters(out: &str) -> (u64, u64) {
+    let get = |name: &str| {
+        out.lines()
+            .find_map(|l| {
+                l.strip_prefix(name)?
+                    .strip_prefix('\t')?
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
+            .unwrap_or_else(|| panic!("no {name} in output:\n{out}"))
+    };
+    (
+        get("Caching_sha2_password_fast_path_auths"),
+        get("Caching_sha2_password_full_auths"),
+    )
+}
+
+/// Output lines other than the counter rows.
+fn without_counters(out: &str) -> String {
+    out.lines()
+        .filter(|l| !l.starts_with("Caching_sha2_password_f"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+fn access_denied(user: &str) -> String {
+    format!("Access denied for user '{user}'@'localhost' (using password: YES)")
+}
+
+/// Creates accounts as root over TLS (statements separated by `;`).
+fn admin(srv: &Server, sql: &str) -> String {
+    ok(srv, mariadb(srv, Via::Tls, "root", ROOT_PW, &[], sql))
+}
+
+// ---------------------------------------------------------------------------------------------
+// TLS
+// ---------------------------------------------------------------------------------------------
+
+/// mariadb CLI, `--ssl --ssl-ca --ssl-verify-server-cert` (CA and host name verified): the server
+/// reports TLS 1.3 and a TLS 1.3 cipher suite for the session, nothing globally.
+#[test]
+fn mariadb_tls_verified_reports_tlsv13() {
+    let srv = shared();
+    let out = ok(
+        srv,
+        mariadb(srv, Via::Tls, "root", ROOT_PW, &[], "SHOW STATUS LIKE 'Ssl_version'; SHOW SESSION STATUS LIKE 'Ssl_cipher'; SHOW GLOBAL STATUS LIKE 'Ssl_version'"),
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    check_eq(srv, lines[0], "Ssl_version\tTLSv1.3", "session Ssl_version");
+    let cipher = lines[1]
+        .strip_prefix("Ssl_cipher\t")
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        TLS13_SUITES.contains(&cipher),
+        "Ssl_cipher {cipher:?} is not a TLS 1.3 suite"
+    );
+    check_eq(
+        srv,
+        lines[2],
+        "Ssl_version\t",
+        "GLOBAL Ssl_version is session-only (empty)",
+    );
+}
+
+/// PyMySQL with ssl_ca + ssl_verify_cert + ssl_verify_identity (127.0.0.1 against the IP SAN).
+#[test]
+fn pymysql_tls_verified_reports_tlsv13() {
+    let srv = shared();
+    let out = ok(
+        srv,
+        pymysql(
+            srv,
+            Via::Tls,
+            "root",
+            ROOT_PW,
+            None,
+            &[
+                "SHOW STATUS LIKE 'Ssl_version'",
+                "SHOW STATUS LIKE 'Ssl_cipher'",
+            ],
+        ),
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    check_eq(
+        srv,
+        lines[0],
+        "Ssl_version\tTLSv1.3",
+        "PyMySQL session Ssl_version",
+    );
+    let cipher = lines[1]
+        .strip_prefix("Ssl_cipher\t")
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(TLS13_SUITES.contains(&cipher), "Ssl_cipher {cipher:?}");
+}
+
+/// The verification above is real: a CA that did not sign the server certificate is rejected by
+/// both clients (so the positive tests cannot pass with verification silently off).
+#[test]
+fn tls_verification_rejects_a_foreign_ca() {
+    let srv = shared();
+    let other = tempfile::tempdir().expect("tempdir");
+    // A CA of a second server instance: valid PEM, wrong key.
+    let foreign = Server::start(&[]);
+    let foreign_ca = other.path().join("ca.pem");
+    std::fs::copy(foreign.ca(), &foreign_ca).expect("copy ca");
+    drop(foreign);
+    let mut cmd = Command::new("mariadb");
+    cmd.args([
+        "--no-defaults",
+        "--protocol=TCP",
+        "-h127.0.0.1",
+        &format!("-P{}", srv.port),
+        "--ssl",
+    ]);
+    cmd.arg(format!("--ssl-ca={}", foreign_ca.display()))
+        .arg("--ssl-verify-server-cert");
+    cmd.args([
+        "-uroot",
+        &format!("--password={ROOT_PW}"),
+        "-N",
+        "-B",
+        "-e",
+        "SELECT 1",
+    ]);
+    let err = failed(
+        srv,
+        run(
+            cmd,
+            "mariadb with a foreign CA".into(),
+            "apt-get install -y mariadb-client",
+        ),
+    );
+    assert!(
+        err.contains("ERROR 2026 (HY000)"),
+        "expected TLS error 2026, got:\n{err}"
+    );
+
+    let mut cmd = python();
+    cmd.arg(script("pymysql_client.py"));
+    cmd.args([
+        "--mode",
+        "tls",
+        "--port",
+        &srv.port.to_string(),
+        "--ca",
+        &foreign_ca.display().to_string(),
+    ]);
+    cmd.args(["--user", "root", "--password", ROOT_PW, "--", "SELECT 1"]);
+    let err = failed(
+        srv,
+        run(cmd, "PyMySQL with a foreign CA".into(), "install python3"),
+    );
+    assert!(
+        err.starts_with("CONNECT ERROR 2003: ") && err.contains("CERTIFICATE_VERIFY_FAILED"),
+        "got:\n{err}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The auth cache: full authentication, fast path, plain TCP, FLUSH PRIVILEGES
+// ---------------------------------------------------------------------------------------------
+
+/// Fresh server: the first root login over TLS is a full authentication (cleartext inside TLS);
+/// every later login with the right password is a fast-path hit, also over plain TCP (mariadb
+/// `--skip-ssl`, PyMySQL `ssl_disabled=True`) where a full authentication would have needed RSA.
+/// A wrong password against the warm cache degrades to full authentication and fails 1045
+/// without counting. FLUSH PRIVILEGES empties the cache: the next plain-TCP login is a full
+/// authentication again (RSA key requested by libmariadb itself), and the one after it fast.
+#[test]
+fn cache_fill_fast_path_plain_tcp_and_flush() {
+    let srv = Server::start(&[]);
+    let step = |r: Run| {
+        let out = ok(&srv, r);
+        (counters(&out), without_counters(&out))
+    };
+    let sql = format!("{COUNTERS_SQL}; SHOW STATUS LIKE 'Ssl_version'");
+
+    let (c, rest) = step(mariadb(&srv, Via::Tls, "root", ROOT_PW, &[], &sql));
+    assert_eq!(
+        c,
+        (0, 1),
+        "1st login (mariadb TLS, cold cache) must be a full auth\n{}",
+        srv.log_tail()
+    );
+    check_eq(&srv, &rest, "Ssl_version\tTLSv1.3\n", "mariadb TLS");
+
+    let (c, rest) = step(pymysql(
+        &srv,
+        Via::Tls,
+        "root",
+        ROOT_PW,
+        None,
+        &[COUNTERS_SQL, "SHOW STATUS LIKE 'Ssl_version'"],
+    ));
+    assert_eq!(
+        c,
+        (1, 1),
+        "2nd login (PyMySQL TLS) must be a fast-path hit\n{}",
+        srv.log_tail()
+    );
+    check_eq(&srv, &rest, "Ssl_version\tTLSv1.3\n", "PyMySQL TLS");
+
+    let (c, rest) = step(mariadb(&srv, Via::Plain, "root", ROOT_PW, &[], &sql));
+    assert_eq!(
+        c,
+        (2, 1),
+        "mariadb --skip-ssl after the cache fill must be a fast-path hit\n{}",
+        srv.log_tail()
+    );
+    check_eq(
+        &srv,
+        &rest,
+        "Ssl_version\t\n",
+        "plain TCP has no Ssl_version",
+    );
+
+    let (c, rest) = step(pymysql(
+        &srv,
+        Via::Plain,
+        "root",
+        ROOT_PW,
+        None,
+        &[COUNTERS_SQL, "SHOW STATUS LIKE 'Ssl_version'"],
+    ));
+    assert_eq!(
+        c,
+        (3, 1),
+        "PyMySQL ssl_disabled after the cache fill must be a fast-path hit\n{}",
+        srv.log_tail()
+    );
+    check_eq(&srv, &rest, "Ssl_version\t\n", "PyMySQL plain");
+
+    // Wrong password, warm cache, plain TCP: fast path fails, full auth (RSA) fails, 1045.
+    let err = failed(
+        &srv,
+        mariadb(
+            &srv,
+            Via::Plain,
+            "root",
+            "not-the-password",
+            &[],
+            "SELECT 1",
+        ),
+    );
+    check_eq(
+        &srv,
+        &err,
+        &format!("ERROR 1045 (28000): {}\n", access_denied("root")),
+        "wrong password, warm cache",
+    );
+
+    let (c, _) = step(mariadb(
+        &srv,
+        Via::Tls,
+        "root",
+        ROOT_PW,
+        &[],
+        &format!("{COUNTERS_SQL}; FLUSH PRIVILEGES"),
+    ));
+    assert_eq!(
+        c,
+        (4, 1),
+        "the failed login counted nothing; this one is fast\n{}",
+        srv.log_tail()
+    );
+
+    let (c, rest) = step(mariadb(&srv, Via::Plain, "root", ROOT_PW, &[], &sql));
+    assert_eq!(
+        c,
+        (4, 2),
+        "after FLUSH PRIVILEGES a plain-TCP login needs full auth (RSA)\n{}",
+        srv.log_tail()
+    );
+    check_eq(&srv, &rest, "Ssl_version\t\n", "plain TCP after flush");
+
+    let (c, _) = step(pymysql(
+        &srv,
+        Via::Plain,
+        "root",
+        ROOT_PW,
+        None,
+        &[COUNTERS_SQL],
+    ));
+    assert_eq!(
+        c,
+        (5, 2),
+        "the RSA full auth refilled the cache\n{}",
+        srv.log_tail()
+    );
+}
+
+/// Cold accounts over plain TCP: PyMySQL and libmariadb both request the server's RSA public key
+/// themselves (0x02), encrypt the password, and log in: full_auths +1 each; the next login of
+/// each account is a fast-path hit. mysql-connector-python pure mode has no RSA and sends the
+/// password in cleartext on the plain full-auth path: the server must refuse it (1045), counting
+/// nothing, and that account stays cold.
+#[test]
+fn rsa_key_exchange_for_cold_accounts_on_plain_tcp() {
+    let srv = Server::start(&[]);
+    let out = admin(
+        &srv,
+        &format!(
+            "CREATE USER 'rsa_maria'@'localhost' IDENTIFIED BY 'Maria-rsa1'; \
+             CREATE USER 'rsa_py'@'localhost' IDENTIFIED WITH caching_sha2_password BY 'Py-rsa-pw2'; \
+             CREATE USER 'rsa_pure'@'localhost' IDENTIFIED BY 'Pure-pw3'; {COUNTERS_SQL}"
+        ),
+    );
+    let base = counters(&out);
+    assert_eq!(
+        base,
+        (0, 1),
+        "the admin login was the only (full) auth so far"
+    );
+
+    let sel = "SELECT CURRENT_USER()";
+    let out = ok(
+        &srv,
+        mariadb(
+            &srv,
+            Via::Plain,
+            "rsa_maria",
+            "Maria-rsa1",
+            &[],
+            &format!("{COUNTERS_SQL}; {sel}"),
+        ),
+    );
+    assert_eq!(
+        counters(&out),
+        (0, 2),
+        "mariadb cold plain TCP: RSA full auth\n{}",
+        srv.log_tail()
+    );
+    check_eq(
+        &srv,
+        &without_counters(&out),
+        "rsa_maria@localhost\n",
+        "mariadb RSA login",
+    );
+
+    let out = ok(
+        &srv,
+        pymysql(
+            &srv,
+            Via::Plain,
+            "rsa_py",
+            "Py-rsa-pw2",
+            None,
+            &[COUNTERS_SQL, sel],
+        ),
+    );
+    assert_eq!(
+        counters(&out),
+        (0, 3),
+        "PyMySQL cold plain TCP: RSA full auth\n{}",
+        srv.log_tail()
+    );
+    check_eq(
+        &srv,
+        &without_counters(&out),
+        "rsa_py@localhost\n",
+        "PyMySQL RSA login",
+    );
+
+    let out = ok(
+        &srv,
+        mariadb(&srv, Via::Plain, "rsa_py", "Py-rsa-pw2", &[], COUNTERS_SQL),
+    );
+    assert_eq!(
+        counters(&out),
+        (1, 3),
+        "rsa_py is now cached: fast path for mariadb too"
+    );
+    let out = ok(
+        &srv,
+        pymysql(
+            &srv,
+            Via::Plain,
+            "rsa_maria",
+            "Maria-rsa1",
+            None,
+            &[COUNTERS_SQL],
+        ),
+    );
+    assert_eq!(
+        counters(&out),
+        (2, 3),
+        "rsa_maria cached: fast path for PyMySQL too"
+    );
+
+    let err = failed(
+        &srv,
+        connector(&srv, Impl::Pure, Via::Plain, "rsa_pure", "Pure-pw3", &[sel]),
+    );
+    assert!(
+        err.starts_with(&format!(
+            "CONNECT ERROR 1045 (28000): {}",
+            access_denied("rsa_pure")
+        )),
+        "connector pure cold plain must get 1045, got:\n{err}\n{}",
+        srv.log_tail()
+    );
+    let out = ok(
+        &srv,
+        mariadb(&srv, Via::Tls, "root", ROOT_PW, &[], COUNTERS_SQL),
+    );
+    assert_eq!(
+        counters(&out),
+        (3, 3),
+        "the refused cleartext login counted nothing"
+    );
+    let out = ok(
+        &srv,
+        mariadb(&srv, Via::Plain, "rsa_pure", "Pure-pw3", &[], COUNTERS_SQL),
+    );
+    assert_eq!(
+        counters(&out),
+        (3, 4),
+        "rsa_pure stayed cold: its first real login is a full auth"
+    );
+}
+
+/// The Unix socket counts as secure: mariadb `-S` sends the cleartext password on the full-auth
+/// path (no TLS, no RSA) and logs in; USER() is root@localhost, Ssl_version empty. Then PyMySQL
+/// over the socket hits the cache, and a cold account over the socket is a full auth again.
+#[test]
+fn unix_socket_cleartext_full_auth() {
+    let srv = Server::start(&[]);
+    let out = ok(&srv, mariadb(&srv, Via::Socket, "root", ROOT_PW, &[], &format!("{COUNTERS_SQL}; SELECT USER(), CURRENT_USER(); SHOW STATUS LIKE 'Ssl_version'; CREATE USER 'sock_u'@'localhost' IDENTIFIED BY 'Sock-pw4'")));
+    assert_eq!(
+        counters(&out),
+        (0, 1),
+        "first socket login: full auth (cleartext)\n{}",
+        srv.log_tail()
+    );
+    check_eq(
+        &srv,
+        &without_counters(&out),
+        "root@localhost\troot@localhost\nSsl_version\t\n",
+        "socket session",
+    );
+
+    let out = ok(
+        &srv,
+        pymysql(
+            &srv,
+            Via::Socket,
+            "root",
+            ROOT_PW,
+            None,
+            &[COUNTERS_SQL, "SELECT USER()"],
+        ),
+    );
+    assert_eq!(
+        counters(&out),
+        (1, 1),
+        "PyMySQL over the socket: fast path\n{}",
+        srv.log_tail()
+    );
+    check_eq(
+        &srv,
+        &without_counters(&out),
+        "root@localhost\n",
+        "PyMySQL socket USER()",
+    );
+
+    let out = ok(
+        &srv,
+        pymysql(
+            &srv,
+            Via::Socket,
+            "sock_u",
+            "Sock-pw4",
+            None,
+            &[COUNTERS_SQL, "SELECT CURRENT_USER()"],
+        ),
+    );
+    assert_eq!(
+        counters(&out),
+        (1, 2),
+        "PyMySQL cold account over the socket: cleartext full auth\n{}",
+        srv.log_tail()
+    );
+    check_eq(
+        &srv,
+        &without_counters(&out),
+        "sock_u@localhost\n",
+        "PyMySQL socket cold account",
+    );
+
+    let err = failed(
+        &srv,
+        mariadb(&srv, Via::Socket, "sock_u", "wrong", &[], "SELECT 1"),
+    );
+    check_eq(
+        &srv,
+        &err,
+        &format!("ERROR 1045 (28000): {}\n", access_denied("sock_u")),
+        "wrong password over the socket",
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts and errors
+// ---------------------------------------------------------------------------------------------
+
+/// A caching_sha2_password account created via SQL logs in with every transport and client.
+#[test]
+fn caching_sha2_account_created_via_sql() {
+    let srv = shared();
+    admin(srv, "CREATE USER 'sha2_acct'@'localhost' IDENTIFIED WITH caching_sha2_password BY 'Sha2-acct-pw'");
+    let show = admin(srv, "SHOW CREATE USER 'sha2_acct'@'localhost'");
+    assert!(
+        show.starts_with(
+            "CREATE USER `sha2_acct`@`localhost` IDENTIFIED WITH 'caching_sha2_password' AS "
+        ) && show.contains("REQUIRE NONE"),
+        "SHOW CREATE USER: {show}"
+    );
+    let want = "sha2_acct@localhost\tsha2_acct@localhost\n";
+    let sql = "SELECT USER(), CURRENT_USER()";
+    check_eq(
+        srv,
+        &ok(
+            srv,
+            mariadb(srv, Via::Plain, "sha2_acct", "Sha2-acct-pw", &[], sql),
+        ),
+        want,
+        "mariadb plain (RSA)",
+    );
+    check_eq(
+        srv,
+        &ok(
+            srv,
+            mariadb(srv, Via::Tls, "sha2_acct", "Sha2-acct-pw", &[], sql),
+        ),
+        want,
+        "mariadb TLS",
+    );
+    check_eq(
+        srv,
+        &ok(
+            srv,
+            mariadb(srv, Via::Socket, "sha2_acct", "Sha2-acct-pw", &[], sql),
+        ),
+        want,
+        "mariadb socket",
+    );
+    check_eq(
+        srv,
+        &ok(
+            srv,
+            pymysql(srv, Via::Tls, "sha2_acct", "Sha2-acct-pw", None, &[sql]),
+        ),
+        want,
+        "PyMySQL TLS",
+    );
+    check_eq(
+        srv,
+        &ok(
+            srv,
+            pymysql(srv, Via::Plain, "sha2_acct", "Sha2-acct-pw", None, &[sql]),
+        ),
+        want,
+        "PyMySQL plain",
+    );
+}
+
+/// A mysql_native_password account created via SQL: stored as `*`+SHA1(SHA1(pw)) hex, and the
+/// clients (which start with caching_sha2_password from the greeting) follow the auth switch.
+#[test]
+fn native_password_account_created_via_sql() {
+    let srv = shared();
+    admin(
+        srv,
+        "CREATE USER 'native_acct'@'localhost' IDENTIFIED WITH mysql_native_password BY 'password'",
+    );
+    let show = admin(srv, "SHOW CREATE USER 'native_acct'@'localhost'");
+    assert!(
+        show.starts_with("CREATE USER `native_acct`@`localhost` IDENTIFIED WITH 'mysql_native_password' AS '*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19' REQUIRE NONE"),
+        "SHOW CREATE USER: {show}"
+    );
+    let want = "native_acct@localhost\n";
+    let sql = "SELECT CURRENT_USER()";
+    check_eq(
+        srv,
+        &ok(
+            srv,
+            mariadb(srv, Via::Plain, "native_acct", "password", &[], sql),
+        ),
+        want,
+        "mariadb plain",
+    );
+    check_eq(
+        srv,
+        &ok(
+            srv,
+            mariadb(srv, Via::Tls, "native_acct", "password", &[], sql),
+        ),
+        want,
+        "mariadb TLS",
+    );
+    check_eq(
+        srv,
+        &ok(
+            srv,
+            pymysql(srv, Via::Plain, "native_acct", "password", None, &[sql]),
+        ),
+        want,
+        "PyMySQL plain",
+    );
+    check_eq(
+        srv,
+        &ok(
+            srv,
+            pymysql(srv, Via::Tls, "native_acct", "password", None, &[sql]),
+        ),
+        want,
+        "PyMySQL TLS",
+    );
+    check_eq(
+        srv,
+        &ok(
+            srv,
+            connector(
+                srv,
+                Impl::Pure,
+                Via::Plain,
+                "native_acct",
+                "password",
+                &[sql],
+            ),
+        ),
+        want,
+        "connector pure plain",
+    );
+    let err = failed(
+        srv,
+        mariadb(srv, Via::Plain, "native_acct", "passw0rd", &[], sql),
+    );
+    check_eq(
+        srv,
+        &err,
+        &format!("ERROR 1045 (28000): {}\n", access_denied("native_acct")),
+        "native wrong password",
+    );
+}
+
+/// Wrong password and unknown user get the same 1045 (28000) with the exact MySQL message, over
+/// TLS and plain TCP, from the mariadb CLI and PyMySQL.
+#[test]
+fn wrong_password_and_unknown_user_get_identical_1045() {
+    let srv = shared();
+    admin(srv, "CREATE USER 'x'@'localhost' IDENTIFIED BY 'Right-pw5'");
+    for via in [Via::Tls, Via::Plain, Via::Socket] {
+        for user in ["x", "nobody_here"] {
+            let err = failed(srv, mariadb(srv, via, user, "Wrong-pw", &[], "SELECT 1"));
+            check_eq(
+                srv,
+                &err,
+                &format!("ERROR 1045 (28000): {}\n", access_denied(user)),
+                &format!("mariadb {via:?} {user}"),
+            );
+            let err = failed(
+                srv,
+                pymysql(srv, via, user, "Wrong-pw", None, &["SELECT 1"]),
+            );
+            check_eq(
+                srv,
+                &err,
+                &format!("CONNECT ERROR 1045: {}\n", access_denied(user)),
+                &format!("PyMySQL {via:?} {user}"),
+            );
+        }
+    }
+    // The account itself works, so the failures above were about the password only.
+    check_eq(
+        srv,
+        &ok(
+            srv,
+            mariadb(
+                srv,
+                Via::Tls,
+                "x",
+                "Right-pw5",
+                &[],
+                "SELECT CURRENT_USER()",
+            ),
+        ),
+        "x@localhost\n",
+        "x with the right password",
+    );
+}
+
+/// REQUIRE SSL: refused with 1045 over plain TCP and over the Unix socket (the socket is secure
+/// for passwords but is not SSL), accepted over TLS.
+#[test]
+fn require_ssl_account_needs_tls() {
+    let srv = shared();
+    admin(
+        srv,
+        "CREATE USER 'tls_only'@'localhost' IDENTIFIED BY 'Tls-only-pw6' REQUIRE SSL",
+    );
+    let show = admin(srv, "SHOW CREATE USER 'tls_only'@'localhost'");
+    assert!(show.contains(" REQUIRE SSL "), "SHOW CREATE USER: {show}");
+    let denied = format!("ERROR 1045 (28000): {}\n", access_denied("tls_only"));
+    check_eq(
+        srv,
+        &failed(
+            srv,
+            mariadb(srv, Via::Plain, "tls_only", "Tls-only-pw6", &[], "SELECT 1"),
+        ),
+        &denied,
+        "mariadb plain",
+    );
+    check_eq(
+        srv,
+        &failed(
+            srv,
+            mariadb(
+                srv,
+                Via::Socket,
+                "tls_only",
+                "Tls-only-pw6",
+                &[],
+                "SELECT 1",
+            ),
+        ),
+        &denied,
+        "mariadb socket",
+    );
+    check_eq(
+        srv,
+        &failed(
+            srv,
+            pymysql(
+                srv,
+                Via::Plain,
+                "tls_only",
+                "Tls-only-pw6",
+                None,
+                &["SELECT 1"],
+            ),
+        ),
+        &format!("CONNECT ERROR 1045: {}\n", access_denied("tls_only")),
+        "PyMySQL plain",
+    );
+    let out = ok(
+        srv,
+        mariadb(
+            srv,
+            Via::Tls,
+            "tls_only",
+            "Tls-only-pw6",
+            &[],
+            "SELECT CURRENT_USER(); SHOW STATUS LIKE 'Ssl_version'",
+        ),
+    );
+    check_eq(
+        srv,
+        &out,
+        "tls_only@localhost\nSsl_version\tTLSv1.3\n",
+        "mariadb TLS",
+    );
+    let out = ok(
+        srv,
+        pymysql(
+            srv,
+            Via::Tls,
+            "tls_only",
+            "Tls-only-pw6",
+            None,
+            &["SELECT CURRENT_USER()"],
+        ),
+    );
+    check_eq(srv, &out, "tls_only@localhost\n", "PyMySQL TLS");
+}
+
+/// An account without privileges gets 1227 (42000) on CREATE USER, and the account is not created.
+#[test]
+fn ordinary_account_gets_1227_on_create_user() {
+    let srv = shared();
+    admin(srv, "CREATE USER 'joe'@'localhost' IDENTIFIED BY 'Joe-pw7'");
+    let err = failed(
+        srv,
+        mariadb(
+            srv,
+            Via::Tls,
+            "joe",
+            "Joe-pw7",
+            &[],
+            "CREATE USER 'eve'@'localhost' IDENTIFIED BY 'Eve-pw8'",
+        ),
+    );
+    check_eq(
+        srv,
+        &err,
+        "ERROR 1227 (42000) at line 1: Access denied; you need (at least one of) the CREATE USER privilege(s) for this operation\n",
+        "joe CREATE USER",
+    );
+    let out = ok(
+        srv,
+        pymysql(
+            srv,
+            Via::Tls,
+            "joe",
+            "Joe-pw7",
+            None,
+            &["DROP USER 'x_never'@'localhost'", "SELECT CURRENT_USER()"],
+        ),
+    );
+    check_eq(
+        srv,
+        &out,
+        "ERROR 1227: Access denied; you need (at least one of) the CREATE USER privilege(s) for this operation\njoe@localhost\n",
+        "joe DROP USER via PyMySQL",
+    );
+    let err = failed(
+        srv,
+        mariadb(srv, Via::Tls, "eve", "Eve-pw8", &[], "SELECT 1"),
+    );
+    check_eq(
+        srv,
+        &err,
+        &format!("ERROR 1045 (28000): {}\n", access_denied("eve")),
+        "eve was not created",
+    );
+}
+
+/// A syntax error is 1064 (42000) and the same connection keeps working.
+#[test]
+fn syntax_error_1064_keeps_connection_usable() {
+    let srv = shared();
+    let r = mariadb(
+        srv,
+        Via::Tls,
+        "root",
+        ROOT_PW,
+        &["--force"],
+        "SELEC 1; SELECT 2",
+    );
+    assert_eq!(r.stdout, "2\n", "statement after the error ran: {r:?}");
+    assert!(
+        r.stderr.starts_with("ERROR 1064 (42000) at line 1: You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near "),
+        "{r:?}"
+    );
+    let out = ok(
+        srv,
+        pymysql(
+            srv,
+            Via::Tls,
+            "root",
+            ROOT_PW,
+            None,
+            &[
+                "!thread_id",
+                "SELEC 1",
+                "SELECT 2",
+                "SELECT CONNECTION_ID()",
+            ],
+        ),
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    assert!(
+        lines[1].starts_with("ERROR 1064: You have an error in your SQL syntax;"),
+        "{out}"
+    );
+    assert_eq!(lines[2], "2", "{out}");
+    assert_eq!(
+        lines[3], lines[0],
+        "same connection before and after the error: {out}"
+    );
+}
+
+/// `SELECT VERSION(), USER(), CURRENT_USER(), CONNECTION_ID(), DATABASE()`: values as MySQL
+/// gives them; CONNECTION_ID() equals the id in the greeting; DATABASE() follows the handshake's
+/// database.
+#[test]
+fn identity_functions() {
+    let srv = shared();
+    let sql = "SELECT VERSION(), USER(), CURRENT_USER(), CONNECTION_ID(), DATABASE()";
+    let out = ok(srv, mariadb(srv, Via::Tls, "root", ROOT_PW, &[], sql));
+    let f: Vec<&str> = out.trim_end_matches('\n').split('\t').collect();
+    assert_eq!(f.len(), 5, "{out}");
+    assert_eq!(
+        &f[..3],
+        &[VERSION, "root@localhost", "root@localhost"],
+        "{out}"
+    );
+    assert!(
+        f[3].parse::<u32>().is_ok_and(|id| id > 0),
+        "CONNECTION_ID() {:?}",
+        f[3]
+    );
+    assert_eq!(f[4], "NULL", "no default database: {out}");
+
+    let out = ok(
+        srv,
+        pymysql(
+            srv,
+            Via::Tls,
+            "root",
+            ROOT_PW,
+            Some("mysql"),
+            &["!thread_id", sql],
+        ),
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    let expected = format!(
+        "{VERSION}\troot@localhost\troot@localhost\t{}\tmysql",
+        lines[0]
+    );
+    check_eq(
+        srv,
+        lines[1],
+        &expected,
+        "PyMySQL with database=mysql (CONNECTION_ID = greeting thread id)",
+    );
+    let out = ok(
+        srv,
+        mariadb(
+            srv,
+            Via::Tls,
+            "root",
+            ROOT_PW,
+            &["--database=performance_schema"],
+            "SELECT DATABASE()",
+        ),
+    );
+    check_eq(srv, &out, "performance_schema\n", "mariadb --database");
+}
+
+// ---------------------------------------------------------------------------------------------
+// mysql-connector-python
+// ---------------------------------------------------------------------------------------------
+
+fn connector_tls(imp: Impl, user: &str, pw: &str) {
+    let srv = shared();
+    admin(
+        srv,
+        &format!(
+            "CREATE USER '{user}'@'localhost' IDENTIFIED WITH caching_sha2_password BY '{pw}'"
+        ),
+    );
+    let stmts = [
+        "!impl",
+        "SHOW STATUS LIKE 'Ssl_version'",
+        "SELECT CURRENT_USER()",
+    ];
+    let class = match imp {
+        Impl::CExt => "CMySQLConnection",
+        Impl::Pure => "MySQLConnection",
+    };
+    let want = format!("{class}\nSsl_version\tTLSv1.3\n{user}@localhost\n");
+    // First login of a new account: full auth (cleartext in TLS); second: fast path.
+    check_eq(
+        srv,
+        &ok(srv, connector(srv, imp, Via::Tls, user, pw, &stmts)),
+        &want,
+        "connector TLS, cold",
+    );
+    check_eq(
+        srv,
+        &ok(srv, connector(srv, imp, Via::Tls, user, pw, &stmts)),
+        &want,
+        "connector TLS, warm",
+    );
+    let err = failed(srv, connector(srv, imp, Via::Tls, user, "bad-pw", &stmts));
+    assert!(
+        err.starts_with(&format!(
+            "CONNECT ERROR 1045 (28000): {}",
+            access_denied(user)
+        )),
+        "{err}"
+    );
+}
+
+/// mysql-connector-python C extension over verified TLS with a caching_sha2_password account.
+#[test]
+fn connector_cext_tls_caching_sha2() {
+    connector_tls(Impl::CExt, "conn_cext", "Cext-pw9");
+}
+
+/// mysql-connector-python pure mode over verified TLS with a caching_sha2_password account.
+#[test]
+fn connector_pure_tls_caching_sha2() {
+    connector_tls(Impl::Pure, "conn_pure", "Pure-pw10");
+}
+
+/// COM_CHANGE_USER (connector's cmd_change_user) from root to another caching_sha2 account and to
+/// a native one, on the same TLS connection: CURRENT_USER() changes, CONNECTION_ID() does not,
+/// TLS remains; a wrong password gets 1045.
+fn change_user(imp: Impl, suffix: &str) {
+    let srv = shared();
+    let (sha2, native) = (format!("cu_sha2_{suffix}"), format!("cu_nat_{suffix}"));
+    admin(
+        srv,
+        &format!(
+            "CREATE USER '{sha2}'@'localhost' IDENTIFIED BY 'Cu-sha2-pw'; \
+             CREATE USER '{native}'@'localhost' IDENTIFIED WITH mysql_native_password BY 'Cu-nat-pw'"
+        ),
+    );
+    let who = "SELECT CURRENT_USER(), CONNECTION_ID()";
+    let cu_sha2 = format!("!change_user {sha2} Cu-sha2-pw");
+    let cu_native = format!("!change_user {native} Cu-nat-pw");
+    let cu_bad = format!("!change_user {sha2} wrong-pw");
+    let out = ok(
+        srv,
+        connector(
+            srv,
+            imp,
+            Via::Tls,
+            "root",
+            ROOT_PW,
+            &[
+                "!thread_id",
+                who,
+                &cu_sha2,
+                who,
+                "SHOW STATUS LIKE 'Ssl_version'",
+                &cu_native,
+                who,
+                &cu_bad,
+            ],
+        ),
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    let id = lines.first().copied().unwrap_or_default();
+    let want = format!(
+        "{id}\nroot@localhost\t{id}\nCHANGED\n{sha2}@localhost\t{id}\nSsl_version\tTLSv1.3\nCHANGED\n{native}@localhost\t{id}\nCHANGE ERROR 1045 (28000): {}\n",
+        access_denied(&sha2)
+    );
+    check_eq(srv, &out, &want, &format!("cmd_change_user ({imp:?})"));
+}
+
+#[test]
+fn connector_cext_change_user() {
+    change_user(Impl::CExt, "cext");
+}
+
+#[test]
+fn connector_pure_change_user() {
+    change_user(Impl::Pure, "pure");
+}
+
+// ---------------------------------------------------------------------------------------------
+// connect_timeout
+// ---------------------------------------------------------------------------------------------
+
+/// A client that connects and then sends nothing is disconnected after `--connect-timeout 2`
+/// (EOF after the greeting, not before ~2 s and well before 5 s), and counts as an aborted connect.
+#[test]
+fn connect_timeout_disconnects_a_silent_client() {
+    let srv = Server::start(&["--connect-timeout", "2"]);
+    let mut s = TcpStream::connect(("127.0.0.1", srv.port)).expect("connect");
+    let t0 = Instant::now();
+    s.set_read_timeout(Some(Duration::from_secs(8)))
+        .expect("timeout");
+    let mut hdr = [0u8; 4];
+    s.read_exact(&mut hdr).expect("greeting header");
+    let len = usize::from(hdr[0]) | usize::from(hdr[1]) << 8 | usize::from(hdr[2]) << 16;
+    assert_eq!(hdr[3], 0, "greeting has sequence id 0");
+    let mut greeting = vec![0u8; len];
+    s.read_exact(&mut greeting).expect("greeting body");
+    assert_eq!(greeting[0], 10, "protocol version 10");
+    assert!(
+        greeting[1..].starts_with(format!("{VERSION}\0").as_bytes()),
+        "server version in greeting"
+    );
+    let mut buf = [0u8; 64];
+    let n = match s.read(&mut buf) {
+        Ok(n) => n,
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => 0,
+        Err(e) => panic!(
+            "expected EOF, got {e} after {:?}\n{}",
+            t0.elapsed(),
+            srv.log_tail()
+        ),
+    };
+    let waited = t0.elapsed();
+    assert_eq!(n, 0, "server sent {:?} instead of closing", &buf[..n]);
+    assert!(
+        waited >= Duration::from_millis(1500) && waited <= Duration::from_secs(5),
+        "closed after {waited:?}"
+    );
+    // The connection is really gone: writing eventually fails.
+    let _ = s.write_all(&[1, 0, 0, 1, 0]);
+
+    let out = ok(
+        &srv,
+        mariadb(
+            &srv,
+            Via::Socket,
+            "root",
+            ROOT_PW,
+            &[],
+            "SHOW GLOBAL STATUS LIKE 'Aborted_connects'",
+        ),
+    );
+    check_eq(
+        &srv,
+        &out,
+        "Aborted_connects\t1\n",
+        "the silent client was counted as aborted",
+    );
+    assert!(
+        srv.log().contains("timed out"),
+        "server logs the timeout:\n{}",
+        srv.log_tail()
+    );
+}
