@@ -6,7 +6,10 @@
 //! test (a round trip, a bound) — a panic there is a finding.
 
 /// `(target name, body)`; the name is the cargo-fuzz target and the corpus folder.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+/// A fuzz body.
+pub type Body = fn(&[u8]);
+
+pub const TARGETS: &[(&str, Body)] = &[
     ("frame", crate::wire::frame::fuzz_frames),
     (
         "client_packets",
@@ -21,6 +24,6 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
 ];
 
 /// The body of a target by name.
-pub fn target(name: &str) -> Option<fn(&[u8])> {
+pub fn target(name: &str) -> Option<Body> {
     TARGETS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }

@@ -1489,7 +1489,7 @@ async fn alter_user(
         let (user, host) = resolve_user(st, &ua.user);
         let own = user == st.session.account_user && host == st.session.account_host;
         // Changing one's own password needs no privilege; anything else needs CREATE USER.
-        if !admin && !(own && require.is_none() && lock.is_none()) {
+        if !(admin || (own && require.is_none() && lock.is_none())) {
             return access_denied("CREATE USER");
         }
         let existing = shared

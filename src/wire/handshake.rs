@@ -241,7 +241,7 @@ impl HandshakeResponse41 {
             put_lenenc_bytes(&mut out, &self.auth_response);
         } else if caps & CLIENT_SECURE_CONNECTION != 0 {
             out.push(self.auth_response.len().min(255) as u8);
-            out.extend_from_slice(&self.auth_response[..self.auth_response.len().min(255)]);
+            out.extend(self.auth_response.iter().take(255));
         } else {
             put_nul_bytes(&mut out, &self.auth_response);
         }
