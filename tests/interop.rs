@@ -37,7 +37,7 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
 ///
 /// The binary runs under a tiny `sh` watchdog holding our end of a pipe: dropping the guard (or
 /// the test process exiting, which matters for the `OnceLock` server that is never dropped)
-/// closes the pipe and the watchdog kills the server.
+/// closes the pipe and the watchdog kills the server and removes its data dir.
 struct Server {
     watchdog: Child,
     stdin: Option<ChildStdin>,
@@ -73,7 +73,12 @@ impl Server {
 exec 3<&0
 "$0" "$@" </dev/null 3<&- &
 pid=$!
-( read -r _line <&3; kill "$pid" 2>/dev/null ) &
+(
+  read -r _line <&3
+  kill "$pid" 2>/dev/null
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+  rm -rf "$VEST_INTEROP_DIR"
+) &
 wait "$pid""#;
         let mut watchdog = Command::new("sh")
             .arg("-c")
@@ -82,6 +87,9 @@ wait "$pid""#;
             .args(&args)
             .env("VESTIBULE_ROOT_PASSWORD", ROOT_PW)
             .env("NO_COLOR", "1")
+            // Removed by the watchdog once the server is gone (the shared server's TempDir is
+            // never dropped).
+            .env("VEST_INTEROP_DIR", dir.path())
             .env_remove("RUST_LOG")
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -199,10 +207,19 @@ struct Run {
 
 /// Runs a client with a time limit, capturing both streams. A missing program fails the test
 /// with `install_hint`.
-fn run(mut cmd: Command, what: String, install_hint: &str) -> Run {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+fn run(cmd: Command, what: String, install_hint: &str) -> Run {
+    run_with_input(cmd, what, install_hint, None)
+}
+
+/// As `run`, writing `input` to the client's stdin.
+fn run_with_input(mut cmd: Command, what: String, install_hint: &str, input: Option<&str>) -> Run {
+    cmd.stdin(if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -210,6 +227,11 @@ fn run(mut cmd: Command, what: String, install_hint: &str) -> Run {
         }
         Err(e) => panic!("{what}: cannot start: {e}"),
     };
+    if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
+        stdin
+            .write_all(text.as_bytes())
+            .expect("write client stdin");
+    }
     let mut out = child.stdout.take().expect("stdout");
     let mut err = child.stderr.take().expect("stderr");
     let t_out = std::thread::spawn(move || {
@@ -254,12 +276,43 @@ enum Via {
     Tls,
     /// TCP without TLS.
     Plain,
-    /// The Unix socket (no TLS).
+    /// The Unix socket without TLS (`--skip-ssl`: the 10.11 CLI defaults to `--ssl`, also on
+    /// the socket).
     Socket,
 }
 
-/// `mariadb` CLI in batch mode (`-N -B`): `sql` may hold several `;`-separated statements.
+/// `mariadb` CLI in batch mode (`-N -B`): `sql` may hold several `;`-separated statements. The
+/// CLI sends each statement separately; after a failing one it skips the rest of the `-e` text
+/// (even with `--force`): use `mariadb_stdin` to go on after an error.
 fn mariadb(srv: &Server, via: Via, user: &str, pw: &str, extra: &[&str], sql: &str) -> Run {
+    let mut cmd = mariadb_cmd(srv, via, user, pw, extra);
+    cmd.arg("-e").arg(sql);
+    run(
+        cmd,
+        format!("mariadb {via:?} as {user}: {sql}"),
+        "install it: apt-get install -y mariadb-client",
+    )
+}
+
+/// `mariadb` CLI in batch mode reading `script` from stdin.
+fn mariadb_stdin(
+    srv: &Server,
+    via: Via,
+    user: &str,
+    pw: &str,
+    extra: &[&str],
+    script: &str,
+) -> Run {
+    let cmd = mariadb_cmd(srv, via, user, pw, extra);
+    run_with_input(
+        cmd,
+        format!("mariadb {via:?} as {user} < {script:?}"),
+        "install it: apt-get install -y mariadb-client",
+        Some(script),
+    )
+}
+
+fn mariadb_cmd(srv: &Server, via: Via, user: &str, pw: &str, extra: &[&str]) -> Command {
     let mut cmd = Command::new("mariadb");
     cmd.arg("--no-defaults");
     match via {
@@ -282,22 +335,18 @@ fn mariadb(srv: &Server, via: Via, user: &str, pw: &str, extra: &[&str], sql: &s
             ]);
         }
         Via::Socket => {
-            cmd.args(["--protocol=SOCKET", "-S", &srv.socket()]);
+            cmd.args(["--protocol=SOCKET", "-S", &srv.socket(), "--skip-ssl"]);
         }
     }
     cmd.arg(format!("-u{user}"))
         .arg(format!("--password={pw}"))
         .args(["-N", "-B", "--connect-timeout=10"]);
-    cmd.args(extra).arg("-e").arg(sql);
+    cmd.args(extra);
     cmd.env_remove("MYSQL_PWD")
         .env_remove("MYSQL_HOST")
         .env_remove("MYSQL_TCP_PORT")
         .env_remove("MYSQL_UNIX_PORT");
-    run(
-        cmd,
-        format!("mariadb {via:?} as {user}: {sql}"),
-        "install it: apt-get install -y mariadb-client",
-    )
+    cmd
 }
 
 fn python() -> Command {
@@ -450,6 +499,15 @@ fn without_counters(out: &str) -> String {
         .filter(|l| !l.starts_with("Caching_sha2_password_f"))
         .map(|l| format!("{l}\n"))
         .collect()
+}
+
+/// The last non-empty line (the 10.11 CLI echoes a failing statement between dashes before
+/// the `ERROR … at line N:` line).
+fn last_line(text: &str) -> &str {
+    text.lines()
+        .rev()
+        .find(|l| !l.is_empty())
+        .unwrap_or_default()
 }
 
 fn access_denied(user: &str) -> String {
@@ -852,7 +910,8 @@ fn rsa_key_exchange_for_cold_accounts_on_plain_tcp() {
 
 /// The Unix socket counts as secure: mariadb `-S` sends the cleartext password on the full-auth
 /// path (no TLS, no RSA) and logs in; USER() is root@localhost, Ssl_version empty. Then PyMySQL
-/// over the socket hits the cache, and a cold account over the socket is a full auth again.
+/// over the socket hits the cache, and a cold account over the socket is a full auth again. TLS
+/// on top of the socket works too.
 #[test]
 fn unix_socket_cleartext_full_auth() {
     let srv = Server::start(&[]);
@@ -927,6 +986,28 @@ fn unix_socket_cleartext_full_auth() {
         &err,
         &format!("ERROR 1045 (28000): {}\n", access_denied("sock_u")),
         "wrong password over the socket",
+    );
+
+    // TLS also works over the socket (the 10.11 CLI's default); the certificate is verified for
+    // "localhost".
+    let ca = format!("--ssl-ca={}", srv.ca());
+    let out = ok(
+        &srv,
+        mariadb(
+            &srv,
+            Via::Socket,
+            "root",
+            ROOT_PW,
+            &["--ssl", &ca, "--ssl-verify-server-cert"],
+            &format!("{COUNTERS_SQL}; SHOW STATUS LIKE 'Ssl_version'"),
+        ),
+    );
+    assert_eq!(counters(&out), (2, 2), "root is cached: fast path");
+    check_eq(
+        &srv,
+        &without_counters(&out),
+        "Ssl_version\tTLSv1.3\n",
+        "TLS over the socket",
     );
 }
 
@@ -1076,7 +1157,7 @@ fn native_password_account_created_via_sql() {
 }
 
 /// Wrong password and unknown user get the same 1045 (28000) with the exact MySQL message, over
-/// TLS and plain TCP, from the mariadb CLI and PyMySQL.
+/// TLS, plain TCP (RSA exchange first) and the Unix socket, from the mariadb CLI and PyMySQL.
 #[test]
 fn wrong_password_and_unknown_user_get_identical_1045() {
     let srv = shared();
@@ -1223,8 +1304,8 @@ fn ordinary_account_gets_1227_on_create_user() {
     );
     check_eq(
         srv,
-        &err,
-        "ERROR 1227 (42000) at line 1: Access denied; you need (at least one of) the CREATE USER privilege(s) for this operation\n",
+        last_line(&err),
+        "ERROR 1227 (42000) at line 1: Access denied; you need (at least one of) the CREATE USER privilege(s) for this operation",
         "joe CREATE USER",
     );
     let out = ok(
@@ -1260,17 +1341,21 @@ fn ordinary_account_gets_1227_on_create_user() {
 #[test]
 fn syntax_error_1064_keeps_connection_usable() {
     let srv = shared();
-    let r = mariadb(
+    let r = mariadb_stdin(
         srv,
         Via::Tls,
         "root",
         ROOT_PW,
         &["--force"],
-        "SELEC 1; SELECT 2",
+        "SELECT CONNECTION_ID();\nSELEC 1;\nSELECT 2;\nSELECT CONNECTION_ID();\n",
     );
-    assert_eq!(r.stdout, "2\n", "statement after the error ran: {r:?}");
+    let lines: Vec<&str> = r.stdout.lines().collect();
     assert!(
-        r.stderr.starts_with("ERROR 1064 (42000) at line 1: You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near "),
+        lines.len() == 3 && lines[1] == "2" && lines[0] == lines[2],
+        "statements after the error ran on the same connection: {r:?}"
+    );
+    assert!(
+        last_line(&r.stderr) == "ERROR 1064 (42000) at line 2: You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near 'SELEC 1' at line 1",
         "{r:?}"
     );
     let out = ok(
@@ -1383,7 +1468,7 @@ fn connector_tls(imp: Impl, user: &str, pw: &str) {
         Impl::Pure => "MySQLConnection",
     };
     let want = format!("{class}\nSsl_version\tTLSv1.3\n{user}@localhost\n");
-    // First login of a new account: full auth (cleartext in TLS); second: fast path.
+    // Cold (full auth, cleartext inside TLS), then warm (fast path), then a wrong password.
     check_eq(
         srv,
         &ok(srv, connector(srv, imp, Via::Tls, user, pw, &stmts)),
@@ -1538,5 +1623,134 @@ fn connect_timeout_disconnects_a_silent_client() {
         srv.log().contains("timed out"),
         "server logs the timeout:\n{}",
         srv.log_tail()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server-wide TLS policy
+// ---------------------------------------------------------------------------------------------
+
+/// `--require-secure-transport ON --tls-version TLSv1.2`: a correct password over plain TCP gets
+/// 3159 (checked after authentication, so a wrong one still gets 1045); TLS and the Unix socket
+/// are accepted; TLS sessions are TLS 1.2 with an OpenSSL-named ECDHE-RSA cipher, and a client
+/// insisting on TLS 1.3 cannot connect.
+#[test]
+fn require_secure_transport_and_tls_version_policy() {
+    let srv = Server::start(&[
+        "--require-secure-transport",
+        "ON",
+        "--tls-version",
+        "TLSv1.2",
+    ]);
+    let insecure =
+        "Connections using insecure transport are prohibited while --require_secure_transport=ON.";
+    let err = failed(
+        &srv,
+        mariadb(&srv, Via::Plain, "root", ROOT_PW, &[], "SELECT 1"),
+    );
+    check_eq(
+        &srv,
+        &err,
+        &format!("ERROR 3159 (HY000): {insecure}\n"),
+        "mariadb plain, right password",
+    );
+    let err = failed(
+        &srv,
+        mariadb(&srv, Via::Plain, "root", "Wrong-pw", &[], "SELECT 1"),
+    );
+    check_eq(
+        &srv,
+        &err,
+        &format!("ERROR 1045 (28000): {}\n", access_denied("root")),
+        "mariadb plain, wrong password",
+    );
+    let err = failed(
+        &srv,
+        pymysql(&srv, Via::Plain, "root", ROOT_PW, None, &["SELECT 1"]),
+    );
+    check_eq(
+        &srv,
+        &err,
+        &format!("CONNECT ERROR 3159: {insecure}\n"),
+        "PyMySQL plain",
+    );
+
+    let out = ok(
+        &srv,
+        mariadb(
+            &srv,
+            Via::Tls,
+            "root",
+            ROOT_PW,
+            &[],
+            "SHOW STATUS LIKE 'Ssl_version'; SHOW GLOBAL VARIABLES LIKE 'require_secure_transport'; \
+             SHOW GLOBAL VARIABLES LIKE 'tls_version'; SHOW STATUS LIKE 'Ssl_cipher'",
+        ),
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    check_eq(
+        &srv,
+        &lines[..3].join("\n"),
+        "Ssl_version\tTLSv1.2\nrequire_secure_transport\tON\ntls_version\tTLSv1.2",
+        "mariadb TLS 1.2",
+    );
+    let tls12 = [
+        "ECDHE-RSA-AES128-GCM-SHA256",
+        "ECDHE-RSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-CHACHA20-POLY1305",
+    ];
+    let cipher = lines[3].strip_prefix("Ssl_cipher\t").unwrap_or_default();
+    assert!(
+        tls12.contains(&cipher),
+        "TLS 1.2 Ssl_cipher in OpenSSL naming, got {:?}",
+        lines[3]
+    );
+
+    let out = ok(
+        &srv,
+        pymysql(
+            &srv,
+            Via::Tls,
+            "root",
+            ROOT_PW,
+            None,
+            &["SHOW STATUS LIKE 'Ssl_version'"],
+        ),
+    );
+    check_eq(&srv, &out, "Ssl_version\tTLSv1.2\n", "PyMySQL TLS 1.2");
+
+    let out = ok(
+        &srv,
+        mariadb(
+            &srv,
+            Via::Socket,
+            "root",
+            ROOT_PW,
+            &[],
+            "SELECT CURRENT_USER()",
+        ),
+    );
+    check_eq(
+        &srv,
+        &out,
+        "root@localhost\n",
+        "the Unix socket is a secure transport",
+    );
+
+    let err = failed(
+        &srv,
+        mariadb(
+            &srv,
+            Via::Tls,
+            "root",
+            ROOT_PW,
+            &["--tls-version=TLSv1.3"],
+            "SELECT 1",
+        ),
+    );
+    assert!(
+        err.starts_with("ERROR 2026 (HY000): TLS/SSL error"),
+        "TLS 1.3-only client must fail: {err}"
     );
 }

@@ -493,7 +493,21 @@ fn expr_prec(e: &Expr) -> u8 {
 }
 
 /// Writes `e`, parenthesised if it binds looser than `min`.
+///
+/// Never needs more nesting to parse back than the text the tree came from: parentheses are
+/// only added where the source had them too, and `NOT` in a tight spot is printed as `!` (which
+/// binds like unary minus, as it did when parsed) instead of `(NOT …)`.
 fn write_expr(f: &mut fmt::Formatter<'_>, e: &Expr, min: u8) -> fmt::Result {
+    if let Expr::Unary {
+        op: UnaryOp::Not,
+        expr,
+    } = e
+    {
+        if min > PREC_NOT {
+            f.write_char('!')?;
+            return write_expr(f, expr, PREC_NEG);
+        }
+    }
     if expr_prec(e) < min {
         f.write_char('(')?;
         write_expr_bare(f, e)?;
@@ -608,6 +622,10 @@ fn write_expr_bare(f: &mut fmt::Formatter<'_>, e: &Expr) -> fmt::Result {
         } => {
             write_expr(f, expr, PREC_ADD)?;
             write_not(f, *negated)?;
+            if let [Expr::Subquery(select)] = list.as_slice() {
+                // The same tree as `IN ((SELECT …))`, one nesting level cheaper to parse.
+                return write!(f, " IN ({select})");
+            }
             f.write_str(" IN (")?;
             for (i, item) in list.iter().enumerate() {
                 if i > 0 {

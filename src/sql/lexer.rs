@@ -355,7 +355,9 @@ impl Lexer<'_> {
     fn hex_string(&mut self, start: usize) -> LexResult {
         let digits_start = start + 2;
         let digits_end = self.scan_while(digits_start, |b| b.is_ascii_hexdigit());
-        if self.bytes.get(digits_end) != Some(&b'\'') || (digits_end - digits_start) % 2 != 0 {
+        if self.bytes.get(digits_end) != Some(&b'\'')
+            || !(digits_end - digits_start).is_multiple_of(2)
+        {
             return Err((ParseErrorKind::Syntax, start));
         }
         self.pos = digits_end + 1;

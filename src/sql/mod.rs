@@ -225,7 +225,8 @@ impl Iterator for Statements<'_> {
 
 /// Fuzz body: parses `data` (lossily decoded as UTF-8) as a multi-statement query and asserts,
 /// for every statement that parses, that its canonical text parses back to the same tree and
-/// prints identically. Panics (the fuzzer's signal) only on a violated property.
+/// prints identically. Unlike the rest of the module it **panics** when that property is
+/// violated (the signal for the fuzzer and the corpus-replay test), and never otherwise.
 pub fn fuzz_parse(data: &[u8]) {
     let sql = String::from_utf8_lossy(data);
     for result in statements(&sql) {

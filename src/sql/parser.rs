@@ -1282,12 +1282,19 @@ impl<'a> Parser<'a> {
             self.expect_op("(")?;
             let mut list = Vec::new();
             let mut h = lh;
-            loop {
-                let (item, ih) = self.expr()?;
-                h = h.max(ih);
-                list.push(item);
-                if !self.eat_op(",") {
-                    break;
+            if self.is_kw("SELECT") {
+                // `IN (SELECT …)`: kept as a one-element list holding the subquery.
+                let (select, sh) = self.select()?;
+                h = h.max(self.grow(sh)?);
+                list.push(Expr::Subquery(Box::new(select)));
+            } else {
+                loop {
+                    let (item, ih) = self.expr()?;
+                    h = h.max(ih);
+                    list.push(item);
+                    if !self.eat_op(",") {
+                        break;
+                    }
                 }
             }
             self.expect_op(")")?;

@@ -661,7 +661,7 @@ fn operator_precedence() {
     // Printing keeps exactly the parentheses the tree needs.
     assert_eq!(
         canonical("SELECT (a OR b) AND c, a - (b - c), (a - b) - c, -(-1), NOT (NOT a), (!a) + 1"),
-        "SELECT (a OR b) AND c, a - (b - c), a - b - c, - -1, NOT NOT a, (NOT a) + 1"
+        "SELECT (a OR b) AND c, a - (b - c), a - b - c, - -1, NOT NOT a, !a + 1"
     );
     assert_eq!(
         near("SELECT a LIKE b LIKE c"),
@@ -1420,6 +1420,59 @@ fn nesting_is_bounded() {
 }
 
 #[test]
+fn in_subquery() {
+    let stmt = parse("SELECT 1 FROM t WHERE a NOT IN (SELECT b FROM u)");
+    let Statement::Select(Select {
+        selection:
+            Some(Expr::InList {
+                list,
+                negated: true,
+                ..
+            }),
+        ..
+    }) = &stmt
+    else {
+        panic!("{stmt:?}")
+    };
+    assert!(matches!(list.as_slice(), [Expr::Subquery(_)]));
+    assert_eq!(
+        stmt.to_string(),
+        "SELECT 1 FROM t WHERE a NOT IN (SELECT b FROM u)"
+    );
+    // A one-element list holding a scalar subquery is the same tree.
+    assert_eq!(
+        parse("SELECT a IN ((SELECT b))"),
+        parse("SELECT a IN (SELECT b)")
+    );
+}
+
+#[test]
+fn printing_never_needs_deeper_nesting_than_the_source() {
+    for n in 0..80 {
+        let close = ")".repeat(n);
+        for sql in [
+            format!("SELECT {}a + 1", "-!".repeat(n)),
+            format!("SELECT {}a{close} + 1", "(NOT ".repeat(n)),
+            format!("SELECT {}a{close}", "-(NOT ".repeat(n)),
+            format!("SELECT {}1{close}", "1 IN (SELECT ".repeat(n)),
+            format!("SELECT {}1{close}", "(SELECT ".repeat(n)),
+            format!("SELECT {}1{close}", "CONCAT(".repeat(n)),
+            format!("SELECT 1{}", " OR 1".repeat(n * 4)),
+        ] {
+            // Whether accepted or rejected, an accepted statement must round-trip.
+            fuzz_parse(sql.as_bytes());
+        }
+    }
+    // The tallest accepted tree still prints, compares and parses back.
+    let tallest = format!("SELECT 1{}", " OR 1".repeat(255));
+    fuzz_parse(tallest.as_bytes());
+    assert_eq!(
+        err(&format!("{tallest} OR 1")).kind,
+        ParseErrorKind::TooDeep
+    );
+}
+
+#[test]
 fn fuzz_body_accepts_samples() {
     for sample in [
         "SELECT 1; SELECT 'a'",
@@ -2031,6 +2084,44 @@ proptest! {
         glue in prop::sample::select(vec![" ", "", "\n", "/**/"]),
     ) {
         fuzz_parse(words.join(glue).as_bytes());
+    }
+
+    #[test]
+    fn nested_prefixes_and_parentheses_round_trip(
+        openers in prop::collection::vec(
+            prop::sample::select(vec!["-", "!", "NOT ", "+", "(", "(NOT ", "-(", "(SELECT ", "1 IN (SELECT ", "F(", "1 IN ("]),
+            0..120,
+        ),
+        suffix in prop::sample::select(vec!["", " + 1", " = 1", " IS NULL", " AND 1"]),
+    ) {
+        let closers: String = openers.iter().rev().filter(|o| o.ends_with('(') || o.ends_with("SELECT ")).map(|_| ")").collect();
+        let sql = format!("SELECT {}a{closers}{suffix}", openers.concat());
+        fuzz_parse(sql.as_bytes());
+    }
+
+    #[test]
+    fn mutated_statements_round_trip(
+        stmt in statement(),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), 0usize..4, prop::sample::select(SOUP)), 1..4),
+    ) {
+        // Near-valid input reaches the parser paths that canonical text never takes.
+        let mut text = stmt.to_string();
+        for (at, kind, fragment) in edits {
+            let mut pos = at.index(text.len() + 1);
+            while !text.is_char_boundary(pos) {
+                pos -= 1;
+            }
+            match kind {
+                0 => text.insert_str(pos, fragment),
+                1 => text.insert_str(pos, &format!(" {fragment} ")),
+                2 => {
+                    let end = text[pos..].char_indices().nth(3).map_or(text.len(), |(i, _)| pos + i);
+                    text.replace_range(pos..end, "");
+                }
+                _ => text = text.to_lowercase(),
+            }
+        }
+        fuzz_parse(text.as_bytes());
     }
 
     #[test]
