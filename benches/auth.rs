@@ -76,10 +76,10 @@ fn fast_path(c: &mut Criterion) {
                 let Some(Action::LookupAccount { user }) = a.first() else {
                     panic!("expected a lookup")
                 };
-                let acct = set.lookup(user, &client).unwrap();
+                let acct = set.lookup_shared(user, &client).unwrap();
                 let lookup = Lookup::Found {
                     cached: cache.get(&acct.user, &acct.host),
-                    account: Box::new(acct.clone()),
+                    account: acct.clone(),
                 };
                 let out = hs.handle(Event::Account(lookup));
                 assert!(matches!(out.last(), Some(Action::Authenticated(_))));
@@ -143,4 +143,78 @@ fn rsa(c: &mut Criterion) {
 }
 
 criterion_group!(benches, fast_path, full_auth, rsa);
-criterion_main!(benches);
+criterion_main!(benches, parts);
+
+/// The pieces of the fast-path step, to see where its time goes.
+fn breakdown(c: &mut Criterion) {
+    let response = HandshakeResponse41 {
+        header: ClientHeader {
+            capabilities: CLIENT_PROTOCOL_41
+                | CLIENT_SECURE_CONNECTION
+                | CLIENT_PLUGIN_AUTH
+                | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA,
+            max_packet_size: 1 << 24,
+            character_set: 255,
+        },
+        username: b"app".to_vec(),
+        auth_response: caching_sha2::client_scramble(b"secret", &Nonce::from_wire(NONCE)).to_vec(),
+        database: None,
+        client_plugin: Some(b"caching_sha2_password".to_vec()),
+        connect_attrs: vec![],
+        zstd_level: None,
+    }
+    .encode();
+    c.bench_function("part_parse_handshake_response", |b| {
+        b.iter(|| HandshakeResponse41::parse(black_box(&response)))
+    });
+    c.bench_function("part_greeting", |b| b.iter(|| Handshake::new(params())));
+    c.bench_function("part_machine_response_step", |b| {
+        b.iter_batched(
+            || Handshake::new(params()).0,
+            |mut hs| {
+                hs.handle(Event::Packet {
+                    seq: 1,
+                    payload: black_box(&response),
+                })
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    let cache = AuthCache::new(1000);
+    cache.insert("app", "%", caching_sha2::cached_digest(b"secret"));
+    let auth = AuthString::generate(Plugin::CachingSha2Password, b"secret", [3; 20], 5000);
+    let mut set = AccountSet::new();
+    set.create(
+        vec![Account::new("app", "%", Plugin::CachingSha2Password, auth)],
+        false,
+    )
+    .unwrap();
+    let client = ClientHost::Tcp([127, 0, 0, 1].into());
+    c.bench_function("part_account_lookup", |b| {
+        b.iter(|| set.lookup(black_box("app"), &client).map(|a| a.clone()))
+    });
+    let acct = set.lookup_shared("app", &client).unwrap();
+    c.bench_function("part_machine_account_step", |b| {
+        b.iter_batched(
+            || {
+                let mut hs = Handshake::new(params()).0;
+                hs.handle(Event::Packet {
+                    seq: 1,
+                    payload: &response,
+                });
+                hs
+            },
+            |mut hs| {
+                hs.handle(Event::Account(Lookup::Found {
+                    cached: cache.get("app", "%"),
+                    account: acct.clone(),
+                }))
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    c.bench_function("part_cache_get", |b| {
+        b.iter(|| cache.get(black_box("app"), "%"))
+    });
+}
+criterion_group!(parts, breakdown);

@@ -21,6 +21,7 @@
 use std::cmp::Reverse;
 use std::fmt;
 use std::net::{IpAddr, Ipv6Addr};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -443,7 +444,9 @@ fn wild_match(pattern: &str, text: &str) -> bool {
 /// * An IPv6 literal also matches by address value, so `0:0:0:0:0:0:0:1` equals `::1` and
 ///   `::ffff:10.0.0.1` equals a client seen as `10.0.0.1`.
 pub fn host_matches(pattern: &str, client: &ClientHost) -> bool {
-    if pattern.is_empty() {
+    // '%' (and the empty pattern) match every client, the socket's "localhost" included; the
+    // commonest pattern skips the parsing below.
+    if pattern.is_empty() || pattern == "%" {
         return true;
     }
     let ip = client.ip();
@@ -533,7 +536,8 @@ fn sort_key<'a>(user: &'a str, host: &'a str) -> SortKey<'a> {
 /// lowercase.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AccountSet {
-    accounts: Vec<Account>,
+    /// Shared so a login takes a reference-counted handle instead of copying the account.
+    accounts: Vec<Arc<Account>>,
 }
 
 impl AccountSet {
@@ -550,6 +554,15 @@ impl AccountSet {
         self.accounts
             .iter()
             .find(|a| (a.user == user || a.user.is_empty()) && host_matches(&a.host, client))
+            .map(|a| &**a)
+    }
+
+    /// [`AccountSet::lookup`] returning a shared handle (the login path keeps it without copying).
+    pub fn lookup_shared(&self, user: &str, client: &ClientHost) -> Option<Arc<Account>> {
+        self.accounts
+            .iter()
+            .find(|a| (a.user == user || a.user.is_empty()) && host_matches(&a.host, client))
+            .cloned()
     }
 
     /// The account with exactly this identity (host compared case-insensitively).
@@ -558,11 +571,12 @@ impl AccountSet {
         self.position(user, &host)
             .ok()
             .and_then(|i| self.accounts.get(i))
+            .map(|a| &**a)
     }
 
     /// Accounts in matching order.
     pub fn iter(&self) -> impl Iterator<Item = &Account> {
-        self.accounts.iter()
+        self.accounts.iter().map(|a| &**a)
     }
 
     pub fn len(&self) -> usize {
@@ -586,7 +600,7 @@ impl AccountSet {
         match self.position(&account.user, &account.host) {
             Ok(_) => Err(account.name()),
             Err(at) => {
-                self.accounts.insert(at, account);
+                self.accounts.insert(at, Arc::new(account));
                 Ok(())
             }
         }
@@ -690,7 +704,7 @@ impl AccountSet {
                 failed.push(account_name(old_user, &old_host));
                 continue;
             }
-            let mut account = working.accounts.remove(at);
+            let mut account = Arc::unwrap_or_clone(working.accounts.remove(at));
             account.user.clone_from(new_user);
             account.host = new_host;
             // Cannot collide: the new identity was checked above and the old one removed.
@@ -725,7 +739,7 @@ impl AccountSet {
         let Some(current) = self.accounts.get(at) else {
             return Err(failed());
         };
-        let mut edited = current.clone();
+        let mut edited = (**current).clone();
         f(&mut edited);
         edited.host.make_ascii_lowercase();
         validate_identity(&edited.user, &edited.host)?;
@@ -2231,6 +2245,13 @@ mod tests {
 
         #[test]
         fn set_order_is_sorted_and_canonical(accounts in proptest::collection::vec(account(), 0..12)) {
+            // With IF NOT EXISTS the first of two equal identities wins: keep identities unique
+            // so both insertion orders describe the same set.
+            let mut seen = std::collections::HashSet::new();
+            let accounts: Vec<Account> = accounts
+                .into_iter()
+                .filter(|a| seen.insert((a.user.clone(), a.host.to_ascii_lowercase())))
+                .collect();
             let mut forward = AccountSet::new();
             forward.create(accounts.clone(), true).unwrap();
             let mut backward = AccountSet::new();

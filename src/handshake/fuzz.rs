@@ -145,19 +145,27 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<Outcome> {
             assert!(!closed, "action after Close");
             match a {
                 Action::Send(bytes) => {
-                    let seq = *bytes.get(3).unwrap_or(&0);
-                    assert_eq!(seq, next_seq, "server packet out of sequence");
-                    next_seq = next_seq.wrapping_add(1);
-                    last_sent = bytes.get(4).copied();
-                    if last_sent == Some(0xFE) {
-                        // AuthSwitchRequest: the client answers with the new nonce.
-                        if let Ok(sw) = AuthSwitchRequest::parse(bytes.get(4..).unwrap_or_default())
-                        {
-                            if let Some(n) = sw.plugin_data.get(..20) {
-                                client.nonce.copy_from_slice(n);
+                    let mut dec = crate::wire::frame::FrameDecoder::new(next_seq, usize::MAX);
+                    dec.push(&bytes);
+                    loop {
+                        match dec.next_frame() {
+                            Ok(Some(f)) => {
+                                next_seq = next_seq.wrapping_add(1);
+                                last_sent = f.payload.first().copied();
+                                if last_sent == Some(0xFE) {
+                                    // AuthSwitchRequest: the client answers with the new nonce.
+                                    if let Ok(sw) = AuthSwitchRequest::parse(&f.payload) {
+                                        if let Some(n) = sw.plugin_data.get(..20) {
+                                            client.nonce.copy_from_slice(n);
+                                        }
+                                    }
+                                }
                             }
+                            Ok(None) => break,
+                            Err(e) => panic!("server packet out of sequence or malformed: {e}"),
                         }
                     }
+                    assert_eq!(dec.buffered(), 0, "partial server packet");
                 }
                 Action::StartTls => {
                     client.tls = true;
@@ -170,7 +178,7 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<Outcome> {
                 Action::LookupAccount { user } => {
                     let lookup = match fx.accounts.iter().find(|a| a.user == user) {
                         Some(a) => Lookup::Found {
-                            account: Box::new(a.clone()),
+                            account: Arc::new(a.clone()),
                             cached: (warm
                                 && a.plugin == Plugin::CachingSha2Password
                                 && !a.auth_string.is_empty())

@@ -122,7 +122,7 @@ pub struct ServerParams {
 #[derive(Debug, Clone)]
 pub enum Lookup {
     Found {
-        account: Box<Account>,
+        account: Arc<Account>,
         /// The caching_sha2_password cache entry for this account, if any.
         cached: Option<CachedDigest>,
     },
@@ -273,7 +273,8 @@ impl Event<'_> {
 /// Outputs, to be carried out in order.
 #[derive(Debug)]
 pub enum Action {
-    /// Write these framed bytes to the client (inside TLS once TLS is established).
+    /// Write these framed bytes (one or more packets) to the client (inside TLS once TLS is
+    /// established).
     Send(Vec<u8>),
     /// Run the server side of a TLS handshake on the socket, then deliver [`Event::TlsEstablished`].
     StartTls,
@@ -306,7 +307,7 @@ struct AuthCtx {
     charset: u8,
     tls: Option<TlsInfo>,
     /// `None` for the decoy of an unknown user.
-    account: Option<Box<Account>>,
+    account: Option<Arc<Account>>,
     cached: Option<CachedDigest>,
     plugin: Plugin,
     /// Nonce of the greeting or of the AuthSwitchRequest the client is answering.
@@ -536,8 +537,13 @@ impl Handshake {
         std::mem::take(&mut self.out)
     }
 
+    /// Queues a packet; consecutive packets share one buffer (one write: `01 03` + OK).
     fn send(&mut self, payload: &[u8]) {
-        let mut bytes = Vec::with_capacity(payload.len() + 4);
+        if let Some(Action::Send(buf)) = self.out.last_mut() {
+            self.seq = frame::encode(self.seq, payload, buf);
+            return;
+        }
+        let mut bytes = Vec::with_capacity(payload.len() + 16);
         self.seq = frame::encode(self.seq, payload, &mut bytes);
         self.out.push(Action::Send(bytes));
     }

@@ -125,7 +125,7 @@ impl Driver {
                 Action::LookupAccount { .. } => {
                     let lookup = match &self.account {
                         Some(a) => Lookup::Found {
-                            account: Box::new(a.clone()),
+                            account: Arc::new(a.clone()),
                             cached: self.cache.clone(),
                         },
                         None => Lookup::Unknown {

@@ -108,14 +108,14 @@ impl Shared {
     /// Account lookup with the cache entry, or the decoy for an unknown user.
     pub fn lookup(&self, user: &str, client: &ClientHost) -> Lookup {
         let accounts = self.accounts.read().unwrap_or_else(|e| e.into_inner());
-        match accounts.lookup(user, client) {
+        match accounts.lookup_shared(user, client) {
             Some(a) => Lookup::Found {
                 cached: if a.plugin == Plugin::CachingSha2Password {
                     self.cache.get(&a.user, &a.host)
                 } else {
                     None
                 },
-                account: Box::new(a.clone()),
+                account: a.clone(),
             },
             None => Lookup::Unknown {
                 decoy_plugin: crate::account::decoy_plugin(
