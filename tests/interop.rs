@@ -12,14 +12,14 @@
 //! Needs: `mariadb` (Debian package mariadb-client), `python3` with PyMySQL, cryptography and
 //! mysql-connector-python.
 
+mod common;
+use common::{Server, ROOT_PW};
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-const ROOT_PW: &str = "Interop-Root_pw1";
 const VERSION: &str = "8.0.40-vestibule";
 /// TLS 1.3 suites rustls (aws-lc-rs) can negotiate, by their MySQL/IANA names.
 const TLS13_SUITES: [&str; 3] = [
@@ -28,163 +28,6 @@ const TLS13_SUITES: [&str; 3] = [
     "TLS_CHACHA20_POLY1305_SHA256",
 ];
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
-
-// ---------------------------------------------------------------------------------------------
-// The server under test
-// ---------------------------------------------------------------------------------------------
-
-/// A running `vestibule` in its own temporary data dir, stopped on drop.
-///
-/// The binary runs under a tiny `sh` watchdog holding our end of a pipe: dropping the guard (or
-/// the test process exiting, which matters for the `OnceLock` server that is never dropped)
-/// closes the pipe and the watchdog kills the server and removes its data dir.
-struct Server {
-    watchdog: Child,
-    stdin: Option<ChildStdin>,
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-impl Server {
-    fn start(extra: &[&str]) -> Server {
-        let dir = tempfile::Builder::new()
-            .prefix("vest-interop")
-            .tempdir()
-            .expect("tempdir");
-        let datadir = dir.path().join("data");
-        let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
-        let socket = datadir.join("mysql.sock");
-        let mut args: Vec<String> = vec![
-            "--datadir".into(),
-            datadir.display().to_string(),
-            // Port 0: the server picks a free port and logs it in the "ready for connections"
-            // line, so parallel tests never race for a port.
-            "--port".into(),
-            "0".into(),
-            "--bind-address".into(),
-            "127.0.0.1".into(),
-            "--socket".into(),
-            socket.display().to_string(),
-            "--log-level".into(),
-            "info,vestibule=debug".into(),
-        ];
-        args.extend(extra.iter().map(|s| s.to_string()));
-        let script = r#"trap '' INT
-exec 3<&0
-"$0" "$@" </dev/null 3<&- &
-pid=$!
-(
-  read -r _line <&3
-  kill "$pid" 2>/dev/null
-  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
-  rm -rf "$VEST_INTEROP_DIR"
-) &
-wait "$pid""#;
-        let mut watchdog = Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .arg(env!("CARGO_BIN_EXE_vestibule"))
-            .args(&args)
-            .env("VESTIBULE_ROOT_PASSWORD", ROOT_PW)
-            .env("NO_COLOR", "1")
-            // Removed by the watchdog once the server is gone (the shared server's TempDir is
-            // never dropped).
-            .env("VEST_INTEROP_DIR", dir.path())
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("cannot run sh to start the server");
-        let stdin = watchdog.stdin.take();
-        let mut server = Server {
-            watchdog,
-            stdin,
-            dir,
-            port: 0,
-        };
-        server.port = server.wait_ready(Duration::from_secs(30));
-        server
-    }
-
-    /// Waits for the "ready for connections" log line and returns the port it names.
-    fn wait_ready(&mut self, limit: Duration) -> u16 {
-        let deadline = Instant::now() + limit;
-        loop {
-            let log = self.log();
-            if let Some(line) = log.lines().find(|l| l.contains("ready for connections")) {
-                let addr = line
-                    .split_whitespace()
-                    .find_map(|w| w.strip_prefix("address="))
-                    .and_then(|a| a.parse::<SocketAddr>().ok())
-                    .unwrap_or_else(|| panic!("no address=IP:PORT in the ready line: {line}"));
-                assert_ne!(addr.port(), 0, "ready line names port 0: {line}");
-                return addr.port();
-            }
-            if let Ok(Some(status)) = self.watchdog.try_wait() {
-                panic!("vestibule exited ({status}) before becoming ready; log:\n{log}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "vestibule not ready within {limit:?}; log:\n{log}"
-            );
-            std::thread::sleep(Duration::from_millis(25));
-        }
-    }
-
-    fn datadir(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-    fn ca(&self) -> String {
-        self.datadir().join("ca.pem").display().to_string()
-    }
-    fn socket(&self) -> String {
-        self.datadir().join("mysql.sock").display().to_string()
-    }
-    /// The server's stderr so far, ANSI colour codes removed.
-    fn log(&self) -> String {
-        let raw = std::fs::read(self.dir.path().join("server.log")).unwrap_or_default();
-        strip_ansi(&String::from_utf8_lossy(&raw))
-    }
-    fn log_tail(&self) -> String {
-        let log = self.log();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(40)..].join("\n")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        drop(self.stdin.take()); // the watchdog kills the server
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.watchdog.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.watchdog.kill();
-        let _ = self.watchdog.wait();
-    }
-}
-
-fn strip_ansi(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' {
-            // CSI: ESC [ params final-byte(@..~)
-            for d in chars.by_ref() {
-                if ('@'..='~').contains(&d) && d != '[' {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
 
 /// The server shared by order-independent tests (never dropped: the watchdog stops it when the
 /// test process exits).
