@@ -191,7 +191,7 @@ fn breakdown(c: &mut Criterion) {
     .unwrap();
     let client = ClientHost::Tcp([127, 0, 0, 1].into());
     c.bench_function("part_account_lookup", |b| {
-        b.iter(|| set.lookup(black_box("app"), &client).map(|a| a.clone()))
+        b.iter(|| set.lookup_shared(black_box("app"), &client))
     });
     let acct = set.lookup_shared("app", &client).unwrap();
     c.bench_function("part_machine_account_step", |b| {

@@ -619,3 +619,1136 @@ mod tests {
         assert!(cache.is_empty());
     }
 }
+
+/// Model-based test of the whole authentication story: random sequences of account statements,
+/// FLUSH PRIVILEGES, restarts and logins are run against the real pieces — [`AccountSet`] +
+/// [`apply`] + [`AuthCache`] + the connection-phase machine driven in memory by scripted clients —
+/// and against a small independent model of MySQL's rules. After every step the login outcome (OK
+/// by which path, or the error code, or a client that gave up), the statement result, the account
+/// rows and the exact cache content must agree.
+///
+/// The rules the model encodes (reference §4.4, §4.5, §6.1, §7.7, §10.4; manual 6.4.1.2):
+/// * caching_sha2_password: fast path (`01 03`) iff the account's cache entry is the digest of the
+///   password the client sends; otherwise full authentication, which needs the cleartext over TLS
+///   or the Unix socket, or RSA on plain TCP (a client that cannot do RSA either sends cleartext,
+///   which is refused, or gives up); a wrong password against a warm cache degrades to full
+///   authentication → 1045 and the entry stays. Only a successful full authentication fills the
+///   cache, and it does so *before* the post-password checks (MySQL's plugin adds the entry inside
+///   `Caching_sha2_password::authenticate`, then `acl_authenticate` checks REQUIRE / lock), so a
+///   login refused for REQUIRE SSL or ACCOUNT LOCK still warms the cache.
+/// * sha256_password: cleartext only over TLS (the socket is not secure for it), RSA otherwise;
+///   never cached. mysql_native_password: scramble, never cached.
+/// * An empty password authenticates (with an empty response, no `01 03`/`01 04`) exactly the
+///   accounts without a password; a non-empty one never does.
+/// * After the password: REQUIRE SSL unmet → 1045, then ACCOUNT LOCK → 3118, then
+///   require_secure_transport on plain TCP → 3159.
+/// * Unknown users meet a caching_sha2 decoy: same exchange, always 1045.
+/// * Cache eviction per statement as in this module's doc; restart empties the cache and keeps
+///   the accounts (written and read back through the accounts file).
+#[cfg(test)]
+mod model_tests {
+    use std::collections::{HashMap, VecDeque};
+    use std::net::{IpAddr, Ipv4Addr};
+    use std::sync::{Arc, OnceLock};
+
+    use proptest::prelude::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{TestCaseError, TestRunner};
+    use zeroize::Zeroizing;
+
+    use super::*;
+    use crate::account::{parse_accounts, serialize_accounts, ClientHost};
+    use crate::auth::{caching_sha2, native, Nonce};
+    use crate::handshake::{
+        Action, AuthPath, Event, Handshake, HandshakeError, Lookup, RsaDecryptor, RsaPublicKey,
+        ServerParams, Session, Transport,
+    };
+    use crate::wire::capabilities::{CLIENT_CONNECT_ATTRS, CLIENT_PLUGIN_AUTH, CLIENT_SSL};
+    use crate::wire::handshake::{
+        encode_ssl_request, AuthSwitchRequest, ClientHeader, HandshakeResponse41, HandshakeV10,
+    };
+    use crate::wire::packets::ErrPacket;
+
+    const USERS: [&str; 3] = ["a", "b", "c"];
+    /// A user name no account has.
+    const UNKNOWN_USER: &str = "zed";
+    /// Host index 0 matches everyone; index 1 only the Unix socket (the TCP peer is not loopback).
+    const HOSTS: [&str; 2] = ["%", "localhost"];
+    const PASSWORDS: [&str; 4] = ["", "secret", "hunter2", "a-password-longer-than-twenty"];
+    const CLIENT_CAPS: u32 = 0x013F_A20D | CLIENT_PLUGIN_AUTH | CLIENT_CONNECT_ATTRS;
+    const TCP_PEER: ClientHost = ClientHost::Tcp(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 5)));
+    const PEM: &str = "-----BEGIN PUBLIC KEY-----\nFAKE\n-----END PUBLIC KEY-----\n";
+    const CS2: Plugin = Plugin::CachingSha2Password;
+
+    /// The stored string of every (plugin, password) pair, hashed once with a fixed salt.
+    fn stored(plugin: Plugin, pw: &str) -> AuthString {
+        static TABLE: OnceLock<Vec<AuthString>> = OnceLock::new();
+        let table = TABLE.get_or_init(|| {
+            Plugin::ALL
+                .iter()
+                .flat_map(|&p| {
+                    PASSWORDS
+                        .iter()
+                        .map(move |pw| AuthString::generate(p, pw.as_bytes(), [7; 20], 5000))
+                })
+                .collect()
+        });
+        let p = Plugin::ALL.iter().position(|&q| q == plugin).unwrap();
+        let i = PASSWORDS.iter().position(|&q| q == pw).unwrap();
+        table[p * PASSWORDS.len() + i].clone()
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Steps
+    // ---------------------------------------------------------------------------------------
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    struct Id {
+        user: usize,
+        host: usize,
+    }
+
+    /// An identity as a statement spells it: the host as stored, upper case, or mixed case.
+    #[derive(Clone, Copy, Debug)]
+    struct Named {
+        id: Id,
+        case: u8,
+    }
+
+    impl Named {
+        fn spelled(self) -> AccountId {
+            let host = HOSTS[self.id.host];
+            let host = match self.case {
+                0 => host.to_owned(),
+                1 => host.to_ascii_uppercase(),
+                _ => host
+                    .chars()
+                    .enumerate()
+                    .map(|(i, c)| if i % 2 == 0 { c.to_ascii_uppercase() } else { c })
+                    .collect(),
+            };
+            (USERS[self.id.user].to_owned(), host)
+        }
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum Via {
+        Tls,
+        Tcp,
+        Unix,
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum Client {
+        /// libmysqlclient with `--get-server-public-key`, PyMySQL: asks for the key (02 for
+        /// caching_sha2, 01 for sha256) and encrypts when it needs RSA.
+        Full,
+        /// mysql-connector-python's pure mode: no RSA, sends the cleartext password anyway.
+        NoRsaCleartext,
+        /// The mysql CLI without key options: gives up locally (2061) where RSA is needed.
+        NoRsaGivesUp,
+    }
+
+    #[derive(Clone, Copy, Debug)]
+    enum Password {
+        /// The password of the account the login resolves to.
+        Right,
+        Pool(usize),
+    }
+
+    #[derive(Clone, Copy, Debug)]
+    struct Login {
+        /// `None`: the unknown user.
+        user: Option<usize>,
+        password: Password,
+        via: Via,
+        client: Client,
+        /// The plugin of the client's first response.
+        start: Plugin,
+        rsa_key: bool,
+        require_secure_transport: bool,
+        nonce_seed: u8,
+    }
+
+    #[derive(Clone, Copy, Debug)]
+    enum Step {
+        Create {
+            who: Named,
+            plugin: Plugin,
+            pw: usize,
+            require_ssl: bool,
+            locked: bool,
+            if_not_exists: bool,
+        },
+        AlterPassword {
+            who: Named,
+            pw: usize,
+            if_exists: bool,
+        },
+        AlterPlugin {
+            who: Named,
+            plugin: Plugin,
+            pw: usize,
+        },
+        AlterRequire {
+            who: Named,
+            ssl: bool,
+        },
+        AlterLock {
+            who: Named,
+            locked: bool,
+        },
+        Rename {
+            from: Named,
+            to: Named,
+        },
+        Drop {
+            who: Named,
+            if_exists: bool,
+        },
+        Grant {
+            who: Named,
+        },
+        FlushPrivileges,
+        Restart,
+        Login(Login),
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum Outcome {
+        Ok(AuthPath),
+        Err(u16),
+        ClientGaveUp,
+    }
+
+    /// Note codes of a successful statement, or its error code.
+    type StatementResult = Result<Vec<u16>, u16>;
+
+    // ---------------------------------------------------------------------------------------
+    // The reference model
+    // ---------------------------------------------------------------------------------------
+
+    #[derive(Clone, Debug)]
+    struct ModelAccount {
+        plugin: Plugin,
+        pw: &'static str,
+        require_ssl: bool,
+        locked: bool,
+    }
+
+    #[derive(Default, Debug)]
+    struct Model {
+        accounts: HashMap<Id, ModelAccount>,
+        /// Cached account → the password whose digest is cached.
+        cached: HashMap<Id, &'static str>,
+    }
+
+    impl Model {
+        fn statement(&mut self, step: &Step) -> StatementResult {
+            let exists = |m: &Model, n: &Named| m.accounts.contains_key(&n.id);
+            match *step {
+                Step::Create {
+                    who,
+                    plugin,
+                    pw,
+                    require_ssl,
+                    locked,
+                    if_not_exists,
+                } => {
+                    if exists(self, &who) {
+                        return if if_not_exists { Ok(vec![3163]) } else { Err(1396) };
+                    }
+                    let account = ModelAccount {
+                        plugin,
+                        pw: PASSWORDS[pw],
+                        require_ssl,
+                        locked,
+                    };
+                    self.accounts.insert(who.id, account);
+                    Ok(vec![])
+                }
+                Step::AlterPassword { who, pw, if_exists } => {
+                    match self.accounts.get_mut(&who.id) {
+                        None if if_exists => return Ok(vec![3162]),
+                        None => return Err(1396),
+                        Some(a) => a.pw = PASSWORDS[pw],
+                    }
+                    self.cached.remove(&who.id);
+                    Ok(vec![])
+                }
+                Step::AlterPlugin { who, plugin, pw } => {
+                    let a = self.accounts.get_mut(&who.id).ok_or(1396u16)?;
+                    a.plugin = plugin;
+                    a.pw = PASSWORDS[pw];
+                    self.cached.remove(&who.id);
+                    Ok(vec![])
+                }
+                Step::AlterRequire { who, ssl } => {
+                    self.accounts.get_mut(&who.id).ok_or(1396u16)?.require_ssl = ssl;
+                    Ok(vec![])
+                }
+                Step::AlterLock { who, locked } => {
+                    self.accounts.get_mut(&who.id).ok_or(1396u16)?.locked = locked;
+                    Ok(vec![])
+                }
+                Step::Rename { from, to } => {
+                    if !exists(self, &from) || exists(self, &to) {
+                        return Err(1396);
+                    }
+                    let a = self.accounts.remove(&from.id).ok_or(1396u16)?;
+                    self.accounts.insert(to.id, a);
+                    self.cached.remove(&from.id);
+                    Ok(vec![])
+                }
+                Step::Drop { who, if_exists } => {
+                    if self.accounts.remove(&who.id).is_none() {
+                        return if if_exists { Ok(vec![3162]) } else { Err(1396) };
+                    }
+                    self.cached.remove(&who.id);
+                    Ok(vec![])
+                }
+                Step::Grant { who } => {
+                    if exists(self, &who) {
+                        Ok(vec![])
+                    } else {
+                        Err(1410)
+                    }
+                }
+                Step::FlushPrivileges | Step::Restart => {
+                    self.cached.clear();
+                    Ok(vec![])
+                }
+                Step::Login(_) => unreachable!("logins go through Model::login"),
+            }
+        }
+
+        /// The account a login resolves to: over the socket `'u'@'localhost'` before `'u'@'%'`;
+        /// over TCP (from 10.0.0.5) only `'u'@'%'`.
+        fn resolve(&self, user: Option<usize>, via: Via) -> Option<Id> {
+            let user = user?;
+            let hosts: &[usize] = if via == Via::Unix { &[1, 0] } else { &[0] };
+            hosts
+                .iter()
+                .map(|&host| Id { user, host })
+                .find(|id| self.accounts.contains_key(id))
+        }
+
+        fn password_for(&self, l: &Login) -> &'static str {
+            match l.password {
+                Password::Pool(i) => PASSWORDS[i],
+                Password::Right => self
+                    .resolve(l.user, l.via)
+                    .and_then(|id| self.accounts.get(&id))
+                    .map_or(PASSWORDS[1], |a| a.pw),
+            }
+        }
+
+        fn login(&mut self, l: &Login, pw: &'static str) -> Outcome {
+            let tls = l.via == Via::Tls;
+            let socket = l.via == Via::Unix;
+            // Password material in the very first packet: a sha256_password client without TLS
+            // needs RSA before the server has said anything.
+            if l.start == Plugin::Sha256Password
+                && !pw.is_empty()
+                && !tls
+                && l.client == Client::NoRsaGivesUp
+            {
+                return Outcome::ClientGaveUp;
+            }
+            let id = self.resolve(l.user, l.via);
+            let account = id.and_then(|id| self.accounts.get(&id)).cloned();
+            let right = account.as_ref().is_some_and(|a| a.pw == pw);
+            let after_password = |path| {
+                let Some(a) = &account else {
+                    return Outcome::Err(1045);
+                };
+                if a.require_ssl && !tls {
+                    Outcome::Err(1045)
+                } else if a.locked {
+                    Outcome::Err(3118)
+                } else if l.require_secure_transport && !tls && !socket {
+                    Outcome::Err(3159)
+                } else {
+                    Outcome::Ok(path)
+                }
+            };
+            if pw.is_empty() {
+                return if right {
+                    after_password(AuthPath::Other)
+                } else {
+                    Outcome::Err(1045)
+                };
+            }
+            // Can the password reach the server's hash check? (TLS, the socket for
+            // caching_sha2 only, or RSA with a key on the server and a client that does it.)
+            let delivered = |secure: bool| match (secure, l.client) {
+                (true, _) => Some(true),
+                (false, Client::Full) => Some(l.rsa_key),
+                (false, Client::NoRsaCleartext) => Some(false),
+                (false, Client::NoRsaGivesUp) => None,
+            };
+            match account.as_ref().map_or(CS2, |a| a.plugin) {
+                Plugin::MysqlNativePassword if right => after_password(AuthPath::Other),
+                Plugin::MysqlNativePassword => Outcome::Err(1045),
+                Plugin::CachingSha2Password => {
+                    if let Some(id) = id {
+                        if self.cached.get(&id) == Some(&pw) {
+                            return after_password(AuthPath::FastPath);
+                        }
+                    }
+                    let Some(delivered) = delivered(tls || socket) else {
+                        return Outcome::ClientGaveUp;
+                    };
+                    match id {
+                        Some(id) if delivered && right => {
+                            // Filled before REQUIRE / lock / require_secure_transport.
+                            self.cached.insert(id, pw);
+                            after_password(AuthPath::Full)
+                        }
+                        _ => Outcome::Err(1045),
+                    }
+                }
+                Plugin::Sha256Password => match delivered(tls) {
+                    None => Outcome::ClientGaveUp,
+                    Some(true) if right => after_password(AuthPath::Full),
+                    Some(_) => Outcome::Err(1045),
+                },
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // The system under test
+    // ---------------------------------------------------------------------------------------
+
+    /// Test RSA: the "ciphertext" is the plaintext padded with 0xAA to the 256-byte modulus (the
+    /// obfuscated plaintext ends in `0 ⊕ nonce byte`, never 0xAA).
+    struct FakeRsa;
+
+    impl RsaDecryptor for FakeRsa {
+        fn decrypt(&self, ct: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+            if ct.len() != 256 {
+                return None;
+            }
+            let end = ct.iter().rposition(|&b| b != 0xAA).map_or(0, |p| p + 1);
+            Some(Zeroizing::new(ct[..end].to_vec()))
+        }
+    }
+
+    fn fake_encrypt(pw: &str, nonce: &Nonce) -> Vec<u8> {
+        let mut ct = crate::auth::obfuscate_password_for_rsa(pw.as_bytes(), nonce).to_vec();
+        ct.resize(256, 0xAA);
+        ct
+    }
+
+    fn cleartext(pw: &str) -> Vec<u8> {
+        let mut p = pw.as_bytes().to_vec();
+        p.push(0);
+        p
+    }
+
+    /// The client's first response for `plugin` (HandshakeResponse41 or AuthSwitchResponse);
+    /// `None`: the client gives up.
+    fn first_response(plugin: Plugin, pw: &str, nonce: &Nonce, l: &Login) -> Option<Vec<u8>> {
+        if pw.is_empty() {
+            return Some(Vec::new());
+        }
+        Some(match plugin {
+            Plugin::MysqlNativePassword => native::client_scramble(pw.as_bytes(), nonce).to_vec(),
+            Plugin::CachingSha2Password => {
+                caching_sha2::client_scramble(pw.as_bytes(), nonce).to_vec()
+            }
+            // libmysqlclient's sha256_password counts only TLS as secure.
+            Plugin::Sha256Password if l.via == Via::Tls => cleartext(pw),
+            Plugin::Sha256Password => match l.client {
+                Client::Full => vec![0x01],
+                Client::NoRsaCleartext => cleartext(pw),
+                Client::NoRsaGivesUp => return None,
+            },
+        })
+    }
+
+    /// The client's answer to `01 04`; `None`: it gives up.
+    fn full_auth_response(pw: &str, l: &Login) -> Option<Vec<u8>> {
+        if l.via != Via::Tcp {
+            return Some(cleartext(pw));
+        }
+        match l.client {
+            Client::Full => Some(vec![0x02]),
+            Client::NoRsaCleartext => Some(cleartext(pw)),
+            Client::NoRsaGivesUp => None,
+        }
+    }
+
+    struct Sut {
+        set: AccountSet,
+        cache: AuthCache,
+    }
+
+    /// One connection: the machine, the driver's side effects and the bytes in flight.
+    struct Conn<'a> {
+        sut: &'a Sut,
+        client_host: ClientHost,
+        hs: Handshake,
+        inbox: VecDeque<(u8, Vec<u8>)>,
+        next_seq: u8,
+        session: Option<Session>,
+        require_not_met: bool,
+        failed: Option<HandshakeError>,
+        closed: bool,
+    }
+
+    impl Conn<'_> {
+        /// Carries out actions as `server::conn` does.
+        fn carry(&mut self, actions: Vec<Action>) {
+            let mut queue = VecDeque::from(actions);
+            while let Some(action) = queue.pop_front() {
+                match action {
+                    Action::Send(bytes) => {
+                        let mut rest = &bytes[..];
+                        while !rest.is_empty() {
+                            let len = usize::from(rest[0])
+                                | usize::from(rest[1]) << 8
+                                | usize::from(rest[2]) << 16;
+                            self.inbox.push_back((rest[3], rest[4..4 + len].to_vec()));
+                            rest = &rest[4 + len..];
+                        }
+                    }
+                    Action::StartTls => {
+                        let info = crate::handshake::TlsInfo {
+                            version: "TLSv1.3".into(),
+                            cipher: "TLS_AES_128_GCM_SHA256".into(),
+                            peer_cert: None,
+                        };
+                        queue.extend(self.hs.handle(Event::TlsEstablished(info)));
+                    }
+                    Action::LookupAccount { user } => {
+                        let lookup = self.sut.lookup(&user, &self.client_host);
+                        queue.extend(self.hs.handle(Event::Account(lookup)));
+                    }
+                    Action::RunSlowCheck(check) => {
+                        let verdict = check.run(Some(&FakeRsa));
+                        queue.extend(self.hs.handle(Event::Verdict(verdict)));
+                    }
+                    Action::FillCache { user, host, digest } => {
+                        self.sut.cache.insert(&user, &host, digest)
+                    }
+                    Action::Authenticated(s) => self.session = Some(*s),
+                    Action::RequireNotMet(_) => self.require_not_met = true,
+                    Action::Failed(e) => self.failed = Some(e),
+                    Action::Close => self.closed = true,
+                }
+            }
+        }
+
+        fn send(&mut self, payload: &[u8]) {
+            let seq = self.hs.expected_seq();
+            assert_eq!(seq, self.next_seq, "client and server disagree on the sequence id");
+            self.next_seq = seq.wrapping_add(1);
+            let actions = self.hs.handle(Event::Packet { seq, payload });
+            self.carry(actions);
+        }
+
+        fn recv(&mut self) -> Vec<u8> {
+            let (seq, payload) = self.inbox.pop_front().expect("the server went silent");
+            assert_eq!(seq, self.next_seq, "server packet out of sequence");
+            self.next_seq = seq.wrapping_add(1);
+            payload
+        }
+
+        fn gave_up(&self) -> Outcome {
+            assert!(self.inbox.is_empty() && self.session.is_none() && self.failed.is_none());
+            assert!(!self.require_not_met);
+            assert!(self.hs.wants_packet(), "the server waits for the client");
+            Outcome::ClientGaveUp
+        }
+    }
+
+    impl Sut {
+        fn new() -> Sut {
+            Sut {
+                set: AccountSet::new(),
+                cache: AuthCache::new(64),
+            }
+        }
+
+        /// As `server::Shared::lookup`, with a fixed decoy plugin for unknown users.
+        fn lookup(&self, user: &str, client: &ClientHost) -> Lookup {
+            match self.set.lookup_shared(user, client) {
+                Some(a) => Lookup::Found {
+                    cached: if a.plugin == CS2 {
+                        self.cache.get(&a.user, &a.host)
+                    } else {
+                        None
+                    },
+                    account: a,
+                },
+                None => Lookup::Unknown { decoy_plugin: CS2 },
+            }
+        }
+
+        fn statement(&mut self, step: &Step) -> StatementResult {
+            let credential = |plugin: Plugin, pw: usize| Some((plugin, stored(plugin, PASSWORDS[pw])));
+            let change = |who: Named| AlterChange {
+                id: who.spelled(),
+                credential: None,
+                require: None,
+                lock: None,
+            };
+            let alter = |changes| AccountOp::Alter {
+                changes,
+                if_exists: false,
+            };
+            let op = match *step {
+                Step::Create {
+                    who,
+                    plugin,
+                    pw,
+                    require_ssl,
+                    locked,
+                    if_not_exists,
+                } => {
+                    let (user, host) = who.spelled();
+                    let mut a = Account::new(&user, &host, plugin, stored(plugin, PASSWORDS[pw]));
+                    if require_ssl {
+                        a.require = Require::Ssl;
+                    }
+                    a.locked = locked;
+                    AccountOp::Create {
+                        accounts: vec![a],
+                        if_not_exists,
+                    }
+                }
+                Step::AlterPassword { who, pw, if_exists } => {
+                    // `IDENTIFIED BY` keeps the plugin: the command handler reads it first.
+                    let (user, host) = who.spelled();
+                    let plugin = self.set.get(&user, &host).map(|a| a.plugin);
+                    let mut c = change(who);
+                    c.credential = plugin.and_then(|p| credential(p, pw));
+                    AccountOp::Alter {
+                        changes: vec![c],
+                        if_exists,
+                    }
+                }
+                Step::AlterPlugin { who, plugin, pw } => {
+                    let mut c = change(who);
+                    c.credential = credential(plugin, pw);
+                    alter(vec![c])
+                }
+                Step::AlterRequire { who, ssl } => {
+                    let mut c = change(who);
+                    c.require = Some(if ssl { Require::Ssl } else { Require::None });
+                    alter(vec![c])
+                }
+                Step::AlterLock { who, locked } => {
+                    let mut c = change(who);
+                    c.lock = Some(locked);
+                    alter(vec![c])
+                }
+                Step::Rename { from, to } => AccountOp::Rename {
+                    pairs: vec![(from.spelled(), to.spelled())],
+                },
+                Step::Drop { who, if_exists } => AccountOp::Drop {
+                    ids: vec![who.spelled()],
+                    if_exists,
+                },
+                Step::Grant { who } => AccountOp::Grant {
+                    ids: vec![who.spelled()],
+                    with_grant_option: false,
+                },
+                Step::FlushPrivileges => AccountOp::FlushPrivileges,
+                Step::Restart | Step::Login(_) => unreachable!("not a statement"),
+            };
+            match apply(&mut self.set, op) {
+                Ok(applied) => {
+                    applied.cache.apply_to(&self.cache);
+                    Ok(applied.warnings.iter().map(Warning::code).collect())
+                }
+                Err(e) => Err(e.code()),
+            }
+        }
+
+        /// Shutdown and start: the cache is memory only; the accounts go through the file format.
+        fn restart(&mut self) {
+            let text = serialize_accounts(&self.set);
+            let back = parse_accounts(&text).expect("the accounts file reads back");
+            assert_eq!(back, self.set, "accounts file round trip");
+            self.set = back;
+            self.cache = AuthCache::new(64);
+        }
+
+        fn login(&self, l: &Login, pw: &str) -> Outcome {
+            let client_host = if l.via == Via::Unix {
+                ClientHost::Unix
+            } else {
+                TCP_PEER
+            };
+            let seed = l.nonce_seed;
+            let params = ServerParams {
+                server_version: "8.0.40-vestibule".into(),
+                connection_id: 1,
+                tls_available: true,
+                transport: if l.via == Via::Unix {
+                    Transport::Unix
+                } else {
+                    Transport::Tcp
+                },
+                client_host: client_host.display_host(),
+                default_plugin: CS2,
+                rsa: l.rsa_key.then(|| RsaPublicKey {
+                    pem: Arc::from(PEM),
+                    modulus_len: 256,
+                }),
+                require_secure_transport: l.require_secure_transport,
+                databases: Arc::from(Vec::<String>::new()),
+                nonce: Nonce::from_random(std::array::from_fn(|i| {
+                    seed.wrapping_add((i as u8).wrapping_mul(37))
+                })),
+                switch_nonce: Nonce::from_random(std::array::from_fn(|i| {
+                    seed.wrapping_mul(3).wrapping_add((i as u8).wrapping_mul(11)) ^ 0x55
+                })),
+            };
+            let (hs, actions) = Handshake::new(params);
+            let mut c = Conn {
+                sut: self,
+                client_host,
+                hs,
+                inbox: VecDeque::new(),
+                next_seq: 0,
+                session: None,
+                require_not_met: false,
+                failed: None,
+                closed: false,
+            };
+            c.carry(actions);
+            let greeting = HandshakeV10::parse(&c.recv()).expect("greeting");
+            let mut nonce = Nonce::from_wire(greeting.nonce);
+            let mut plugin = l.start;
+            let header = ClientHeader {
+                capabilities: CLIENT_CAPS | if l.via == Via::Tls { CLIENT_SSL } else { 0 },
+                max_packet_size: 1 << 24,
+                character_set: 255,
+            };
+            if l.via == Via::Tls {
+                c.send(&encode_ssl_request(&header));
+                assert!(c.inbox.is_empty(), "nothing is sent before the TLS handshake");
+            }
+            let Some(first) = first_response(plugin, pw, &nonce, l) else {
+                return c.gave_up();
+            };
+            let user = l.user.map_or(UNKNOWN_USER, |u| USERS[u]);
+            let response = HandshakeResponse41 {
+                header,
+                username: user.as_bytes().to_vec(),
+                auth_response: first,
+                database: None,
+                client_plugin: Some(plugin.name().as_bytes().to_vec()),
+                connect_attrs: Vec::new(),
+                zstd_level: None,
+            };
+            c.send(&response.encode());
+            let mut fast = false;
+            loop {
+                let p = c.recv();
+                match p.first() {
+                    Some(0x00) => {
+                        let s = c.session.as_ref().expect("OK without a session");
+                        assert!(c.hs.is_finished() && c.inbox.is_empty() && c.failed.is_none());
+                        assert_eq!(s.auth_path == AuthPath::FastPath, fast, "01 03 ⇔ FastPath");
+                        assert_eq!(s.plugin, plugin);
+                        return Outcome::Ok(s.auth_path);
+                    }
+                    Some(0xFF) => {
+                        let e = ErrPacket::parse(&p).expect("ERR packet");
+                        let reported = c.failed.as_ref().map(|f| f.code().0);
+                        assert_eq!(reported, Some(e.code), "ERR packet ⇔ Failed action");
+                        assert!(c.closed && c.inbox.is_empty() && c.session.is_none());
+                        assert!(!c.require_not_met || e.code == 1045, "REQUIRE → 1045");
+                        return Outcome::Err(e.code);
+                    }
+                    Some(0xFE) => {
+                        assert!(!fast, "no switch after 01 03");
+                        let sw = AuthSwitchRequest::parse(&p).expect("AuthSwitchRequest");
+                        plugin = Plugin::from_name(&sw.plugin_name).expect("known plugin");
+                        assert_eq!(sw.plugin_data.len(), 21, "20-byte nonce + NUL");
+                        nonce = Nonce::from_wire(sw.plugin_data[..20].try_into().unwrap());
+                        match first_response(plugin, pw, &nonce, l) {
+                            Some(r) => c.send(&r),
+                            None => return c.gave_up(),
+                        }
+                    }
+                    Some(0x01) => match &p[1..] {
+                        [0x03] => {
+                            assert_eq!(plugin, CS2);
+                            fast = true;
+                        }
+                        [0x04] => match full_auth_response(pw, l) {
+                            Some(r) => c.send(&r),
+                            None => return c.gave_up(),
+                        },
+                        pem => {
+                            assert_eq!(pem, PEM.as_bytes(), "AuthMoreData is the public key");
+                            c.send(&fake_encrypt(pw, &nonce));
+                        }
+                    },
+                    _ => panic!("unexpected server packet {p:02x?}"),
+                }
+            }
+        }
+
+        /// Account rows and the exact cache content against the model.
+        fn check_against(&self, m: &Model) -> Result<(), TestCaseError> {
+            for user in 0..USERS.len() {
+                for host in 0..HOSTS.len() {
+                    let id = Id { user, host };
+                    let (u, h) = (USERS[user], HOSTS[host]);
+                    match (self.set.get(u, h), m.accounts.get(&id)) {
+                        (None, None) => {}
+                        (Some(a), Some(e)) => {
+                            let require = if e.require_ssl {
+                                Require::Ssl
+                            } else {
+                                Require::None
+                            };
+                            prop_assert_eq!(a.plugin, e.plugin, "plugin of {}@{}", u, h);
+                            prop_assert!(a.auth_string == stored(e.plugin, e.pw), "credential");
+                            prop_assert_eq!(&a.require, &require, "REQUIRE of {}@{}", u, h);
+                            prop_assert_eq!(a.locked, e.locked, "lock of {}@{}", u, h);
+                        }
+                        (got, want) => {
+                            prop_assert!(false, "{}@{}: set {:?}, model {:?}", u, h, got, want)
+                        }
+                    }
+                    let want = m.cached.get(&id);
+                    let digest = want.map(|pw| caching_sha2::cached_digest(pw.as_bytes()));
+                    let got = self.cache.get(u, h);
+                    prop_assert!(
+                        got == digest,
+                        "cache entry of {}@{}: present={}, model={:?}",
+                        u,
+                        h,
+                        got.is_some(),
+                        want
+                    );
+                }
+            }
+            prop_assert_eq!(self.set.len(), m.accounts.len());
+            prop_assert_eq!(self.cache.len(), m.cached.len());
+            Ok(())
+        }
+    }
+
+    /// Runs the steps against both; returns every login's outcome.
+    fn run(steps: &[Step]) -> Result<Vec<Outcome>, TestCaseError> {
+        let mut model = Model::default();
+        let mut sut = Sut::new();
+        let mut outcomes = Vec::new();
+        for (i, step) in steps.iter().enumerate() {
+            match step {
+                Step::Login(l) => {
+                    let pw = model.password_for(l);
+                    let want = model.login(l, pw);
+                    let got = sut.login(l, pw);
+                    prop_assert_eq!(got, want, "step {}: {:?} with password {:?}", i, l, pw);
+                    outcomes.push(got);
+                }
+                Step::Restart => {
+                    model.statement(step).ok();
+                    sut.restart();
+                }
+                _ => {
+                    let want = model.statement(step);
+                    let got = sut.statement(step);
+                    prop_assert_eq!(got, want, "step {}: {:?}", i, step);
+                }
+            }
+            sut.check_against(&model)?;
+        }
+        Ok(outcomes)
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Generators
+    // ---------------------------------------------------------------------------------------
+
+    fn named() -> impl Strategy<Value = Named> {
+        (0..USERS.len(), prop::bool::weighted(0.25), 0u8..3).prop_map(|(user, local, case)| {
+            Named {
+                id: Id {
+                    user,
+                    host: usize::from(local),
+                },
+                case,
+            }
+        })
+    }
+
+    fn plugin() -> impl Strategy<Value = Plugin> {
+        prop_oneof![
+            2 => Just(Plugin::CachingSha2Password),
+            1 => Just(Plugin::MysqlNativePassword),
+            1 => Just(Plugin::Sha256Password),
+        ]
+    }
+
+    fn password() -> impl Strategy<Value = usize> {
+        prop_oneof![1 => Just(0usize), 4 => 1..PASSWORDS.len()]
+    }
+
+    fn login() -> impl Strategy<Value = Login> {
+        (
+            prop_oneof![8 => (0..USERS.len()).prop_map(Some), 1 => Just(None)],
+            prop_oneof![4 => Just(Password::Right), 1 => (0..PASSWORDS.len()).prop_map(Password::Pool)],
+            prop::sample::select(vec![Via::Tls, Via::Tcp, Via::Unix]),
+            prop_oneof![
+                3 => Just(Client::Full),
+                1 => Just(Client::NoRsaCleartext),
+                1 => Just(Client::NoRsaGivesUp),
+            ],
+            plugin(),
+            prop::bool::weighted(0.7),
+            prop::bool::weighted(0.15),
+            any::<u8>(),
+        )
+            .prop_map(
+                |(user, password, via, client, start, rsa_key, rst, nonce_seed)| Login {
+                    user,
+                    password,
+                    via,
+                    client,
+                    start,
+                    rsa_key,
+                    require_secure_transport: rst,
+                    nonce_seed,
+                },
+            )
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            4 => (
+                named(),
+                plugin(),
+                password(),
+                prop::bool::weighted(0.25),
+                prop::bool::weighted(0.15),
+                any::<bool>(),
+            )
+                .prop_map(|(who, plugin, pw, require_ssl, locked, if_not_exists)| Step::Create {
+                    who, plugin, pw, require_ssl, locked, if_not_exists,
+                }),
+            2 => (named(), password(), any::<bool>())
+                .prop_map(|(who, pw, if_exists)| Step::AlterPassword { who, pw, if_exists }),
+            1 => (named(), plugin(), password())
+                .prop_map(|(who, plugin, pw)| Step::AlterPlugin { who, plugin, pw }),
+            1 => (named(), any::<bool>()).prop_map(|(who, ssl)| Step::AlterRequire { who, ssl }),
+            1 => (named(), any::<bool>()).prop_map(|(who, locked)| Step::AlterLock { who, locked }),
+            1 => (named(), named()).prop_map(|(from, to)| Step::Rename { from, to }),
+            1 => (named(), any::<bool>()).prop_map(|(who, if_exists)| Step::Drop { who, if_exists }),
+            1 => named().prop_map(|who| Step::Grant { who }),
+            1 => Just(Step::FlushPrivileges),
+            1 => Just(Step::Restart),
+            12 => login().prop_map(Step::Login),
+        ]
+    }
+
+    /// Three `'u'@'%'` accounts and one `'u'@'localhost'` to start with (so most logins meet an
+    /// account, and socket logins meet the more specific one), then up to 30 random steps.
+    fn scenario() -> impl Strategy<Value = Vec<Step>> {
+        let create = |user: usize, host: usize| {
+            (plugin(), password(), prop::bool::weighted(0.2), prop::bool::weighted(0.1)).prop_map(
+                move |(plugin, pw, require_ssl, locked)| Step::Create {
+                    who: who(user, host, 0),
+                    plugin,
+                    pw,
+                    require_ssl,
+                    locked,
+                    if_not_exists: false,
+                },
+            )
+        };
+        let initial = (create(0, 0), create(1, 0), create(2, 0));
+        let local = (0..USERS.len()).prop_flat_map(move |user| create(user, 1));
+        (initial, local, prop::collection::vec(step(), 1..=30)).prop_map(
+            |((a, b, c), local, more)| {
+                let mut steps = vec![a, b, c, local];
+                steps.extend(more);
+                steps
+            },
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        #[test]
+        fn logins_and_the_cache_follow_the_mysql_model(steps in scenario()) {
+            run(&steps)?;
+        }
+    }
+
+    /// The generator is only useful if it reaches every kind of outcome (the counts are printed
+    /// with `--nocapture`).
+    #[test]
+    fn the_generator_reaches_every_outcome() {
+        let mut runner = TestRunner::deterministic();
+        let strategy = scenario();
+        let mut seen: Vec<(Outcome, usize)> = Vec::new();
+        for _ in 0..128 {
+            let steps = strategy.new_tree(&mut runner).unwrap().current();
+            let mut m = Model::default();
+            for s in &steps {
+                match s {
+                    Step::Login(l) => {
+                        let pw = m.password_for(l);
+                        let o = m.login(l, pw);
+                        match seen.iter_mut().find(|(x, _)| *x == o) {
+                            Some((_, n)) => *n += 1,
+                            None => seen.push((o, 1)),
+                        }
+                    }
+                    _ => {
+                        m.statement(s).ok();
+                    }
+                }
+            }
+        }
+        println!("login outcomes over 128 sequences: {seen:?}");
+        for want in [
+            Outcome::Ok(AuthPath::FastPath),
+            Outcome::Ok(AuthPath::Full),
+            Outcome::Ok(AuthPath::Other),
+            Outcome::Err(1045),
+            Outcome::Err(3118),
+            Outcome::Err(3159),
+            Outcome::ClientGaveUp,
+        ] {
+            assert!(
+                seen.iter().any(|(o, n)| *o == want && *n >= 3),
+                "{want:?} (almost) never generated; saw {seen:?}"
+            );
+        }
+    }
+
+    fn who(user: usize, host: usize, case: u8) -> Named {
+        Named {
+            id: Id { user, host },
+            case,
+        }
+    }
+
+    fn socket_login(user: usize, pw: usize) -> Step {
+        Step::Login(Login {
+            user: Some(user),
+            password: Password::Pool(pw),
+            via: Via::Unix,
+            client: Client::NoRsaGivesUp,
+            start: CS2,
+            rsa_key: false,
+            require_secure_transport: false,
+            nonce_seed: 9,
+        })
+    }
+
+    /// `ALTER USER 'a'@'LOCALHOST' IDENTIFIED BY …` must evict the entry filled for
+    /// `'a'@'localhost'`: afterwards the old password degrades to full authentication and fails.
+    #[test]
+    fn a_credential_change_spelled_in_upper_case_still_evicts() {
+        let a_local = who(0, 1, 0);
+        let outcomes = run(&[
+            Step::Create {
+                who: a_local,
+                plugin: CS2,
+                pw: 1,
+                require_ssl: false,
+                locked: false,
+                if_not_exists: false,
+            },
+            socket_login(0, 1),
+            socket_login(0, 1),
+            Step::AlterPassword {
+                who: who(0, 1, 1),
+                pw: 2,
+                if_exists: false,
+            },
+            socket_login(0, 1),
+            socket_login(0, 2),
+            Step::Drop {
+                who: who(0, 1, 2),
+                if_exists: false,
+            },
+            Step::Create {
+                who: a_local,
+                plugin: CS2,
+                pw: 3,
+                require_ssl: false,
+                locked: false,
+                if_not_exists: false,
+            },
+            socket_login(0, 2),
+        ])
+        .unwrap();
+        assert_eq!(
+            outcomes,
+            [
+                Outcome::Ok(AuthPath::Full),
+                Outcome::Ok(AuthPath::FastPath),
+                Outcome::Err(1045),
+                Outcome::Ok(AuthPath::Full),
+                Outcome::Err(1045),
+            ]
+        );
+    }
+
+    /// The plugin fills the cache before REQUIRE is checked, as in MySQL: a correct password over
+    /// the socket is refused for REQUIRE SSL yet warms the cache, so the next TCP login takes the
+    /// fast path (and is refused again), and a TLS login then succeeds on the fast path.
+    #[test]
+    fn a_login_refused_for_require_ssl_still_fills_the_cache() {
+        let tcp = |via| {
+            Step::Login(Login {
+                user: Some(1),
+                password: Password::Right,
+                via,
+                client: Client::NoRsaGivesUp,
+                start: CS2,
+                rsa_key: false,
+                require_secure_transport: false,
+                nonce_seed: 200,
+            })
+        };
+        let outcomes = run(&[
+            Step::Create {
+                who: who(1, 0, 0),
+                plugin: CS2,
+                pw: 2,
+                require_ssl: true,
+                locked: false,
+                if_not_exists: false,
+            },
+            tcp(Via::Tcp),
+            socket_login(1, 2),
+            tcp(Via::Tcp),
+            tcp(Via::Tls),
+            Step::AlterRequire {
+                who: who(1, 0, 0),
+                ssl: false,
+            },
+            tcp(Via::Tcp),
+            Step::FlushPrivileges,
+            tcp(Via::Tcp),
+        ])
+        .unwrap();
+        assert_eq!(
+            outcomes,
+            [
+                Outcome::ClientGaveUp,
+                Outcome::Err(1045),
+                Outcome::Err(1045),
+                Outcome::Ok(AuthPath::FastPath),
+                Outcome::Ok(AuthPath::FastPath),
+                Outcome::ClientGaveUp,
+            ]
+        );
+    }
+}

@@ -19,6 +19,7 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("auth_string", crate::auth::fuzz_auth_string),
     ("accounts_file", crate::account::fuzz_accounts_file),
     ("tls_version", crate::tls_policy::fuzz_tls_versions),
+    ("cipher_list", crate::tls_policy::fuzz_cipher_lists),
     ("sql", crate::sql::fuzz_parse),
     ("handshake", crate::handshake::fuzz::fuzz_handshake),
 ];

@@ -40,9 +40,10 @@
 //!   certificate's key type is *not* considered: TLS 1.2 with only ECDSA suites and an RSA
 //!   certificate is still chosen, then fails.
 //! * **Whose order picks the suite.** rustls's default (`ignore_client_order = false`) is the
-//!   client's preference order; MySQL 8.0 releases do not set `SSL_OP_CIPHER_SERVER_PREFERENCE`
-//!   either (client order), while current mysql-server sources set it for the server side. The
-//!   manual only says the library picks "the one … that has the highest priority".
+//!   client's preference order. MySQL 8.0-era `vio/viosslfactories.cc` (as in forks based on
+//!   8.0.32) never sets `SSL_OP_CIPHER_SERVER_PREFERENCE`, so OpenSSL also follows the client;
+//!   current mysql-server sources set it on the server context (server order). The manual only
+//!   says the library picks "the one … that has the highest priority".
 //!   [`TlsPolicy::prefer_server_order`] selects between the two; it must equal the rustls
 //!   `ServerConfig::ignore_client_order` the server builds.
 //! * **TLS 1.3 default order.** The manual says MySQL uses the library's default TLS 1.3 list
@@ -473,11 +474,14 @@ const EMPTY_CATEGORIES: &[&str] = &[
     "COMPLEMENTOFALL",
 ];
 
+/// Which usable suites an OpenSSL category keyword selects.
+type SuitePredicate = fn(&SuiteName) -> bool;
+
 /// OpenSSL category keywords that select some of the usable TLS 1.2 suites; supported only as
 /// `!`/`-` exclusions (as a positive term the expansion order would be OpenSSL's strength sort,
 /// which is not modelled).
-fn category_matches(keyword: &str) -> Option<fn(&SuiteName) -> bool> {
-    const TABLE: &[(&str, fn(&SuiteName) -> bool)] = &[
+fn category_matches(keyword: &str) -> Option<SuitePredicate> {
+    const TABLE: &[(&str, SuitePredicate)] = &[
         ("ALL", |_| true),
         ("HIGH", |_| true),
         ("DEFAULT", |_| true),
@@ -506,37 +510,31 @@ fn category_matches(keyword: &str) -> Option<fn(&SuiteName) -> bool> {
 /// NULL encryption or authentication, export grade, RC2/RC4, (3)DES, MD5, PSK, and the static-DH
 /// suites MySQL blocks by name.
 fn is_restricted_suite_name(name: &str) -> bool {
+    const TOKENS: &[&str] = &[
+        "NULL",
+        "ANULL",
+        "ENULL",
+        "ANON",
+        "RC4",
+        "RC2",
+        "DES",
+        "3DES",
+        "CBC3",
+        "DES40",
+        "MD5",
+        "PSK",
+        "EXP",
+        "EXP1024",
+        "EXPORT",
+        "EXPORT1024",
+        "EXPORT40",
+        "ADH",
+        "AECDH",
+    ];
     let upper = name.to_ascii_uppercase();
-    let mut tokens = upper.split(['-', '_']).filter(|t| !t.is_empty());
-    let first = tokens.next();
-    let openssl_static_dh = first == Some("DH");
-    let iana_static_dh = first == Some("TLS") && (upper.starts_with("TLS_DH_"));
-    openssl_static_dh
-        || iana_static_dh
-        || upper.split(['-', '_']).any(|t| {
-            matches!(
-                t,
-                "NULL"
-                    | "ANULL"
-                    | "ENULL"
-                    | "ANON"
-                    | "RC4"
-                    | "RC2"
-                    | "DES"
-                    | "3DES"
-                    | "CBC3"
-                    | "DES40"
-                    | "MD5"
-                    | "PSK"
-                    | "EXP"
-                    | "EXP1024"
-                    | "EXPORT"
-                    | "EXPORT1024"
-                    | "EXPORT40"
-                    | "ADH"
-                    | "AECDH"
-            )
-        })
+    // Static DH: OpenSSL `DH-RSA-…` / `DH-DSS-…`, IANA `TLS_DH_…` (not `DHE`).
+    let static_dh = upper.starts_with("DH-") || upper.starts_with("TLS_DH_");
+    static_dh || upper.split(['-', '_']).any(|t| TOKENS.contains(&t))
 }
 
 /// Which of the two cipher variables a value is for; names the variable in errors.
@@ -685,7 +683,7 @@ impl CipherList {
 enum Term {
     Usable(&'static SuiteName),
     Unusable(&'static str),
-    Category(fn(&SuiteName) -> bool),
+    Category(SuitePredicate),
     /// Excluding it changes nothing (restricted or empty category).
     NoOp,
     Restricted,
@@ -1137,8 +1135,9 @@ pub fn predict(policy: &TlsPolicy, offer: &ClientOffer) -> Prediction {
 }
 
 /// `Ssl_cipher_list`: every configured suite, TLS 1.3 IANA names first, then TLS 1.2 OpenSSL
-/// names, each in preference order, colon-separated. Like OpenSSL's list it does not filter by
-/// enabled version or certificate key.
+/// names, each in preference order, colon-separated. It does not filter by enabled version or
+/// certificate key, as OpenSSL's `SSL_get_cipher_list`, which MySQL reads, does not (inferred
+/// from the OpenSSL API; not checked against a live server).
 pub fn ssl_cipher_list(policy: &TlsPolicy) -> String {
     let tls13 = policy
         .tls13

@@ -211,7 +211,7 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<Outcome> {
                     );
                     authenticated = true;
                 }
-                Action::Failed(_) => {}
+                Action::Failed(_) | Action::RequireNotMet(_) => {}
                 Action::Close => closed = true,
             }
         }

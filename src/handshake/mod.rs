@@ -292,6 +292,9 @@ pub enum Action {
     },
     /// The login succeeded; the OK packet has been queued before this action.
     Authenticated(Box<Session>),
+    /// The account's REQUIRE clause was not met (for the server log only: the client gets the
+    /// ordinary 1045, which follows).
+    RequireNotMet(RequireFailure),
     /// The login failed with this error (its ERR packet, if any, has been queued before).
     Failed(HandshakeError),
     /// Close the connection.
@@ -816,7 +819,8 @@ impl Handshake {
             self.deny(&ctx);
             return;
         };
-        if let Err(_reason) = require_satisfied(&account.require, ctx.tls.as_ref()) {
+        if let Err(reason) = require_satisfied(&account.require, ctx.tls.as_ref()) {
+            self.out.push(Action::RequireNotMet(reason));
             self.deny(&ctx);
             return;
         }

@@ -141,6 +141,7 @@ impl Driver {
                 Action::FillCache { digest, .. } => self.filled = Some(digest),
                 Action::Authenticated(s) => self.session = Some(*s),
                 Action::Failed(e) => self.error = Some(e),
+                Action::RequireNotMet(_) => {}
                 Action::Close => self.closed = true,
             }
         }

@@ -991,6 +991,8 @@ const GLOBAL_DYNAMIC: &[&str] = &[
     "ssl_ca",
     "ssl_cert",
     "ssl_key",
+    "ssl_cipher",
+    "tls_ciphersuites",
 ];
 const READ_ONLY: &[&str] = &[
     "auto_generate_certs",
@@ -1102,6 +1104,7 @@ fn set_system(
             if !is_admin(st, shared) {
                 return Some(access_denied("SUPER or SYSTEM_VARIABLES_ADMIN"));
             }
+            let is_null = value_text.is_none();
             let v = value_text.unwrap_or_default();
             match name {
                 "require_secure_transport" => {
@@ -1124,6 +1127,27 @@ fn set_system(
                         return Some(wrong_value(&v));
                     }
                     shared.tls.stage(|s| s.tls_version = v);
+                    None
+                }
+                "ssl_cipher" | "tls_ciphersuites" => {
+                    // NULL / DEFAULT restore MySQL's default list; a value must parse (names the
+                    // TLS library lacks are dropped with a warning at RELOAD, as MySQL does).
+                    let value = (!is_null).then_some(v);
+                    let parsed = match (name, value.as_deref()) {
+                        ("ssl_cipher", v) => crate::tls_policy::ssl_cipher_setting(v).map(|_| ()),
+                        (_, v) => crate::tls_policy::tls_ciphersuites_setting(v).map(|_| ()),
+                    };
+                    if let Err(e) = parsed {
+                        info!("SET GLOBAL {name} refused: {e}");
+                        return Some(wrong_value(value.as_deref().unwrap_or("NULL")));
+                    }
+                    shared.tls.stage(|s| {
+                        if name == "ssl_cipher" {
+                            s.ssl_cipher = value;
+                        } else {
+                            s.tls_ciphersuites = value;
+                        }
+                    });
                     None
                 }
                 "ssl_ca" | "ssl_cert" | "ssl_key" => {

@@ -45,6 +45,12 @@ pub struct Flags {
     /// Generate CA, server and client certificates in the data dir when none exist (default ON).
     #[arg(long)]
     pub auto_generate_certs: Option<Toggle>,
+    /// TLS 1.2 cipher list, OpenSSL names separated by ':' (default: MySQL's list).
+    #[arg(long)]
+    pub ssl_cipher: Option<String>,
+    /// TLS 1.3 cipher suites, IANA names separated by ':' ("" disables TLS 1.3).
+    #[arg(long)]
+    pub tls_ciphersuites: Option<String>,
     /// Permitted TLS versions, comma-separated (TLSv1.2,TLSv1.3). Empty disables TLS.
     #[arg(long)]
     pub tls_version: Option<String>,
@@ -169,6 +175,8 @@ pub struct Config {
     pub ssl_ca: Option<PathBuf>,
     pub auto_generate_certs: bool,
     pub tls_version: String,
+    pub ssl_cipher: Option<String>,
+    pub tls_ciphersuites: Option<String>,
     pub require_secure_transport: bool,
     pub connect_timeout: u64,
     pub max_allowed_packet: u64,
@@ -266,6 +274,8 @@ impl Config {
             ssl_ca: f.ssl_ca.or(file.ssl_ca),
             auto_generate_certs: pick!(auto_generate_certs, Toggle(true)).0,
             tls_version: pick!(tls_version, "TLSv1.2,TLSv1.3".to_string()),
+            ssl_cipher: f.ssl_cipher.or(file.ssl_cipher),
+            tls_ciphersuites: f.tls_ciphersuites.or(file.tls_ciphersuites),
             require_secure_transport: pick!(require_secure_transport, Toggle(false)).0,
             connect_timeout: pick!(connect_timeout, 10).max(1),
             max_allowed_packet: pick!(max_allowed_packet, 64 << 20).clamp(1024, 1 << 30),

@@ -200,6 +200,10 @@ async fn connection_phase(
                     };
                     return Ok((io, *session));
                 }
+                Action::RequireNotMet(reason) => {
+                    // MySQL logs why at log_error_verbosity 3; the client only sees 1045.
+                    info!(host = %client.display_host(), ?reason, "account REQUIRE clause not met");
+                }
                 Action::Failed(e) => {
                     // The user name is the client's claim; never log password material.
                     info!(host = %client.display_host(), "login failed: {e}");

@@ -12,7 +12,10 @@ use tracing::{error, info, warn};
 
 use super::tls_files::{self, AutoCerts, CertInfo};
 use super::Config;
-use crate::tls_policy::{parse_tls_versions, TlsVersion};
+use crate::tls_policy::{
+    parse_tls_versions, ssl_cipher_list, ssl_cipher_setting, tls_ciphersuites_setting, TlsPolicy,
+    TlsVersion,
+};
 
 /// The values a TLS context is built from (`ssl_ca`, `ssl_cert`, `ssl_key`, `tls_version`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +24,10 @@ pub struct TlsSettings {
     pub ssl_cert: Option<PathBuf>,
     pub ssl_key: Option<PathBuf>,
     pub tls_version: String,
+    /// `ssl_cipher` (TLS 1.2, OpenSSL names); `None` = MySQL's default list.
+    pub ssl_cipher: Option<String>,
+    /// `tls_ciphersuites` (TLS 1.3, IANA names); `None` = default, `""` = no TLS 1.3.
+    pub tls_ciphersuites: Option<String>,
 }
 
 /// A built, usable TLS context.
@@ -30,6 +37,10 @@ pub struct ActiveTls {
     pub cert: CertInfo,
     pub versions: Vec<TlsVersion>,
     pub client_verification: bool,
+    /// What the context negotiates (versions, suites in preference order, key type).
+    pub policy: TlsPolicy,
+    /// `Ssl_cipher_list` of connections using this context.
+    pub cipher_list: String,
 }
 
 pub struct TlsState {
@@ -50,6 +61,8 @@ impl TlsState {
             ssl_cert: config.ssl_cert.clone(),
             ssl_key: config.ssl_key.clone(),
             tls_version: config.tls_version.clone(),
+            ssl_cipher: config.ssl_cipher.clone(),
+            tls_ciphersuites: config.tls_ciphersuites.clone(),
         };
         if settings.ssl_cert.is_none() && settings.ssl_key.is_none() && config.auto_generate_certs {
             match tls_files::auto_generate_certs(
@@ -146,7 +159,8 @@ impl TlsState {
 }
 
 /// Builds a context: the version list first (holes rejected, unsupported versions dropped with
-/// a warning, nothing left = TLS disabled), then the files.
+/// a warning, nothing left = TLS disabled), then the cipher lists, then the files; finally the
+/// policy is checked against the certificate's key type.
 pub fn build(settings: &TlsSettings) -> Result<ActiveTls, String> {
     let versions = parse_tls_versions(&settings.tls_version).map_err(|e| e.to_string())?;
     for v in &versions.dropped {
@@ -158,11 +172,30 @@ pub fn build(settings: &TlsSettings) -> Result<ActiveTls, String> {
     if versions.enabled.is_empty() {
         return Err("TLS version is invalid: tls_version enables no supported version".into());
     }
+    let tls12 = ssl_cipher_setting(settings.ssl_cipher.as_deref()).map_err(|e| e.to_string())?;
+    let tls13 = tls_ciphersuites_setting(settings.tls_ciphersuites.as_deref())
+        .map_err(|e| e.to_string())?;
+    for name in tls12.dropped.iter().chain(&tls13.dropped) {
+        warn!(
+            cipher = name,
+            "cipher not supported by this server's TLS library; ignoring it"
+        );
+    }
     let (Some(cert), Some(key)) = (&settings.ssl_cert, &settings.ssl_key) else {
         return Err("SSL context is not usable without certificate and private key".into());
     };
     let material = tls_files::load_tls_material(cert, key, settings.ssl_ca.as_deref())
         .map_err(|e| e.to_string())?;
+    let key_type = tls_files::cert_key_type(&material).map_err(|e| e.to_string())?;
+    let policy = TlsPolicy::new(&versions, &tls12, &tls13, key_type);
+    policy.check().map_err(|e| e.to_string())?;
+    let usable = policy.usable_versions();
+    if usable != versions.enabled {
+        warn!(
+            usable = %usable.iter().map(|v| v.name()).collect::<Vec<_>>().join(","),
+            "some enabled TLS versions have no usable cipher suite with this certificate"
+        );
+    }
     let rustls_versions: Vec<&'static rustls::SupportedProtocolVersion> = versions
         .enabled
         .iter()
@@ -172,13 +205,17 @@ pub fn build(settings: &TlsSettings) -> Result<ActiveTls, String> {
             _ => None,
         })
         .collect();
-    let config =
-        tls_files::server_config(&material, &rustls_versions, None).map_err(|e| e.to_string())?;
+    let codes: Vec<u16> = tls13.codes.iter().chain(&tls12.codes).copied().collect();
+    let suites = tls_files::rustls_suites(&codes);
+    let config = tls_files::server_config(&material, &rustls_versions, Some(suites))
+        .map_err(|e| e.to_string())?;
     Ok(ActiveTls {
         acceptor: TlsAcceptor::from(config),
         settings: settings.clone(),
         cert: material.server_cert.clone(),
         versions: versions.enabled,
         client_verification: material.client_roots.is_some(),
+        cipher_list: ssl_cipher_list(&policy),
+        policy,
     })
 }

@@ -714,6 +714,34 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (year, month, day)
 }
 
+/// The provider's suites for IANA codes (as [`crate::tls_policy`] decides them), in that order;
+/// codes the provider lacks are skipped.
+pub fn rustls_suites(codes: &[u16]) -> Vec<SupportedCipherSuite> {
+    codes
+        .iter()
+        .filter_map(|&code| {
+            aws_lc_rs::ALL_CIPHER_SUITES
+                .iter()
+                .find(|s| u16::from(s.suite()) == code)
+                .copied()
+        })
+        .collect()
+}
+
+/// The kind of the server key, which decides the usable TLS 1.2 suites.
+pub fn cert_key_type(
+    material: &TlsMaterial,
+) -> Result<crate::tls_policy::CertKeyType, TlsFileError> {
+    use rustls::SignatureAlgorithm as A;
+    let key = aws_lc_rs::sign::any_supported_type(&material.key)
+        .map_err(|e| TlsFileError::Context(e.to_string()))?;
+    Ok(match key.algorithm() {
+        A::ECDSA => crate::tls_policy::CertKeyType::EcdsaP256,
+        A::ED25519 => crate::tls_policy::CertKeyType::Ed25519,
+        _ => crate::tls_policy::CertKeyType::Rsa,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -203,17 +203,101 @@ fn write_packet(s: &mut dyn Stream, seq: u8, payload: &[u8]) -> std::io::Result<
     s.write_all(&vestibule::wire::frame::packet(seq, payload))
 }
 
+/// TLS for [`login_with`]: the client configuration and the name to verify.
+pub struct ClientTls {
+    pub config: std::sync::Arc<rustls::ClientConfig>,
+    pub server_name: rustls::pki_types::ServerName<'static>,
+}
+
+/// A client configuration trusting the given CA files (PEM), with the aws-lc-rs provider.
+pub fn client_tls(ca_files: &[PathBuf]) -> ClientTls {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for f in ca_files {
+        for c in rustls::pki_types::CertificateDer::pem_file_iter(f).expect("read CA") {
+            roots.add(c.expect("CA PEM")).expect("add CA");
+        }
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    ClientTls {
+        config: std::sync::Arc::new(config),
+        server_name: rustls::pki_types::ServerName::try_from("localhost").expect("name"),
+    }
+}
+
 /// Logs in as `user` with a caching_sha2_password scramble; on `01 04` sends the cleartext
-/// password (only valid on the Unix socket), then quits.
+/// password (the server accepts it only on TLS or the socket), then quits.
 pub fn login(s: &mut dyn Stream, user: &str, pw: &str) -> std::io::Result<Login> {
-    let (_, greeting) = read_packet(s)?;
+    let (login, _) = login_with(Box::new(StreamRef(s)), user, pw, None)?;
+    Ok(login)
+}
+
+struct StreamRef<'a>(&'a mut dyn Stream);
+impl Read for StreamRef<'_> {
+    fn read(&mut self, b: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(b)
+    }
+}
+impl Write for StreamRef<'_> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.write(b)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// The login exchange over `s` (plain, or upgraded to TLS with an SSLRequest when `tls` is
+/// given); returns the outcome and, on success, the open connection (for [`query`]) and the
+/// server certificate seen (TLS only).
+pub fn login_with<'a>(
+    mut s: Box<dyn Stream + 'a>,
+    user: &str,
+    pw: &str,
+    tls: Option<&ClientTls>,
+) -> std::io::Result<(Login, Option<Session<'a>>)> {
+    let (_, greeting) = read_packet(&mut *s)?;
     let g = HandshakeV10::parse(&greeting).map_err(|e| std::io::Error::other(e.to_string()))?;
-    let caps = CLIENT_PROTOCOL_41
+    let mut caps = CLIENT_PROTOCOL_41
         | CLIENT_SECURE_CONNECTION
         | CLIENT_PLUGIN_AUTH
         | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
         | CLIENT_LONG_PASSWORD
-        | CLIENT_TRANSACTIONS;
+        | CLIENT_TRANSACTIONS
+        | CLIENT_DEPRECATE_EOF;
+    let mut seq = 1u8;
+    let mut peer_cert = None;
+    if let Some(t) = tls {
+        caps |= CLIENT_SSL;
+        let header = ClientHeader {
+            capabilities: caps,
+            max_packet_size: 1 << 24,
+            character_set: 255,
+        };
+        write_packet(
+            &mut *s,
+            seq,
+            &vestibule::wire::handshake::encode_ssl_request(&header),
+        )?;
+        seq += 1;
+        let conn = rustls::ClientConnection::new(t.config.clone(), t.server_name.clone())
+            .map_err(std::io::Error::other)?;
+        let mut tls_stream = rustls::StreamOwned::new(conn, s);
+        while tls_stream.conn.is_handshaking() {
+            tls_stream.conn.complete_io(&mut tls_stream.sock)?;
+        }
+        peer_cert = tls_stream
+            .conn
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .map(|c| c.to_vec());
+        s = Box::new(tls_stream);
+    }
     let resp = HandshakeResponse41 {
         header: ClientHeader {
             capabilities: caps,
@@ -228,35 +312,93 @@ pub fn login(s: &mut dyn Stream, user: &str, pw: &str) -> std::io::Result<Login>
         connect_attrs: vec![],
         zstd_level: None,
     };
-    write_packet(s, 1, &resp.encode())?;
-    let (_, p) = read_packet(s)?;
+    write_packet(&mut *s, seq, &resp.encode())?;
+    let (_, p) = read_packet(&mut *s)?;
+    let err = |p: &[u8]| -> std::io::Result<Login> {
+        let e = ErrPacket::parse(p).map_err(|e| std::io::Error::other(e.to_string()))?;
+        Ok(Login::Error(e.code, e.message))
+    };
     let outcome = match p.as_slice() {
-        [1, 3] => match read_packet(s)?.1.first() {
-            Some(0) => Login::FastPath,
-            _ => Login::Error(0, "no OK after 01 03".into()),
-        },
+        [1, 3] => {
+            let (_, r) = read_packet(&mut *s)?;
+            if r.first() == Some(&0) {
+                Login::FastPath
+            } else {
+                err(&r)?
+            }
+        }
         [1, 4] => {
             let mut cleartext = pw.as_bytes().to_vec();
             cleartext.push(0);
-            write_packet(s, 3, &cleartext)?;
-            let (_, r) = read_packet(s)?;
-            match r.first() {
-                Some(0) => Login::Full,
-                _ => {
-                    let e =
-                        ErrPacket::parse(&r).map_err(|e| std::io::Error::other(e.to_string()))?;
-                    Login::Error(e.code, e.message)
-                }
+            write_packet(&mut *s, seq + 2, &cleartext)?;
+            let (_, r) = read_packet(&mut *s)?;
+            if r.first() == Some(&0) {
+                Login::Full
+            } else {
+                err(&r)?
             }
         }
-        [0xFF, ..] => {
-            let e = ErrPacket::parse(&p).map_err(|e| std::io::Error::other(e.to_string()))?;
-            Login::Error(e.code, e.message)
-        }
+        [0xFF, ..] => err(&p)?,
         other => Login::Error(0, format!("unexpected packet {other:02x?}")),
     };
-    if matches!(outcome, Login::FastPath | Login::Full) {
-        write_packet(s, 0, &[0x01])?; // COM_QUIT
+    let session =
+        matches!(outcome, Login::FastPath | Login::Full).then(|| Session { s, peer_cert });
+    Ok((outcome, session))
+}
+
+/// Rows as text (`None` = NULL), or the ERR (code, message).
+pub type QueryResult = Result<Vec<Vec<Option<String>>>, (u16, String)>;
+
+/// An authenticated connection of the minimal client.
+pub struct Session<'a> {
+    s: Box<dyn Stream + 'a>,
+    pub peer_cert: Option<Vec<u8>>,
+}
+
+impl Session<'_> {
+    /// Runs one statement; rows as text (None = NULL), or the ERR (code, message).
+    pub fn query(&mut self, sql: &str) -> std::io::Result<QueryResult> {
+        let mut p = vec![0x03];
+        p.extend_from_slice(sql.as_bytes());
+        write_packet(&mut *self.s, 0, &p)?;
+        let (_, first) = read_packet(&mut *self.s)?;
+        match first.first() {
+            Some(0x00) => return Ok(Ok(vec![])),
+            Some(0xFF) => {
+                let e =
+                    ErrPacket::parse(&first).map_err(|e| std::io::Error::other(e.to_string()))?;
+                return Ok(Err((e.code, e.message)));
+            }
+            _ => {}
+        }
+        let ncols = first.first().copied().unwrap_or(0) as usize;
+        for _ in 0..ncols {
+            read_packet(&mut *self.s)?;
+        }
+        let mut rows = Vec::new();
+        loop {
+            let (_, r) = read_packet(&mut *self.s)?;
+            if r.first() == Some(&0xFE) && r.len() < 0xFF_FFFF {
+                return Ok(Ok(rows));
+            }
+            let mut rd = Reader::new(&r);
+            let mut row = Vec::new();
+            for _ in 0..ncols {
+                if rd.peek() == Some(0xFB) {
+                    rd.u8("null").ok();
+                    row.push(None);
+                } else {
+                    let v = rd
+                        .lenenc_bytes("value")
+                        .map_err(|e| std::io::Error::other(e.to_string()))?;
+                    row.push(Some(String::from_utf8_lossy(v).into_owned()));
+                }
+            }
+            rows.push(row);
+        }
     }
-    Ok(outcome)
+
+    pub fn quit(mut self) {
+        let _ = write_packet(&mut *self.s, 0, &[0x01]);
+    }
 }
