@@ -140,9 +140,91 @@ fn rsa(c: &mut Criterion) {
         b.iter(|| key.decrypt_oaep_sha1(black_box(&ct)).unwrap())
     });
     g.finish();
+    // The whole RSA full-auth check as the server runs it: decrypt, undo the nonce XOR,
+    // SHA-256-crypt verify.
+    struct Adapter<'a>(&'a vestibule::server::rsa_keys::RsaKeyPair);
+    impl vestibule::handshake::RsaDecryptor for Adapter<'_> {
+        fn decrypt(&self, ct: &[u8]) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+            self.0.decrypt_oaep_sha1(ct).ok()
+        }
+    }
+    let nonce = Nonce::from_wire(NONCE);
+    let obfuscated = vestibule::auth::obfuscate_password_for_rsa(b"secret", &nonce);
+    let ct = pubkey
+        .encrypt(
+            &mut rand::thread_rng(),
+            rsa::Oaep::new::<sha1::Sha1>(),
+            &obfuscated,
+        )
+        .unwrap();
+    let check = SlowCheck {
+        secret: SlowSecret::RsaCiphertext(ct),
+        auth_string: AuthString::generate(Plugin::CachingSha2Password, b"secret", [3; 20], 5000),
+        nonce,
+    };
+    let mut g = c.benchmark_group("full_auth");
+    g.sample_size(20);
+    g.bench_function("rsa_path_check", |b| {
+        b.iter(|| assert!(check.run(Some(&Adapter(&key))).password_ok))
+    });
+    g.finish();
 }
 
-criterion_group!(benches, fast_path, full_auth, rsa);
+/// The extra cost of the full path over TLS: both sides of a TLS 1.3 handshake in memory with
+/// the auto-generated RSA certificate (the SHA-256-crypt check above comes on top).
+fn tls_handshake(c: &mut Criterion) {
+    use vestibule::server::tls_files;
+    let dir = tempfile::tempdir().unwrap();
+    tls_files::auto_generate_certs(dir.path(), "localhost", std::time::SystemTime::now()).unwrap();
+    let material = tls_files::load_tls_material(
+        &dir.path().join("server-cert.pem"),
+        &dir.path().join("server-key.pem"),
+        Some(&dir.path().join("ca.pem")),
+    )
+    .unwrap();
+    let server = tls_files::server_config(&material, &tls_files::default_versions(), None).unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in
+        <rustls::pki_types::CertificateDer as rustls::pki_types::pem::PemObject>::pem_file_iter(
+            dir.path().join("ca.pem"),
+        )
+        .unwrap()
+    {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let client = Arc::new(
+        rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth(),
+    );
+    let mut g = c.benchmark_group("full_auth");
+    g.sample_size(30);
+    g.bench_function("tls13_handshake_in_memory", |b| {
+        b.iter(|| {
+            let mut cl =
+                rustls::ClientConnection::new(client.clone(), "localhost".try_into().unwrap())
+                    .unwrap();
+            let mut sv = rustls::ServerConnection::new(server.clone()).unwrap();
+            while cl.is_handshaking() || sv.is_handshaking() {
+                let mut buf = Vec::new();
+                cl.write_tls(&mut buf).unwrap();
+                sv.read_tls(&mut buf.as_slice()).unwrap();
+                sv.process_new_packets().unwrap();
+                let mut buf = Vec::new();
+                sv.write_tls(&mut buf).unwrap();
+                cl.read_tls(&mut buf.as_slice()).unwrap();
+                cl.process_new_packets().unwrap();
+            }
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, fast_path, full_auth, rsa, tls_handshake);
 criterion_main!(benches, parts);
 
 /// The pieces of the fast-path step, to see where its time goes.
