@@ -199,7 +199,7 @@ pub fn apply(set: &mut AccountSet, op: AccountOp) -> Result<Applied, AccountOpEr
 fn evict(ids: impl IntoIterator<Item = AccountId>) -> CacheEffect {
     let mut out: Vec<AccountId> = Vec::new();
     for (user, host) in ids {
-        let id = (user, host);
+        let id = (user, host.to_ascii_lowercase());
         if !out.contains(&id) {
             out.push(id);
         }

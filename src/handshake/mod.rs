@@ -948,4 +948,6 @@ fn san_eq(have: &str, want: &str) -> bool {
 }
 
 #[cfg(test)]
+mod model_tests;
+#[cfg(test)]
 mod tests;

@@ -77,6 +77,8 @@ pub(crate) struct Driver {
     pub closed: bool,
     pub filled: Option<CachedDigest>,
     pub tls: Option<TlsInfo>,
+    /// Plugin of the decoy for an unknown user.
+    pub decoy: Plugin,
 }
 
 impl Driver {
@@ -92,6 +94,7 @@ impl Driver {
             closed: false,
             filled: None,
             tls: None,
+            decoy: Plugin::CachingSha2Password,
         };
         d.apply(actions);
         d
@@ -129,7 +132,7 @@ impl Driver {
                             cached: self.cache.clone(),
                         },
                         None => Lookup::Unknown {
-                            decoy_plugin: Plugin::CachingSha2Password,
+                            decoy_plugin: self.decoy,
                         },
                     };
                     queue.extend(self.hs.handle(Event::Account(lookup)));
@@ -618,6 +621,7 @@ fn change_user_always_switches_with_a_fresh_nonce() {
         closed: false,
         filled: None,
         tls: None,
+        decoy: Plugin::CachingSha2Password,
     };
     d.apply(actions);
     assert_eq!(d.last().seq, 1);
