@@ -20,7 +20,9 @@
 //! stores hosts lowercase and compares them ASCII case-insensitively), so `DROP USER
 //! 'u'@'LOCALHOST'` evicts the entry filled for `'u'@'localhost'`.
 
-use crate::account::{account_name, Account, AccountError, AccountId, AccountSet, Require, Warning};
+use crate::account::{
+    account_name, Account, AccountError, AccountId, AccountSet, Require, Warning,
+};
 use crate::auth::{AuthString, Plugin};
 use crate::cache::AuthCache;
 
@@ -53,7 +55,10 @@ pub enum AccountOp {
         if_exists: bool,
     },
     /// `DROP USER [IF EXISTS] a, b, …`.
-    Drop { ids: Vec<AccountId>, if_exists: bool },
+    Drop {
+        ids: Vec<AccountId>,
+        if_exists: bool,
+    },
     /// `RENAME USER old TO new, …` (pairs applied in order).
     Rename { pairs: Vec<(AccountId, AccountId)> },
     /// `GRANT ALL ON *.* TO a, … [WITH GRANT OPTION]`.
@@ -83,8 +88,10 @@ pub enum CacheEffect {
 }
 
 impl CacheEffect {
-    /// Carries the effect out. Call it after the new account set is visible to logins: a full
-    /// authentication that read the old set and fills the cache meanwhile is then undone.
+    /// Carries the effect out. Call it after the new account set is visible to logins, never
+    /// before: an entry filled in between by a login that read the old set is then removed too.
+    /// (A full authentication still verifying against the old set when this runs can refill the
+    /// entry afterwards; only a fill that re-checks the stored credential closes that window.)
     pub fn apply_to(&self, cache: &AuthCache) {
         match self {
             CacheEffect::None => {}
@@ -379,7 +386,11 @@ mod tests {
         );
         assert_eq!(set.len(), 2);
         // The existing account kept its password.
-        assert!(set.get("a", "%").unwrap().auth_string.verify_cleartext(b"pw"));
+        assert!(set
+            .get("a", "%")
+            .unwrap()
+            .auth_string
+            .verify_cleartext(b"pw"));
     }
 
     #[test]
@@ -415,7 +426,10 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(applied.cache, CacheEffect::Evict(vec![id("a", "localhost")]));
+        assert_eq!(
+            applied.cache,
+            CacheEffect::Evict(vec![id("a", "localhost")])
+        );
         let a = set.get("a", "localhost").unwrap();
         assert_eq!(a.plugin, Plugin::MysqlNativePassword);
         assert!(a.auth_string.verify_cleartext(b"new"));
@@ -492,7 +506,10 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(applied.cache, CacheEffect::Evict(vec![id("a", "localhost")]));
+        assert_eq!(
+            applied.cache,
+            CacheEffect::Evict(vec![id("a", "localhost")])
+        );
         let applied = apply(
             &mut set,
             AccountOp::Drop {
@@ -506,7 +523,10 @@ mod tests {
             CacheEffect::Evict(vec![id("b", "%"), id("zz", "x")])
         );
         assert_eq!(applied.warnings.len(), 2, "missing and already dropped");
-        assert_eq!(set.iter().map(|a| a.user.as_str()).collect::<Vec<_>>(), ["c"]);
+        assert_eq!(
+            set.iter().map(|a| a.user.as_str()).collect::<Vec<_>>(),
+            ["c"]
+        );
     }
 
     #[test]
@@ -544,7 +564,10 @@ mod tests {
         assert_eq!(applied.cache, CacheEffect::None);
         apply(&mut set, grant(false)).unwrap();
         let a = set.get("a", "%").unwrap();
-        assert!(a.admin && a.grant_option, "GRANT without the option keeps it");
+        assert!(
+            a.admin && a.grant_option,
+            "GRANT without the option keeps it"
+        );
 
         // REVOKE ALL ON *.* keeps GRANT OPTION: MySQL's ALL excludes it.
         let revoke = |g| AccountOp::Revoke {
@@ -599,7 +622,10 @@ mod tests {
         for user in ["a", "b"] {
             cache.insert(user, "localhost", cached_digest(b"pw"));
         }
-        let mut set = set_of(vec![cs2("a", "localhost", "pw"), cs2("b", "localhost", "pw")]);
+        let mut set = set_of(vec![
+            cs2("a", "localhost", "pw"),
+            cs2("b", "localhost", "pw"),
+        ]);
         apply(
             &mut set,
             AccountOp::Drop {
@@ -724,7 +750,13 @@ mod model_tests {
                 _ => host
                     .chars()
                     .enumerate()
-                    .map(|(i, c)| if i % 2 == 0 { c.to_ascii_uppercase() } else { c })
+                    .map(|(i, c)| {
+                        if i % 2 == 0 {
+                            c.to_ascii_uppercase()
+                        } else {
+                            c
+                        }
+                    })
                     .collect(),
             };
             (USERS[self.id.user].to_owned(), host)
@@ -856,7 +888,11 @@ mod model_tests {
                     if_not_exists,
                 } => {
                     if exists(self, &who) {
-                        return if if_not_exists { Ok(vec![3163]) } else { Err(1396) };
+                        return if if_not_exists {
+                            Ok(vec![3163])
+                        } else {
+                            Err(1396)
+                        };
                     }
                     let account = ModelAccount {
                         plugin,
@@ -1130,8 +1166,20 @@ mod model_tests {
                         let verdict = check.run(Some(&FakeRsa));
                         queue.extend(self.hs.handle(Event::Verdict(verdict)));
                     }
-                    Action::FillCache { user, host, digest } => {
-                        self.sut.cache.insert(&user, &host, digest)
+                    Action::FillCache {
+                        user,
+                        host,
+                        digest,
+                        verified,
+                    } => {
+                        crate::handshake::fill_cache_if_current(
+                            &self.sut.set,
+                            &self.sut.cache,
+                            &user,
+                            &host,
+                            digest,
+                            &verified,
+                        );
                     }
                     Action::Authenticated(s) => self.session = Some(*s),
                     Action::RequireNotMet(_) => self.require_not_met = true,
@@ -1143,7 +1191,10 @@ mod model_tests {
 
         fn send(&mut self, payload: &[u8]) {
             let seq = self.hs.expected_seq();
-            assert_eq!(seq, self.next_seq, "client and server disagree on the sequence id");
+            assert_eq!(
+                seq, self.next_seq,
+                "client and server disagree on the sequence id"
+            );
             self.next_seq = seq.wrapping_add(1);
             let actions = self.hs.handle(Event::Packet { seq, payload });
             self.carry(actions);
@@ -1188,7 +1239,8 @@ mod model_tests {
         }
 
         fn statement(&mut self, step: &Step) -> StatementResult {
-            let credential = |plugin: Plugin, pw: usize| Some((plugin, stored(plugin, PASSWORDS[pw])));
+            let credential =
+                |plugin: Plugin, pw: usize| Some((plugin, stored(plugin, PASSWORDS[pw])));
             let change = |who: Named| AlterChange {
                 id: who.spelled(),
                 credential: None,
@@ -1305,7 +1357,9 @@ mod model_tests {
                     seed.wrapping_add((i as u8).wrapping_mul(37))
                 })),
                 switch_nonce: Nonce::from_random(std::array::from_fn(|i| {
-                    seed.wrapping_mul(3).wrapping_add((i as u8).wrapping_mul(11)) ^ 0x55
+                    seed.wrapping_mul(3)
+                        .wrapping_add((i as u8).wrapping_mul(11))
+                        ^ 0x55
                 })),
             };
             let (hs, actions) = Handshake::new(params);
@@ -1331,7 +1385,10 @@ mod model_tests {
             };
             if l.via == Via::Tls {
                 c.send(&encode_ssl_request(&header));
-                assert!(c.inbox.is_empty(), "nothing is sent before the TLS handshake");
+                assert!(
+                    c.inbox.is_empty(),
+                    "nothing is sent before the TLS handshake"
+                );
             }
             let Some(first) = first_response(plugin, pw, &nonce, l) else {
                 return c.gave_up();
@@ -1398,10 +1455,9 @@ mod model_tests {
 
         /// Account rows and the exact cache content against the model.
         fn check_against(&self, m: &Model) -> Result<(), TestCaseError> {
-            for user in 0..USERS.len() {
-                for host in 0..HOSTS.len() {
+            for (user, u) in USERS.into_iter().enumerate() {
+                for (host, h) in HOSTS.into_iter().enumerate() {
                     let id = Id { user, host };
-                    let (u, h) = (USERS[user], HOSTS[host]);
                     match (self.set.get(u, h), m.accounts.get(&id)) {
                         (None, None) => {}
                         (Some(a), Some(e)) => {
@@ -1472,14 +1528,12 @@ mod model_tests {
     // ---------------------------------------------------------------------------------------
 
     fn named() -> impl Strategy<Value = Named> {
-        (0..USERS.len(), prop::bool::weighted(0.35), 0u8..3).prop_map(|(user, local, case)| {
-            Named {
-                id: Id {
-                    user,
-                    host: usize::from(local),
-                },
-                case,
-            }
+        (0..USERS.len(), prop::bool::weighted(0.35), 0u8..3).prop_map(|(user, local, case)| Named {
+            id: Id {
+                user,
+                host: usize::from(local),
+            },
+            case,
         })
     }
 
@@ -1556,16 +1610,20 @@ mod model_tests {
     /// account, and socket logins meet the more specific one), then up to 30 random steps.
     fn scenario() -> impl Strategy<Value = Vec<Step>> {
         let create = |user: usize, host: usize| {
-            (plugin(), password(), prop::bool::weighted(0.2), prop::bool::weighted(0.1)).prop_map(
-                move |(plugin, pw, require_ssl, locked)| Step::Create {
+            (
+                plugin(),
+                password(),
+                prop::bool::weighted(0.2),
+                prop::bool::weighted(0.1),
+            )
+                .prop_map(move |(plugin, pw, require_ssl, locked)| Step::Create {
                     who: who(user, host, 0),
                     plugin,
                     pw,
                     require_ssl,
                     locked,
                     if_not_exists: false,
-                },
-            )
+                })
         };
         let initial = (create(0, 0), create(1, 0), create(2, 0));
         let local = (0..USERS.len()).prop_flat_map(move |user| create(user, 1));

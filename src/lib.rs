@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod account_ops;
 pub mod auth;
 pub mod cache;
 pub mod fuzzing;

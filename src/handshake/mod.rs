@@ -284,11 +284,14 @@ pub enum Action {
     /// Run this check off the reactor, then deliver [`Event::Verdict`].
     RunSlowCheck(SlowCheck),
     /// Put this digest into the caching_sha2_password cache for the account (a full
-    /// authentication succeeded).
+    /// authentication succeeded) — but only if the account still has the stored string the
+    /// password was verified against: an `ALTER USER`/`DROP USER` that landed while the check
+    /// ran must not be undone by a stale fill. [`fill_cache_if_current`] does exactly that.
     FillCache {
         user: String,
         host: String,
         digest: CachedDigest,
+        verified: AuthString,
     },
     /// The login succeeded; the OK packet has been queued before this action.
     Authenticated(Box<Session>),
@@ -806,6 +809,7 @@ impl Handshake {
                     user: account.user.clone(),
                     host: account.host.clone(),
                     digest,
+                    verified: account.auth_string.clone(),
                 });
             }
         }
@@ -861,6 +865,27 @@ impl Handshake {
         };
         self.out.push(Action::Authenticated(Box::new(session)));
     }
+}
+
+/// Carries out [`Action::FillCache`]: inserts the digest only while `accounts` (a read guard the
+/// caller holds across this call) still maps the identity to a caching_sha2_password account
+/// with the verified stored string. Account writers publish the new set before evicting, so a
+/// fill either sees the new set (and skips) or lands before the eviction (and is removed).
+pub fn fill_cache_if_current(
+    accounts: &crate::account::AccountSet,
+    cache: &crate::cache::AuthCache,
+    user: &str,
+    host: &str,
+    digest: CachedDigest,
+    verified: &AuthString,
+) -> bool {
+    let current = accounts
+        .get(user, host)
+        .is_some_and(|a| a.plugin == Plugin::CachingSha2Password && a.auth_string == *verified);
+    if current {
+        cache.insert(user, host, digest);
+    }
+    current
 }
 
 /// Why a REQUIRE clause is not met (for the server log only; the client sees 1045).

@@ -741,3 +741,44 @@ mod snapshots {
         });
     }
 }
+
+#[test]
+fn a_full_auth_finishing_after_alter_user_does_not_refill_the_cache() {
+    // The login verified the old stored string; ALTER USER changed it (and evicted) meanwhile.
+    let old = account("app", Plugin::CachingSha2Password, "old");
+    let new = account("app", Plugin::CachingSha2Password, "new");
+    let mut set = crate::account::AccountSet::new();
+    set.create(vec![new], false).unwrap();
+    let cache = crate::cache::AuthCache::new(10);
+    let stale = caching_sha2::cached_digest(b"old");
+    assert!(!fill_cache_if_current(
+        &set,
+        &cache,
+        "app",
+        "%",
+        stale.clone(),
+        &old.auth_string
+    ));
+    assert!(cache.get("app", "%").is_none());
+    // Dropped meanwhile: no fill either.
+    let empty = crate::account::AccountSet::new();
+    assert!(!fill_cache_if_current(
+        &empty,
+        &cache,
+        "app",
+        "%",
+        stale,
+        &old.auth_string
+    ));
+    // Unchanged: filled.
+    let current = set.get("app", "%").unwrap().auth_string.clone();
+    assert!(fill_cache_if_current(
+        &set,
+        &cache,
+        "app",
+        "%",
+        caching_sha2::cached_digest(b"new"),
+        &current
+    ));
+    assert!(cache.get("app", "%").is_some());
+}

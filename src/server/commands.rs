@@ -4,7 +4,6 @@
 //! Statements are parsed by the pure [`crate::sql`] module; this module evaluates them against
 //! the server state. Account changes are saved atomically before they are acknowledged.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use tracing::{info, warn};
@@ -12,7 +11,8 @@ use tracing::{info, warn};
 use super::conn::ConnState;
 use super::vars::{self, Scope};
 use super::{random_bytes, Shared};
-use crate::account::{self, Account, AccountError, AccountSet};
+use crate::account::{self, Account, AccountError};
+use crate::account_ops::{self, AccountOp, AlterChange, Applied};
 use crate::auth::{AuthString, Plugin};
 use crate::sql::*;
 use crate::wire::packets::{ErrPacket, OkPacket};
@@ -368,7 +368,7 @@ async fn run(st: &mut ConnState, shared: &Arc<Shared>, stmt: Statement) -> Reply
             for k in kinds {
                 if k == FlushKind::Privileges {
                     // MySQL: FLUSH PRIVILEGES empties the caching_sha2_password cache.
-                    shared.cache.clear();
+                    account_ops::CacheEffect::Clear.apply_to(&shared.cache);
                     info!("FLUSH PRIVILEGES: caching_sha2_password cache cleared");
                 }
             }
@@ -1202,7 +1202,7 @@ fn backtick(s: &str) -> String {
 
 fn show_create_user(st: &ConnState, shared: &Shared, u: &UserSpec) -> Reply {
     let (user, host) = resolve_user(st, u);
-    let own = user == st.session.account_user && host == st.session.account_host;
+    let own = is_own(st, &user, &host);
     if !own && !is_admin(st, shared) {
         return err(
             1044,
@@ -1294,7 +1294,7 @@ fn show_grants(st: &ConnState, shared: &Shared, u: Option<&UserSpec>) -> Reply {
         || resolve_user(st, &UserSpec::CurrentUser),
         |u| resolve_user(st, u),
     );
-    let own = user == st.session.account_user && host == st.session.account_host;
+    let own = is_own(st, &user, &host);
     if !own && !is_admin(st, shared) {
         return err(
             1044,
@@ -1419,23 +1419,20 @@ async fn credentials(
     Ok((plugin, s))
 }
 
-/// Applies `f` to a copy of the account set, saves it atomically, then publishes it. Nothing
-/// changes in memory unless the file was written.
-async fn change_accounts<T>(
-    shared: &Arc<Shared>,
-    f: impl FnOnce(&mut AccountSet) -> Result<T, Reply>,
-) -> Result<T, Reply> {
-    let _guard = shared.account_write.lock().await;
+/// Runs an account statement on a copy of the set, saves it atomically, publishes it, and only
+/// then applies its cache effect (so no login can refill an entry from the old set afterwards —
+/// see also the fill check in `conn.rs`). The caller holds `account_write`.
+async fn run_op(shared: &Arc<Shared>, op: AccountOp) -> Result<Applied, Reply> {
     let mut set = shared
         .accounts
         .read()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
-    let out = f(&mut set)?;
+    let applied =
+        account_ops::apply(&mut set, op).map_err(|e| err(e.code(), e.sqlstate(), e.to_string()))?;
     let shared2 = shared.clone();
     let set2 = set.clone();
-    let saved = tokio::task::spawn_blocking(move || shared2.store.save(&set2)).await;
-    match saved {
+    match tokio::task::spawn_blocking(move || shared2.store.save(&set2)).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => {
             warn!("cannot save accounts: {e}");
@@ -1448,7 +1445,8 @@ async fn change_accounts<T>(
         Err(_) => return Err(err(1105, "HY000", "Unknown error")),
     }
     *shared.accounts.write().unwrap_or_else(|e| e.into_inner()) = set;
-    Ok(out)
+    applied.cache.apply_to(&shared.cache);
+    Ok(applied)
 }
 
 fn push_warnings(st: &mut ConnState, warnings: Vec<account::Warning>) {
@@ -1456,6 +1454,21 @@ fn push_warnings(st: &mut ConnState, warnings: Vec<account::Warning>) {
         st.warnings
             .push((w.level().to_string(), w.code(), w.to_string()));
     }
+}
+
+/// The reply of a successful account statement, its notes kept for SHOW WARNINGS.
+fn done(st: &mut ConnState, r: Result<Applied, Reply>) -> Reply {
+    match r {
+        Ok(applied) => {
+            push_warnings(st, applied.warnings);
+            ok()
+        }
+        Err(e) => e,
+    }
+}
+
+fn is_own(st: &ConnState, user: &str, host: &str) -> bool {
+    user == st.session.account_user && host.eq_ignore_ascii_case(&st.session.account_host)
 }
 
 async fn create_user(
@@ -1469,7 +1482,8 @@ async fn create_user(
     if !is_admin(st, shared) {
         return access_denied("CREATE USER");
     }
-    let mut new = Vec::new();
+    let _guard = shared.account_write.lock().await;
+    let mut accounts = Vec::new();
     for ua in users {
         let (user, host) = resolve_user(st, &ua.user);
         if let Err(e) = account::validate_identity(&user, &host) {
@@ -1484,19 +1498,17 @@ async fn create_user(
             a.require = convert_require(r);
         }
         a.locked = lock.unwrap_or(false);
-        new.push(a);
+        accounts.push(a);
     }
-    match change_accounts(shared, |set| {
-        set.create(new, if_not_exists).map_err(account_error)
-    })
-    .await
-    {
-        Ok(w) => {
-            push_warnings(st, w);
-            ok()
-        }
-        Err(r) => r,
-    }
+    let r = run_op(
+        shared,
+        AccountOp::Create {
+            accounts,
+            if_not_exists,
+        },
+    )
+    .await;
+    done(st, r)
 }
 
 async fn alter_user(
@@ -1508,12 +1520,15 @@ async fn alter_user(
     lock: Option<bool>,
 ) -> Reply {
     let admin = is_admin(st, shared);
+    // Held while the new hashes are computed, so the plugin kept by a plain IDENTIFIED BY is
+    // the account's plugin at the time of the change.
+    let _guard = shared.account_write.lock().await;
+    let require = require.map(convert_require);
     let mut changes = Vec::new();
     for ua in users {
         let (user, host) = resolve_user(st, &ua.user);
-        let own = user == st.session.account_user && host == st.session.account_host;
         // Changing one's own password needs no privilege; anything else needs CREATE USER.
-        if !(admin || (own && require.is_none() && lock.is_none())) {
+        if !(admin || (is_own(st, &user, &host) && require.is_none() && lock.is_none())) {
             return access_denied("CREATE USER");
         }
         let existing = shared
@@ -1522,74 +1537,24 @@ async fn alter_user(
             .unwrap_or_else(|e| e.into_inner())
             .get(&user, &host)
             .map(|a| a.plugin);
-        let creds = match (&ua.auth, existing) {
-            (None, _) => None,
-            (Some(_), None) => None, // reported as missing below
-            (Some(_), Some(plugin)) => {
-                match credentials(shared, ua.auth.clone(), Some(plugin)).await {
-                    Ok(c) => Some(c),
-                    Err(r) => return r,
-                }
-            }
+        let credential = match (ua.auth, existing) {
+            (Some(auth), Some(plugin)) => match credentials(shared, Some(auth), Some(plugin)).await
+            {
+                Ok(c) => Some(c),
+                Err(r) => return r,
+            },
+            // A missing account is reported by the operation (1396 or a 3162 note).
+            _ => None,
         };
-        changes.push((user, host, creds));
+        changes.push(AlterChange {
+            id: (user, host),
+            credential,
+            require: require.clone(),
+            lock,
+        });
     }
-    let require = require.map(convert_require);
-    let result = change_accounts(shared, |set| {
-        let missing: Vec<String> = changes
-            .iter()
-            .filter(|(u, h, _)| set.get(u, h).is_none())
-            .map(|(u, h, _)| account::account_name(u, h))
-            .collect();
-        if !missing.is_empty() && !if_exists {
-            return Err(err(
-                1396,
-                "HY000",
-                format!("Operation ALTER USER failed for {}", missing.join(",")),
-            ));
-        }
-        let mut evict = Vec::new();
-        for (u, h, creds) in &changes {
-            if set.get(u, h).is_none() {
-                continue;
-            }
-            set.alter((u, h), |a| {
-                if let Some((plugin, auth)) = creds {
-                    a.plugin = *plugin;
-                    a.auth_string = auth.clone();
-                }
-                if let Some(r) = &require {
-                    a.require = r.clone();
-                }
-                if let Some(l) = lock {
-                    a.locked = l;
-                }
-            })
-            .map_err(account_error)?;
-            if creds.is_some() {
-                evict.push((u.clone(), h.clone()));
-            }
-        }
-        Ok((evict, missing))
-    })
-    .await;
-    match result {
-        Ok((evict, missing)) => {
-            // The credential or plugin changed: the cached digest is stale (sha2_cache_cleaner).
-            for (u, h) in evict {
-                shared.cache.remove(&u, &h);
-            }
-            for m in missing {
-                st.warnings.push((
-                    "Note".into(),
-                    3162,
-                    format!("Authorization ID {m} does not exist."),
-                ));
-            }
-            ok()
-        }
-        Err(r) => r,
-    }
+    let r = run_op(shared, AccountOp::Alter { changes, if_exists }).await;
+    done(st, r)
 }
 
 async fn drop_user(
@@ -1601,21 +1566,10 @@ async fn drop_user(
     if !is_admin(st, shared) {
         return access_denied("CREATE USER");
     }
+    let _guard = shared.account_write.lock().await;
     let ids: Vec<(String, String)> = users.iter().map(|u| resolve_user(st, u)).collect();
-    match change_accounts(shared, |set| {
-        set.drop_users(&ids, if_exists).map_err(account_error)
-    })
-    .await
-    {
-        Ok(w) => {
-            for (u, h) in &ids {
-                shared.cache.remove(u, h);
-            }
-            push_warnings(st, w);
-            ok()
-        }
-        Err(r) => r,
-    }
+    let r = run_op(shared, AccountOp::Drop { ids, if_exists }).await;
+    done(st, r)
 }
 
 async fn rename_user(
@@ -1626,26 +1580,17 @@ async fn rename_user(
     if !is_admin(st, shared) {
         return access_denied("CREATE USER");
     }
+    let _guard = shared.account_write.lock().await;
     let pairs: Vec<((String, String), (String, String))> = pairs
         .iter()
         .map(|(a, b)| (resolve_user(st, a), resolve_user(st, b)))
         .collect();
-    for (_, (u, h)) in &pairs {
-        if let Err(e) = account::validate_identity(u, h) {
-            return account_error(e);
-        }
-    }
-    match change_accounts(shared, |set| set.rename(&pairs).map_err(account_error)).await {
-        Ok(()) => {
-            for ((u, h), _) in &pairs {
-                shared.cache.remove(u, h);
-            }
-            ok()
-        }
-        Err(r) => r,
-    }
+    let r = run_op(shared, AccountOp::Rename { pairs }).await;
+    done(st, r)
 }
 
+/// `GRANT ALL ON *.* TO …` / `REVOKE ALL [PRIVILEGES][, GRANT OPTION] ON *.* FROM …`: the admin
+/// privilege is all Vestibule has.
 async fn grant(
     st: &mut ConnState,
     shared: &Arc<Shared>,
@@ -1666,59 +1611,20 @@ async fn grant(
             "REVOKE of privileges other than ALL ON *.*"
         });
     }
+    let _guard = shared.account_write.lock().await;
     let ids: Vec<(String, String)> = users.iter().map(|u| resolve_user(st, u)).collect();
-    let op = if is_grant { "GRANT" } else { "REVOKE" };
-    let r = change_accounts(shared, |set| {
-        let missing: Vec<String> = ids
-            .iter()
-            .filter(|(u, h)| set.get(u, h).is_none())
-            .map(|(u, h)| account::account_name(u, h))
-            .collect();
-        if !missing.is_empty() {
-            let (u, h) = ids
-                .iter()
-                .find(|(u, h)| set.get(u, h).is_none())
-                .cloned()
-                .unwrap_or_default();
-            return Err(if is_grant {
-                err(
-                    1410,
-                    "42000",
-                    "You are not allowed to create a user with GRANT",
-                )
-            } else {
-                err(
-                    1141,
-                    "42000",
-                    format!("There is no such grant defined for user '{u}' on host '{h}'"),
-                )
-            });
+    let n = ids.len();
+    let op = if is_grant {
+        AccountOp::Grant {
+            ids,
+            with_grant_option: grant_option,
         }
-        for (u, h) in &ids {
-            set.alter((u, h), |a| {
-                if is_grant {
-                    a.admin = true;
-                    a.grant_option |= grant_option;
-                } else {
-                    a.admin = false;
-                    a.grant_option = false;
-                }
-            })
-            .map_err(account_error)?;
-        }
-        Ok(())
-    })
-    .await;
-    match r {
-        Ok(()) => {
-            info!(op, accounts = ids.len(), "privileges changed");
-            ok()
-        }
-        Err(e) => e,
+    } else {
+        AccountOp::Revoke { ids, grant_option }
+    };
+    let r = run_op(shared, op).await;
+    if r.is_ok() {
+        info!(grant = is_grant, accounts = n, "privileges changed");
     }
-}
-
-#[allow(dead_code)]
-fn _assert_send(shared: Arc<Shared>) {
-    let _ = shared.stats.questions.load(Ordering::Relaxed);
+    done(st, r)
 }

@@ -186,8 +186,21 @@ async fn connection_phase(
                     let verdict = run_slow_check(shared, check).await;
                     pending.extend(hs.handle(Event::Verdict(verdict)));
                 }
-                Action::FillCache { user, host, digest } => {
-                    shared.cache.insert(&user, &host, digest)
+                Action::FillCache {
+                    user,
+                    host,
+                    digest,
+                    verified,
+                } => {
+                    let accounts = shared.accounts.read().unwrap_or_else(|e| e.into_inner());
+                    crate::handshake::fill_cache_if_current(
+                        &accounts,
+                        &shared.cache,
+                        &user,
+                        &host,
+                        digest,
+                        &verified,
+                    );
                 }
                 Action::Authenticated(session) => {
                     io.flush().await?;

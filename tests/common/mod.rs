@@ -1,5 +1,6 @@
-//! Shared by the integration tests: the real `vestibule` binary in a temporary data dir, and a
-//! minimal Rust MySQL client built from the crate's own wire encoders.
+//! Shared by the integration tests: the real `vestibule` binary in a temporary data dir, a
+//! minimal Rust MySQL client built from the crate's own wire encoders, and runners for the
+//! third-party clients (mariadb CLI, PyMySQL, mysql-connector-python) with their output helpers.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
@@ -31,6 +32,13 @@ impl Server {
             .prefix("vest-interop")
             .tempdir()
             .expect("tempdir");
+        Server::start_in(dir, extra)
+    }
+
+    /// Starts the server in `dir` (data dir `dir/data`): a fresh directory, or one handed back by
+    /// [`Server::stop`] to restart on the same accounts, certificates and keys. The default
+    /// `--socket <datadir>/mysql.sock` is left out when `extra` names `--socket` itself.
+    pub fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Server {
         let datadir = dir.path().join("data");
         let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
         let socket = datadir.join("mysql.sock");
@@ -43,11 +51,15 @@ impl Server {
             "0".into(),
             "--bind-address".into(),
             "127.0.0.1".into(),
-            "--socket".into(),
-            socket.display().to_string(),
             "--log-level".into(),
             "info,vestibule=debug".into(),
         ];
+        if !extra
+            .iter()
+            .any(|a| *a == "--socket" || a.starts_with("--socket="))
+        {
+            args.extend(["--socket".into(), socket.display().to_string()]);
+        }
         args.extend(extra.iter().map(|s| s.to_string()));
         let script = r#"trap '' INT
 exec 3<&0
@@ -57,7 +69,8 @@ pid=$!
   read -r _line <&3
   kill "$pid" 2>/dev/null
   while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
-  rm -rf "$VEST_INTEROP_DIR"
+  # Server::stop asks to keep the directory with a .keep file, and waits for it to go.
+  if [ -e "$VEST_INTEROP_DIR/.keep" ]; then rm -f "$VEST_INTEROP_DIR/.keep"; else rm -rf "$VEST_INTEROP_DIR"; fi
 ) &
 wait "$pid""#;
         let mut watchdog = Command::new("sh")
@@ -133,9 +146,27 @@ wait "$pid""#;
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        drop(self.stdin.take()); // the watchdog kills the server
+impl Server {
+    /// Stops the server and hands back its directory with the data dir intact, for
+    /// [`Server::start_in`] (a restart on the same data dir).
+    pub fn stop(mut self) -> tempfile::TempDir {
+        let keep = self.dir.path().join(".keep");
+        std::fs::write(&keep, b"").expect("write .keep");
+        self.halt();
+        // The watchdog's cleanup removes .keep instead of the directory once the server is gone.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while keep.exists() {
+            assert!(Instant::now() < deadline, "watchdog did not finish");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Drop still runs on `self` (the watchdog has exited): leave it an empty stand-in.
+        let stand_in = tempfile::tempdir().expect("tempdir");
+        std::mem::replace(&mut self.dir, stand_in)
+    }
+
+    /// Closes the watchdog's pipe (it kills the server) and waits for it to finish.
+    fn halt(&mut self) {
+        drop(self.stdin.take());
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.watchdog.try_wait() {
@@ -145,6 +176,12 @@ impl Drop for Server {
         }
         let _ = self.watchdog.kill();
         let _ = self.watchdog.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.halt(); // the watchdog kills the server and removes its directory
     }
 }
 
@@ -346,6 +383,66 @@ pub fn login_with<'a>(
     Ok((outcome, session))
 }
 
+/// The server's first reply to a caching_sha2_password HandshakeResponse41 (plain, no TLS):
+/// `01 03` (fast path), `01 04` (full authentication follows) or an ERR. Closes without going on.
+pub fn first_auth_reply(s: &mut dyn Stream, user: &str, pw: &str) -> std::io::Result<Vec<u8>> {
+    let (_, greeting) = read_packet(s)?;
+    let g = HandshakeV10::parse(&greeting).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let resp = HandshakeResponse41 {
+        header: ClientHeader {
+            capabilities: CLIENT_PROTOCOL_41
+                | CLIENT_SECURE_CONNECTION
+                | CLIENT_PLUGIN_AUTH
+                | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
+                | CLIENT_LONG_PASSWORD
+                | CLIENT_TRANSACTIONS
+                | CLIENT_DEPRECATE_EOF,
+            max_packet_size: 1 << 24,
+            character_set: 255,
+        },
+        username: user.as_bytes().to_vec(),
+        auth_response: caching_sha2::client_scramble(pw.as_bytes(), &Nonce::from_wire(g.nonce))
+            .to_vec(),
+        database: None,
+        client_plugin: Some(b"caching_sha2_password".to_vec()),
+        connect_attrs: vec![],
+        zstd_level: None,
+    };
+    write_packet(s, 1, &resp.encode())?;
+    Ok(read_packet(s)?.1)
+}
+
+/// root over the Unix socket with the minimal client (a full authentication sends the cleartext
+/// password: the socket is a secure transport). For statements that must not open a connection
+/// of their own (counters, global variables).
+pub fn root_socket_session(srv: &Server) -> Session<'static> {
+    let s = std::os::unix::net::UnixStream::connect(srv.socket()).expect("connect socket");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let (login, session) = login_with(Box::new(s), "root", ROOT_PW, None).expect("login");
+    assert!(
+        matches!(login, Login::Full | Login::FastPath),
+        "root over the socket: {login:?}\n{}",
+        srv.log_tail()
+    );
+    session.expect("session")
+}
+
+/// Runs one statement that must succeed; the rows as "v1\tv2\n" lines (NULL as `NULL`).
+#[track_caller]
+pub fn must_query(srv: &Server, s: &mut Session<'_>, sql: &str) -> String {
+    match s.query(sql).expect("query i/o") {
+        Ok(rows) => rows
+            .iter()
+            .map(|r| {
+                let cells: Vec<&str> = r.iter().map(|c| c.as_deref().unwrap_or("NULL")).collect();
+                format!("{}\n", cells.join("\t"))
+            })
+            .collect(),
+        Err((code, msg)) => panic!("{sql}: ERROR {code}: {msg}\n{}", srv.log_tail()),
+    }
+}
+
 /// Rows as text (`None` = NULL), or the ERR (code, message).
 pub type QueryResult = Result<Vec<Vec<Option<String>>>, (u16, String)>;
 
@@ -401,4 +498,364 @@ impl Session<'_> {
     pub fn quit(mut self) {
         let _ = write_packet(&mut *self.s, 0, &[0x01]);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Third-party clients: the mariadb CLI, PyMySQL and mysql-connector-python (scripts in
+// tests/interop/), each run as a child process with a time limit.
+// ---------------------------------------------------------------------------------------------
+
+pub const VERSION: &str = "8.0.40-vestibule";
+/// TLS 1.3 suites rustls (aws-lc-rs) can negotiate, by their MySQL/IANA names.
+pub const TLS13_SUITES: [&str; 3] = [
+    "TLS_AES_128_GCM_SHA256",
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+];
+pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug)]
+pub struct Run {
+    pub what: String,
+    pub status: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs a client with a time limit, capturing both streams. A missing program fails the test
+/// with `install_hint`.
+pub fn run(cmd: Command, what: String, install_hint: &str) -> Run {
+    run_with_input(cmd, what, install_hint, None)
+}
+
+/// As `run`, writing `input` to the client's stdin.
+pub fn run_with_input(
+    mut cmd: Command,
+    what: String,
+    install_hint: &str,
+    input: Option<&str>,
+) -> Run {
+    cmd.stdin(if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            panic!("{what}: client program not found ({e}); {install_hint}")
+        }
+        Err(e) => panic!("{what}: cannot start: {e}"),
+    };
+    if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
+        stdin
+            .write_all(text.as_bytes())
+            .expect("write client stdin");
+    }
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let t_out = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = out.read_to_end(&mut s);
+        s
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = err.read_to_end(&mut s);
+        s
+    });
+    let deadline = Instant::now() + CLIENT_TIMEOUT;
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            break st;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what}: no answer within {CLIENT_TIMEOUT:?} (client killed)");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let stdout = String::from_utf8_lossy(&t_out.join().unwrap_or_default()).into_owned();
+    let stderr = String::from_utf8_lossy(&t_err.join().unwrap_or_default()).into_owned();
+    let r = Run {
+        what,
+        status: status.code(),
+        stdout,
+        stderr,
+    };
+    if r.status == Some(3) && r.stdout.starts_with("MISSING-MODULE") {
+        panic!("{}: Python module missing: {}; run `pip install PyMySQL cryptography mysql-connector-python`", r.what, r.stdout.trim());
+    }
+    r
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Via {
+    /// TCP, TLS required, server certificate verified against the data dir's CA, host name checked.
+    Tls,
+    /// TCP without TLS.
+    Plain,
+    /// The Unix socket without TLS (`--skip-ssl`: the 10.11 CLI defaults to `--ssl`, also on
+    /// the socket).
+    Socket,
+}
+
+/// `mariadb` CLI in batch mode (`-N -B`): `sql` may hold several `;`-separated statements. The
+/// CLI sends each statement separately; after a failing one it skips the rest of the `-e` text
+/// (even with `--force`): use `mariadb_stdin` to go on after an error.
+pub fn mariadb(srv: &Server, via: Via, user: &str, pw: &str, extra: &[&str], sql: &str) -> Run {
+    let mut cmd = mariadb_cmd(srv, via, user, pw, extra);
+    cmd.arg("-e").arg(sql);
+    run(
+        cmd,
+        format!("mariadb {via:?} as {user}: {sql}"),
+        "install it: apt-get install -y mariadb-client",
+    )
+}
+
+/// `mariadb` CLI in batch mode reading `script` from stdin.
+pub fn mariadb_stdin(
+    srv: &Server,
+    via: Via,
+    user: &str,
+    pw: &str,
+    extra: &[&str],
+    script: &str,
+) -> Run {
+    let cmd = mariadb_cmd(srv, via, user, pw, extra);
+    run_with_input(
+        cmd,
+        format!("mariadb {via:?} as {user} < {script:?}"),
+        "install it: apt-get install -y mariadb-client",
+        Some(script),
+    )
+}
+
+pub fn mariadb_cmd(srv: &Server, via: Via, user: &str, pw: &str, extra: &[&str]) -> Command {
+    let mut cmd = Command::new("mariadb");
+    cmd.arg("--no-defaults");
+    match via {
+        Via::Tls => {
+            cmd.args([
+                "--protocol=TCP",
+                "-h127.0.0.1",
+                &format!("-P{}", srv.port),
+                "--ssl",
+            ]);
+            cmd.arg(format!("--ssl-ca={}", srv.ca()))
+                .arg("--ssl-verify-server-cert");
+        }
+        Via::Plain => {
+            cmd.args([
+                "--protocol=TCP",
+                "-h127.0.0.1",
+                &format!("-P{}", srv.port),
+                "--skip-ssl",
+            ]);
+        }
+        Via::Socket => {
+            cmd.args(["--protocol=SOCKET", "-S", &srv.socket(), "--skip-ssl"]);
+        }
+    }
+    cmd.arg(format!("-u{user}"))
+        .arg(format!("--password={pw}"))
+        .args(["-N", "-B", "--connect-timeout=10"]);
+    cmd.args(extra);
+    cmd.env_remove("MYSQL_PWD")
+        .env_remove("MYSQL_HOST")
+        .env_remove("MYSQL_TCP_PORT")
+        .env_remove("MYSQL_UNIX_PORT");
+    cmd
+}
+
+pub fn python() -> Command {
+    let mut cmd = Command::new("python3");
+    cmd.env("PYTHONDONTWRITEBYTECODE", "1");
+    cmd
+}
+
+pub fn script(name: &str) -> String {
+    format!("{}/tests/interop/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// PyMySQL (`tests/interop/pymysql_client.py`): one connection, `stmts` run in order.
+pub fn pymysql(
+    srv: &Server,
+    via: Via,
+    user: &str,
+    pw: &str,
+    database: Option<&str>,
+    stmts: &[&str],
+) -> Run {
+    let db_args = database.map(|db| ["--database", db]);
+    pymysql_args(
+        srv,
+        via,
+        user,
+        pw,
+        db_args.as_ref().map_or(&[], |a| &a[..]),
+        stmts,
+    )
+}
+
+/// As [`pymysql`], with more options for the script (`--ssl-cert F --ssl-key F`,
+/// `--server-public-key F`, `--database D`).
+pub fn pymysql_args(
+    srv: &Server,
+    via: Via,
+    user: &str,
+    pw: &str,
+    args: &[&str],
+    stmts: &[&str],
+) -> Run {
+    let mut cmd = python();
+    cmd.arg(script("pymysql_client.py"));
+    match via {
+        Via::Tls => cmd.args([
+            "--mode",
+            "tls",
+            "--port",
+            &srv.port.to_string(),
+            "--ca",
+            &srv.ca(),
+        ]),
+        Via::Plain => cmd.args(["--mode", "plain", "--port", &srv.port.to_string()]),
+        Via::Socket => cmd.args(["--mode", "socket", "--socket", &srv.socket()]),
+    };
+    cmd.args(["--user", user, "--password", pw]);
+    cmd.args(args);
+    cmd.arg("--").args(stmts);
+    run(
+        cmd,
+        format!("PyMySQL {via:?} {args:?} as {user}: {stmts:?}"),
+        "install python3",
+    )
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Impl {
+    CExt,
+    Pure,
+}
+
+/// mysql-connector-python (`tests/interop/connector_client.py`).
+pub fn connector(srv: &Server, imp: Impl, via: Via, user: &str, pw: &str, stmts: &[&str]) -> Run {
+    let mut cmd = python();
+    cmd.arg(script("connector_client.py"));
+    cmd.args([
+        "--impl",
+        match imp {
+            Impl::CExt => "cext",
+            Impl::Pure => "pure",
+        },
+    ]);
+    match via {
+        Via::Tls => cmd.args(["--mode", "tls", "--ca", &srv.ca()]),
+        Via::Plain => cmd.args(["--mode", "plain"]),
+        Via::Socket => panic!("connector tests use TCP"),
+    };
+    cmd.args([
+        "--port",
+        &srv.port.to_string(),
+        "--user",
+        user,
+        "--password",
+        pw,
+    ]);
+    cmd.arg("--").args(stmts);
+    run(
+        cmd,
+        format!("mysql-connector-python {imp:?} {via:?} as {user}: {stmts:?}"),
+        "install python3",
+    )
+}
+
+/// Asserts the client succeeded; returns its stdout.
+pub fn ok(srv: &Server, r: Run) -> String {
+    if r.status != Some(0) || r.stdout.starts_with("CONNECT ERROR") {
+        panic!(
+            "{} failed (exit {:?})\nstdout:\n{}\nstderr:\n{}\nserver log (tail):\n{}",
+            r.what,
+            r.status,
+            r.stdout,
+            r.stderr,
+            srv.log_tail()
+        );
+    }
+    r.stdout
+}
+
+/// Asserts the client failed; returns stdout + stderr.
+pub fn failed(srv: &Server, r: Run) -> String {
+    if r.status == Some(0) {
+        panic!(
+            "{} unexpectedly succeeded\nstdout:\n{}\nserver log (tail):\n{}",
+            r.what,
+            r.stdout,
+            srv.log_tail()
+        );
+    }
+    format!("{}{}", r.stdout, r.stderr)
+}
+
+/// Equality with the server log attached on failure.
+#[track_caller]
+pub fn check_eq(srv: &Server, got: &str, want: &str, ctx: &str) {
+    if got != want {
+        panic!(
+            "{ctx}\n--- got:\n{got}\n--- want:\n{want}\n--- server log (tail):\n{}",
+            srv.log_tail()
+        );
+    }
+}
+
+pub const COUNTERS_SQL: &str = "SHOW GLOBAL STATUS LIKE 'Caching_sha2_password_f%'";
+
+/// (fast_path_auths, full_auths) from the output of `COUNTERS_SQL`.
+#[track_caller]
+pub fn counters(out: &str) -> (u64, u64) {
+    let get = |name: &str| {
+        out.lines()
+            .find_map(|l| {
+                l.strip_prefix(name)?
+                    .strip_prefix('\t')?
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
+            .unwrap_or_else(|| panic!("no {name} in output:\n{out}"))
+    };
+    (
+        get("Caching_sha2_password_fast_path_auths"),
+        get("Caching_sha2_password_full_auths"),
+    )
+}
+
+/// Output lines other than the counter rows.
+pub fn without_counters(out: &str) -> String {
+    out.lines()
+        .filter(|l| !l.starts_with("Caching_sha2_password_f"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// The last non-empty line (the 10.11 CLI echoes a failing statement between dashes before
+/// the `ERROR … at line N:` line).
+pub fn last_line(text: &str) -> &str {
+    text.lines()
+        .rev()
+        .find(|l| !l.is_empty())
+        .unwrap_or_default()
+}
+
+pub fn access_denied(user: &str) -> String {
+    format!("Access denied for user '{user}'@'localhost' (using password: YES)")
+}
+
+/// Creates accounts as root over TLS (statements separated by `;`).
+pub fn admin(srv: &Server, sql: &str) -> String {
+    ok(srv, mariadb(srv, Via::Tls, "root", ROOT_PW, &[], sql))
 }

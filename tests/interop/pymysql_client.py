@@ -1,4 +1,4 @@
-"""PyMySQL driver for the interop suite (tests/interop.rs).
+"""PyMySQL driver for the interop suites (tests/interop*.rs).
 
 Connects once with the requested transport, then runs each positional argument on that same
 connection. Output, one line each, which the Rust test compares exactly:
@@ -38,6 +38,9 @@ def main():
     p.add_argument("--user", required=True)
     p.add_argument("--password", required=True)
     p.add_argument("--database")
+    p.add_argument("--ssl-cert", help="client certificate (PEM), with --ssl-key")
+    p.add_argument("--ssl-key")
+    p.add_argument("--server-public-key", help="file with the server's RSA public key (PEM)")
     p.add_argument("statements", nargs="*")
     a = p.parse_args()
 
@@ -50,7 +53,14 @@ def main():
     elif a.mode == "plain":
         kwargs.update(host=a.host, port=a.port, ssl_disabled=True)
     else:
-        kwargs.update(unix_socket=a.socket)
+        # Without ssl_disabled, PyMySQL (2.2 here) starts TLS whenever the server offers it, also
+        # on the socket.
+        kwargs.update(unix_socket=a.socket, ssl_disabled=True)
+    if a.ssl_cert:
+        kwargs.update(ssl_cert=a.ssl_cert, ssl_key=a.ssl_key)
+    if a.server_public_key:
+        with open(a.server_public_key, "rb") as f:
+            kwargs["server_public_key"] = f.read()
 
     try:
         conn = pymysql.connect(**kwargs)
