@@ -36,7 +36,5 @@ if command -v cargo-fuzz >/dev/null 2>&1 && [ "${VESTIBULE_FUZZ_SECONDS:-0}" -gt
       || { echo "fuzz target $t failed" >&2; exit 1; }
   done
 fi
-echo "== benches compile"
-cargo bench -q --no-run >/dev/null 2>&1 || cargo bench --no-run
-echo "== tests"
+echo "== tests (unit, property, snapshot, corpus replay, interop; benches run once as smoke tests)"
 cargo test --all-targets 2>&1

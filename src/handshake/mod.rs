@@ -660,7 +660,16 @@ impl Handshake {
             }
             // A pre-plugin-auth client cannot be switched (reference §4.2).
             None => self.fail(HandshakeError::NotSupportedAuthMode),
-            Some(name) if !p.force_switch && Plugin::from_name(name) == Some(plugin) => {
+            // The first response is usable only if it answers the greeting's nonce for the
+            // account's plugin: the client chose that plugin and it is the greeting's. Otherwise
+            // MySQL restarts authentication and the plugin sends a fresh nonce in an
+            // AuthSwitchRequest, even when the client already named the account's plugin
+            // (`--default-auth=sha256_password` sends an empty first response and waits).
+            Some(name)
+                if !p.force_switch
+                    && plugin == self.params.default_plugin
+                    && Plugin::from_name(name) == Some(plugin) =>
+            {
                 self.plugin_first_response(ctx, &p.auth_response)
             }
             Some(_) => {

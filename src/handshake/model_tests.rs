@@ -138,7 +138,8 @@ fn model(c: &Case) -> (Vec<(u8, Pkt)>, bool) {
             out.push((seq, Pkt::Err(1251)));
             return (out, false);
         }
-        Some(p) if p != plugin => {
+        // A switch unless the client answered the greeting's plugin and it is the account's.
+        Some(p) if p != plugin || plugin != Plugin::CachingSha2Password => {
             out.push((seq, Pkt::Switch));
             seq += 2;
         }

@@ -352,7 +352,9 @@ fn auth_switch_to_the_accounts_plugin_uses_a_fresh_nonce() {
 }
 
 #[test]
-fn native_account_logs_in_with_native_scramble() {
+fn native_account_is_restarted_with_a_fresh_nonce_even_if_the_client_chose_native() {
+    // The greeting named caching_sha2_password: MySQL restarts authentication for an account
+    // of another plugin, so the first response (against the greeting's nonce) is discarded.
     let acct = account("old", Plugin::MysqlNativePassword, "secret");
     let mut d = Driver::new(params(Transport::Tcp, false, false), Some(acct), None);
     let s = native::client_scramble(b"secret", &Nonce::from_wire(NONCE));
@@ -363,8 +365,49 @@ fn native_account_logs_in_with_native_scramble() {
         None,
         CLIENT_CAPS,
     ));
+    let sw = AuthSwitchRequest::parse(&d.last().payload).unwrap();
+    assert_eq!(sw.plugin_name, b"mysql_native_password");
+    d.client_send(&native::client_scramble(
+        b"secret",
+        &Nonce::from_wire(SWITCH_NONCE),
+    ));
+    assert!(d.session.is_some());
+    assert_eq!(seqs(&d), vec![0, 2, 4]);
+}
+
+#[test]
+fn native_account_answers_directly_when_native_is_the_greetings_plugin() {
+    let acct = account("old", Plugin::MysqlNativePassword, "secret");
+    let mut p = params(Transport::Tcp, false, false);
+    p.default_plugin = Plugin::MysqlNativePassword;
+    let mut d = Driver::new(p, Some(acct), None);
+    let s = native::client_scramble(b"secret", &Nonce::from_wire(NONCE));
+    d.client_send(&response(
+        "old",
+        &s,
+        Some("mysql_native_password"),
+        None,
+        CLIENT_CAPS,
+    ));
     assert!(d.session.is_some());
     assert_eq!(seqs(&d), vec![0, 2]);
+}
+
+#[test]
+fn default_auth_sha256_with_an_empty_first_response_gets_a_switch() {
+    // `mariadb --default-auth=sha256_password`: an empty first response named sha256_password.
+    let acct = account("s256", Plugin::Sha256Password, "secret");
+    let mut d = Driver::new(params(Transport::Tcp, true, false), Some(acct), None);
+    let caps = CLIENT_CAPS | CLIENT_SSL;
+    d.client_send(&encode_ssl_request(&ClientHeader {
+        capabilities: caps,
+        max_packet_size: 0,
+        character_set: 255,
+    }));
+    d.client_send(&response("s256", &[], Some("sha256_password"), None, caps));
+    assert_eq!(d.last().payload[0], 0xFE);
+    d.client_send(b"secret\0");
+    assert!(d.session.is_some());
 }
 
 #[test]
@@ -502,7 +545,13 @@ fn locked_account_is_3118() {
 #[test]
 fn sha256_password_over_tls_and_rsa_but_not_over_the_socket() {
     let acct = account("s256", Plugin::Sha256Password, "secret");
-    // TLS: cleartext first response.
+    // The greeting's plugin is caching_sha2_password, so every sha256_password login starts
+    // with an AuthSwitchRequest; the client's answer is the password material.
+    let switched = |d: &Driver| {
+        AuthSwitchRequest::parse(&d.last().payload)
+            .is_ok_and(|s| s.plugin_name == b"sha256_password")
+    };
+    // TLS: cleartext.
     let mut d = Driver::new(params(Transport::Tcp, true, true), Some(acct.clone()), None);
     let caps = CLIENT_CAPS | CLIENT_SSL;
     d.client_send(&encode_ssl_request(&ClientHeader {
@@ -517,6 +566,8 @@ fn sha256_password_over_tls_and_rsa_but_not_over_the_socket() {
         None,
         caps,
     ));
+    assert!(switched(&d));
+    d.client_send(b"secret\0");
     assert!(d.session.is_some());
     assert!(d.filled.is_none(), "sha256_password has no cache");
     // Unix socket is not secure for sha256_password: cleartext refused.
@@ -532,6 +583,8 @@ fn sha256_password_over_tls_and_rsa_but_not_over_the_socket() {
         None,
         CLIENT_CAPS,
     ));
+    assert!(switched(&d));
+    d.client_send(b"secret\0");
     assert_eq!(err_of(d.last()).code, 1045);
     // RSA with its own request byte 0x01.
     let mut d = Driver::new(params(Transport::Tcp, false, true), Some(acct), None);
@@ -542,8 +595,10 @@ fn sha256_password_over_tls_and_rsa_but_not_over_the_socket() {
         None,
         CLIENT_CAPS,
     ));
+    assert!(switched(&d));
+    d.client_send(&[0x01]);
     assert!(d.last().payload.starts_with(b"\x01-----BEGIN"));
-    d.client_send(&fake_encrypt("secret", &NONCE));
+    d.client_send(&fake_encrypt("secret", &SWITCH_NONCE));
     assert!(d.session.is_some());
 }
 

@@ -1111,7 +1111,12 @@ fn set_system(
                     let Some(on) = crate::server::config::parse_bool(&v) else {
                         return Some(wrong_value(&v));
                     };
-                    if on && !shared.tls.available() && shared.socket_path.is_none() {
+                    if on
+                        && !shared.tls.available()
+                        && !shared
+                            .socket_listening
+                            .load(std::sync::atomic::Ordering::Relaxed)
+                    {
                         return Some(err(3160, "HY000", "No secure transports (SSL or Shared Memory) are configured, unable to set --require_secure_transport=ON."));
                     }
                     shared

@@ -30,7 +30,7 @@ pub struct Flags {
     pub bind_address: Option<IpAddr>,
     /// Unix socket path ("" disables it). Default <datadir>/mysql.sock.
     #[arg(long)]
-    pub socket: Option<PathBuf>,
+    pub socket: Option<String>,
     /// Server certificate (PEM). With neither this nor --ssl-key, certificates are generated in the
     /// data dir on first start (auto_generate_certs).
     #[arg(long)]
@@ -241,8 +241,8 @@ impl Config {
         let datadir = pick!(datadir, PathBuf::from("vestibule-data"));
         let in_datadir = |p: PathBuf| if p.is_absolute() { p } else { datadir.join(p) };
         let socket = match f.socket.clone().or(file.socket.clone()) {
-            Some(p) if p.as_os_str().is_empty() => None,
-            Some(p) => Some(p),
+            Some(p) if p.is_empty() => None,
+            Some(p) => Some(PathBuf::from(p)),
             None => Some(datadir.join("mysql.sock")),
         };
         let rounds = pick!(
@@ -402,6 +402,17 @@ mod tests {
             c.socket.as_deref(),
             Some(Path::new("vestibule-data/mysql.sock"))
         );
+    }
+
+    #[test]
+    fn an_empty_socket_disables_it() {
+        let f = Flags::try_parse_from(normalize_args(
+            ["vestibule", "--socket", ""].map(String::from),
+        ))
+        .unwrap();
+        assert_eq!(Config::merge(f, Flags::default()).unwrap().socket, None);
+        let file = parse_file("socket = \"\"").unwrap();
+        assert_eq!(Config::merge(Flags::default(), file).unwrap().socket, None);
     }
 
     #[test]

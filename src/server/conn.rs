@@ -49,6 +49,8 @@ pub struct ConnState {
     pub client: ClientHost,
     /// Warnings of the last statement (SHOW WARNINGS).
     pub warnings: Vec<(String, u16, String)>,
+    /// The TLS context this connection was accepted with (its session status values).
+    pub tls_ctx: Option<Arc<super::tls::ActiveTls>>,
 }
 
 pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
@@ -79,11 +81,12 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     let (hs, actions) = Handshake::new(params);
     let outcome = tokio::time::timeout(
         timeout,
-        connection_phase(io, hs, actions, &client, &shared, tls),
+        connection_phase(io, hs, actions, &client, &shared, tls.clone()),
     )
     .await;
     match outcome {
         Ok(Ok((io, session))) => {
+            let session_tls = session.tls.is_some();
             debug!(id, user = %session.user, host = %session.client_host, tls = session.tls.is_some(), "logged in");
             let state = ConnState {
                 id,
@@ -93,6 +96,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
                 status_flags: crate::wire::SERVER_STATUS_AUTOCOMMIT,
                 client,
                 warnings: Vec::new(),
+                tls_ctx: tls.filter(|_| session_tls),
             };
             if let Err(e) = command_phase(io, state, &shared).await {
                 debug!(id, "connection closed: {e}");

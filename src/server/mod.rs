@@ -71,6 +71,8 @@ pub struct Shared {
     /// Bound addresses, filled at startup.
     pub tcp_port: AtomicU32,
     pub socket_path: Option<PathBuf>,
+    /// The Unix socket is listening (a secure transport exists without TLS).
+    pub socket_listening: std::sync::atomic::AtomicBool,
 }
 
 /// aws-lc-rs's constant-time RSA-OAEP decryption, as the handshake machine wants it.
@@ -212,6 +214,7 @@ pub fn init(config: Config) -> Result<Arc<Shared>, String> {
         hostname,
         tcp_port: AtomicU32::new(u32::from(config.port)),
         socket_path: config.socket.clone(),
+        socket_listening: std::sync::atomic::AtomicBool::new(false),
         config,
     }))
 }
@@ -311,7 +314,10 @@ pub async fn run(shared: Arc<Shared>) -> Result<(), String> {
         Some(path) => {
             let _ = std::fs::remove_file(path);
             match UnixListener::bind(path) {
-                Ok(l) => Some(l),
+                Ok(l) => {
+                    shared.socket_listening.store(true, Ordering::Relaxed);
+                    Some(l)
+                }
                 Err(e) => {
                     warn!(path = %path.display(), "cannot listen on the Unix socket: {e}");
                     None

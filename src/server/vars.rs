@@ -122,7 +122,9 @@ pub fn system_variable(
         .map(|(_, v)| v)
 }
 
-/// Status variables, sorted by name. Session-only TLS variables are empty/0 in global scope.
+/// Status variables, sorted by name. Session-only TLS variables are empty/0 in global scope;
+/// in session scope they describe the TLS context the connection was accepted with (which a
+/// later `ALTER INSTANCE RELOAD TLS` does not change).
 pub fn status_variables(
     shared: &Shared,
     st: Option<&ConnState>,
@@ -130,131 +132,121 @@ pub fn status_variables(
 ) -> Vec<(String, String)> {
     let s = &shared.stats;
     let active = shared.tls.current();
-    let tls = match scope {
-        Scope::Session => st.and_then(|st| st.session.tls.clone()),
-        Scope::Global => None,
+    let (tls, conn_ctx) = match (scope, st) {
+        (Scope::Session, Some(st)) => (st.session.tls.clone(), st.tls_ctx.clone()),
+        _ => (None, None),
     };
+    let count = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed).to_string();
     let rsa_pem = |k: &Option<std::sync::Arc<super::rsa_keys::RsaKeyPair>>| {
         k.as_ref()
             .map(|k| k.public_pem().to_string())
             .unwrap_or_default()
     };
-    let verify_mode = active
-        .as_ref()
-        .map_or("0", |a| if a.client_verification { "5" } else { "0" });
+    let mode = |ctx: &Option<std::sync::Arc<super::tls::ActiveTls>>| {
+        ctx.as_ref()
+            .map_or("0", |a| if a.client_verification { "5" } else { "0" })
+            .to_string()
+    };
+    let current =
+        |f: &dyn Fn(&super::tls::ActiveTls) -> String| active.as_deref().map(f).unwrap_or_default();
+    let opt_path = |p: &Option<std::path::PathBuf>| path_or_empty(p);
+    const UNLIMITED_DEPTH: &str = "18446744073709551615";
     let mut v: Vec<(&str, String)> = vec![
-        (
-            "Aborted_connects",
-            s.aborted_connects.load(Ordering::Relaxed).to_string(),
-        ),
+        ("Aborted_connects", count(&s.aborted_connects)),
         (
             "Caching_sha2_password_fast_path_auths",
-            s.fast_path_auths.load(Ordering::Relaxed).to_string(),
+            count(&s.fast_path_auths),
         ),
-        (
-            "Caching_sha2_password_full_auths",
-            s.full_auths.load(Ordering::Relaxed).to_string(),
-        ),
+        ("Caching_sha2_password_full_auths", count(&s.full_auths)),
         ("Caching_sha2_password_rsa_public_key", rsa_pem(&shared.rsa)),
-        (
-            "Connections",
-            s.connections.load(Ordering::Relaxed).to_string(),
-        ),
-        (
-            "Current_tls_ca",
-            active
-                .as_ref()
-                .map(|a| path_or_empty(&a.settings.ssl_ca))
-                .unwrap_or_default(),
-        ),
+        ("Connections", count(&s.connections)),
+        ("Current_tls_ca", current(&|a| opt_path(&a.settings.ssl_ca))),
+        ("Current_tls_capath", String::new()),
         (
             "Current_tls_cert",
-            active
-                .as_ref()
-                .map(|a| path_or_empty(&a.settings.ssl_cert))
-                .unwrap_or_default(),
+            current(&|a| opt_path(&a.settings.ssl_cert)),
         ),
         (
+            "Current_tls_cipher",
+            current(&|a| a.settings.ssl_cipher.clone().unwrap_or_default()),
+        ),
+        (
+            "Current_tls_ciphersuites",
+            current(&|a| a.settings.tls_ciphersuites.clone().unwrap_or_default()),
+        ),
+        ("Current_tls_crl", String::new()),
+        ("Current_tls_crlpath", String::new()),
+        (
             "Current_tls_key",
-            active
-                .as_ref()
-                .map(|a| path_or_empty(&a.settings.ssl_key))
-                .unwrap_or_default(),
+            current(&|a| opt_path(&a.settings.ssl_key)),
         ),
         (
             "Current_tls_version",
-            active
-                .as_ref()
-                .map(|a| a.settings.tls_version.clone())
-                .unwrap_or_default(),
+            current(&|a| a.settings.tls_version.clone()),
         ),
-        ("Questions", s.questions.load(Ordering::Relaxed).to_string()),
+        ("Questions", count(&s.questions)),
         ("Rsa_public_key", rsa_pem(&shared.sha256_rsa)),
         ("Ssl_accept_renegotiates", "0".into()),
-        (
-            "Ssl_accepts",
-            shared.tls.accepts.load(Ordering::Relaxed).to_string(),
-        ),
+        ("Ssl_accepts", count(&shared.tls.accepts)),
         (
             "Ssl_cipher",
             tls.as_ref().map(|t| t.cipher.clone()).unwrap_or_default(),
+        ),
+        (
+            "Ssl_cipher_list",
+            conn_ctx
+                .as_ref()
+                .map(|a| a.cipher_list.clone())
+                .unwrap_or_default(),
         ),
         ("Ssl_client_connects", "0".into()),
         ("Ssl_connect_renegotiates", "0".into()),
         (
             "Ssl_ctx_verify_depth",
             if active.is_some() {
-                "18446744073709551615"
+                UNLIMITED_DEPTH
             } else {
                 "0"
             }
             .into(),
         ),
-        ("Ssl_ctx_verify_mode", verify_mode.into()),
+        ("Ssl_ctx_verify_mode", mode(&active)),
         (
-            "Ssl_finished_accepts",
-            shared
-                .tls
-                .finished_accepts
-                .load(Ordering::Relaxed)
-                .to_string(),
+            "Ssl_default_timeout",
+            if tls.is_some() { "7200" } else { "0" }.into(),
         ),
+        ("Ssl_finished_accepts", count(&shared.tls.finished_accepts)),
         ("Ssl_finished_connects", "0".into()),
         (
             "Ssl_server_not_after",
-            active
-                .as_ref()
-                .map(|a| a.cert.not_after.clone())
-                .unwrap_or_default(),
+            current(&|a| a.cert.not_after.clone()),
         ),
         (
             "Ssl_server_not_before",
-            active
-                .as_ref()
-                .map(|a| a.cert.not_before.clone())
-                .unwrap_or_default(),
+            current(&|a| a.cert.not_before.clone()),
         ),
         (
+            "Ssl_session_cache_mode",
+            if active.is_some() { "SERVER" } else { "OFF" }.into(),
+        ),
+        ("Ssl_sessions_reused", "0".into()),
+        (
             "Ssl_verify_depth",
-            if tls.is_some() {
-                "18446744073709551615"
-            } else {
-                "0"
-            }
-            .into(),
+            if tls.is_some() { UNLIMITED_DEPTH } else { "0" }.into(),
         ),
         (
             "Ssl_verify_mode",
-            if tls.is_some() { verify_mode } else { "0" }.into(),
+            if tls.is_some() {
+                mode(&conn_ctx)
+            } else {
+                "0".into()
+            },
         ),
         (
             "Ssl_version",
             tls.as_ref().map(|t| t.version.clone()).unwrap_or_default(),
         ),
-        (
-            "Threads_connected",
-            s.threads_connected.load(Ordering::Relaxed).to_string(),
-        ),
+        ("Threads_connected", count(&s.threads_connected)),
         ("Uptime", shared.started.elapsed().as_secs().to_string()),
     ];
     v.sort_by(|a, b| a.0.cmp(b.0));
