@@ -20,8 +20,7 @@ use rustls::crypto::{aws_lc_rs, CryptoProvider};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
 use rustls::{
     ClientConfig, ClientConnection, DigitallySignedStruct, PeerIncompatible, ProtocolVersion,
-    ServerConfig, ServerConnection, SignatureScheme, SupportedCipherSuite,
-    SupportedProtocolVersion,
+    ServerConfig, ServerConnection, SignatureScheme, SupportedProtocolVersion,
 };
 use vestibule::server::tls_files::{server_config, CertInfo, TlsFileError, TlsMaterial};
 use vestibule::tls_policy::{
@@ -31,17 +30,6 @@ use vestibule::tls_policy::{
 
 /// Maps IANA codes to the aws-lc-rs provider's suites, keeping the order and dropping codes the
 /// provider lacks. (To move into the server next to `server_config`.)
-fn rustls_suites(codes: &[u16]) -> Vec<SupportedCipherSuite> {
-    codes
-        .iter()
-        .filter_map(|&code| {
-            aws_lc_rs::ALL_CIPHER_SUITES
-                .iter()
-                .find(|s| u16::from(s.suite()) == code)
-                .copied()
-        })
-        .collect()
-}
 
 fn rustls_versions(versions: &[TlsVersion]) -> Vec<&'static SupportedProtocolVersion> {
     versions
@@ -158,7 +146,7 @@ fn server(policy: &TlsPolicy) -> Result<Arc<ServerConfig>, TlsFileError> {
     let config = server_config(
         material(policy.cert_key),
         &rustls_versions(&policy.versions),
-        Some(rustls_suites(&codes)),
+        Some(vestibule::server::tls_files::rustls_suites(&codes)),
     )?;
     let mut config = (*config).clone();
     config.ignore_client_order = policy.prefer_server_order;
@@ -167,7 +155,7 @@ fn server(policy: &TlsPolicy) -> Result<Arc<ServerConfig>, TlsFileError> {
 
 fn client(versions: &[TlsVersion], suites: &[u16]) -> Result<Arc<ClientConfig>, rustls::Error> {
     let mut provider = aws_lc_rs::default_provider();
-    provider.cipher_suites = rustls_suites(suites);
+    provider.cipher_suites = vestibule::server::tls_files::rustls_suites(suites);
     let provider = Arc::new(provider);
     let config = ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_protocol_versions(&rustls_versions(versions))?

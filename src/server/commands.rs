@@ -1205,18 +1205,25 @@ fn backtick(s: &str) -> String {
     format!("`{}`", s.replace('`', "``"))
 }
 
+/// Reading another account's definition needs the admin privilege (MySQL: SELECT on mysql).
+fn own_or_admin(st: &ConnState, shared: &Shared, user: &str, host: &str) -> Result<(), Reply> {
+    if is_own(st, user, host) || is_admin(st, shared) {
+        return Ok(());
+    }
+    Err(err(
+        1044,
+        "42000",
+        format!(
+            "Access denied for user '{}'@'{}' to database 'mysql'",
+            st.session.user, st.session.client_host
+        ),
+    ))
+}
+
 fn show_create_user(st: &ConnState, shared: &Shared, u: &UserSpec) -> Reply {
     let (user, host) = resolve_user(st, u);
-    let own = is_own(st, &user, &host);
-    if !own && !is_admin(st, shared) {
-        return err(
-            1044,
-            "42000",
-            format!(
-                "Access denied for user '{}'@'{}' to database 'mysql'",
-                st.session.user, st.session.client_host
-            ),
-        );
+    if let Err(denied) = own_or_admin(st, shared, &user, &host) {
+        return denied;
     }
     let accounts = shared.accounts.read().unwrap_or_else(|e| e.into_inner());
     let Some(a) = accounts.get(&user, &host) else {
@@ -1299,16 +1306,8 @@ fn show_grants(st: &ConnState, shared: &Shared, u: Option<&UserSpec>) -> Reply {
         || resolve_user(st, &UserSpec::CurrentUser),
         |u| resolve_user(st, u),
     );
-    let own = is_own(st, &user, &host);
-    if !own && !is_admin(st, shared) {
-        return err(
-            1044,
-            "42000",
-            format!(
-                "Access denied for user '{}'@'{}' to database 'mysql'",
-                st.session.user, st.session.client_host
-            ),
-        );
+    if let Err(denied) = own_or_admin(st, shared, &user, &host) {
+        return denied;
     }
     let accounts = shared.accounts.read().unwrap_or_else(|e| e.into_inner());
     let Some(a) = accounts.get(&user, &host) else {

@@ -2,7 +2,7 @@
 //! sequence id 0 names the command.
 
 use super::capabilities::*;
-use super::{put_lenenc_bytes, put_lenenc_int, put_nul_bytes, Reader, WireError};
+use super::{put_nul_bytes, Reader, WireError};
 
 pub const COM_QUIT: u8 = 0x01;
 pub const COM_INIT_DB: u8 = 0x02;
@@ -78,20 +78,11 @@ impl ChangeUser {
         } else {
             None
         };
-        let mut connect_attrs = Vec::new();
-        if client_caps & CLIENT_CONNECT_ATTRS != 0 && !r.is_empty() {
-            let total = r.lenenc_int("connect attributes length")?;
-            if total > super::handshake::MAX_CONNECT_ATTRS_LEN {
-                return Err(WireError::TooLong("connect attributes"));
-            }
-            let block = r.bytes(total as usize, "connect attributes")?;
-            let mut a = Reader::new(block);
-            while !a.is_empty() {
-                let k = a.lenenc_bytes("connect attribute key")?;
-                let v = a.lenenc_bytes("connect attribute value")?;
-                connect_attrs.push((k.to_vec(), v.to_vec()));
-            }
-        }
+        let connect_attrs = if client_caps & CLIENT_CONNECT_ATTRS != 0 && !r.is_empty() {
+            super::handshake::read_connect_attrs(&mut r)?
+        } else {
+            Vec::new()
+        };
         r.finish("COM_CHANGE_USER")?;
         Ok(ChangeUser {
             username,
@@ -121,13 +112,7 @@ impl ChangeUser {
                 if let Some(p) = &self.client_plugin {
                     put_nul_bytes(&mut out, p);
                     if client_caps & CLIENT_CONNECT_ATTRS != 0 && !self.connect_attrs.is_empty() {
-                        let mut block = Vec::new();
-                        for (k, v) in &self.connect_attrs {
-                            put_lenenc_bytes(&mut block, k);
-                            put_lenenc_bytes(&mut block, v);
-                        }
-                        put_lenenc_int(&mut out, block.len() as u64);
-                        out.extend_from_slice(&block);
+                        super::handshake::write_connect_attrs(&mut out, &self.connect_attrs);
                     }
                 }
             }

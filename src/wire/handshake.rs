@@ -200,20 +200,11 @@ impl HandshakeResponse41 {
         } else {
             None
         };
-        let mut connect_attrs = Vec::new();
-        if caps & CLIENT_CONNECT_ATTRS != 0 && !r.is_empty() {
-            let total = r.lenenc_int("connect attributes length")?;
-            if total > MAX_CONNECT_ATTRS_LEN {
-                return Err(WireError::TooLong("connect attributes"));
-            }
-            let block = r.bytes(total as usize, "connect attributes")?;
-            let mut a = Reader::new(block);
-            while !a.is_empty() {
-                let k = a.lenenc_bytes("connect attribute key")?;
-                let v = a.lenenc_bytes("connect attribute value")?;
-                connect_attrs.push((k.to_vec(), v.to_vec()));
-            }
-        }
+        let connect_attrs = if caps & CLIENT_CONNECT_ATTRS != 0 && !r.is_empty() {
+            read_connect_attrs(&mut r)?
+        } else {
+            Vec::new()
+        };
         let zstd_level = if caps & CLIENT_ZSTD_COMPRESSION_ALGORITHM != 0 && !r.is_empty() {
             Some(r.u8("zstd compression level")?)
         } else {
@@ -255,19 +246,45 @@ impl HandshakeResponse41 {
             put_nul_bytes(&mut out, self.client_plugin.as_deref().unwrap_or_default());
         }
         if has_attrs {
-            let mut block = Vec::new();
-            for (k, v) in &self.connect_attrs {
-                put_lenenc_bytes(&mut block, k);
-                put_lenenc_bytes(&mut block, v);
-            }
-            put_lenenc_int(&mut out, block.len() as u64);
-            out.extend_from_slice(&block);
+            write_connect_attrs(&mut out, &self.connect_attrs);
         }
         if let Some(z) = self.zstd_level {
             out.push(z);
         }
         out
     }
+}
+
+/// Key/value connect attributes, in the client's order.
+pub type ConnectAttrs = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Connect attributes (HandshakeResponse41 and COM_CHANGE_USER): a lenenc total length, at
+/// most [`MAX_CONNECT_ATTRS_LEN`], then lenenc key/value pairs that must fill it exactly.
+pub fn read_connect_attrs(r: &mut Reader<'_>) -> Result<ConnectAttrs, WireError> {
+    let total = r.lenenc_int("connect attributes length")?;
+    if total > MAX_CONNECT_ATTRS_LEN {
+        return Err(WireError::TooLong("connect attributes"));
+    }
+    let block = r.bytes(total as usize, "connect attributes")?;
+    let mut a = Reader::new(block);
+    let mut attrs = Vec::new();
+    while !a.is_empty() {
+        let k = a.lenenc_bytes("connect attribute key")?;
+        let v = a.lenenc_bytes("connect attribute value")?;
+        attrs.push((k.to_vec(), v.to_vec()));
+    }
+    Ok(attrs)
+}
+
+/// Writes connect attributes as [`read_connect_attrs`] reads them.
+pub fn write_connect_attrs(out: &mut Vec<u8>, attrs: &[(Vec<u8>, Vec<u8>)]) {
+    let mut block = Vec::new();
+    for (k, v) in attrs {
+        put_lenenc_bytes(&mut block, k);
+        put_lenenc_bytes(&mut block, v);
+    }
+    put_lenenc_int(out, block.len() as u64);
+    out.extend_from_slice(&block);
 }
 
 /// Encodes an SSLRequest (client side; tests).
