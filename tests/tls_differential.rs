@@ -28,9 +28,6 @@ use vestibule::tls_policy::{
     FailureReason, PolicyError, Prediction, TlsPolicy, TlsVersion, SUITES,
 };
 
-/// Maps IANA codes to the aws-lc-rs provider's suites, keeping the order and dropping codes the
-/// provider lacks. (To move into the server next to `server_config`.)
-
 fn rustls_versions(versions: &[TlsVersion]) -> Vec<&'static SupportedProtocolVersion> {
     versions
         .iter()
