@@ -37,4 +37,4 @@ if command -v cargo-fuzz >/dev/null 2>&1 && [ "${VESTIBULE_FUZZ_SECONDS:-0}" -gt
   done
 fi
 echo "== tests (unit, property, snapshot, corpus replay, interop; benches run once as smoke tests)"
-cargo test --all-targets 2>&1
+cargo test --no-fail-fast --all-targets 2>&1
