@@ -28,12 +28,18 @@ if cargo tree -q -e normal,build -i ring 2>/dev/null | grep -q ring; then
 fi
 echo "== fuzz targets compile (stable)"
 cargo build -q --manifest-path fuzz/Cargo.toml --bins
-if command -v cargo-fuzz >/dev/null 2>&1 && [ "${VESTIBULE_FUZZ_SECONDS:-0}" -gt 0 ]; then
+# A short run of every fuzz target when cargo-fuzz is installed (`cargo install cargo-fuzz`);
+# VESTIBULE_FUZZ_SECONDS=0 skips it. Each run works on a copy of the committed corpus.
+VESTIBULE_FUZZ_SECONDS=${VESTIBULE_FUZZ_SECONDS:-5}
+if command -v cargo-fuzz >/dev/null 2>&1 && [ "$VESTIBULE_FUZZ_SECONDS" -gt 0 ]; then
   for t in $(cargo fuzz list --fuzz-dir fuzz 2>/dev/null); do
     echo "== fuzzing $t for ${VESTIBULE_FUZZ_SECONDS}s"
     work=$(mktemp -d); cp -r "fuzz/corpus/$t/." "$work/" 2>/dev/null || true
-    cargo fuzz run --fuzz-dir fuzz -s none "$t" "$work" -- -max_total_time="$VESTIBULE_FUZZ_SECONDS" >/dev/null 2>&1 \
-      || { echo "fuzz target $t failed" >&2; exit 1; }
+    if ! cargo fuzz run --fuzz-dir fuzz -s none "$t" "$work" -- -max_total_time="$VESTIBULE_FUZZ_SECONDS" \
+        -rss_limit_mb=2048 >"$work.log" 2>&1; then
+      tail -40 "$work.log" >&2; echo "fuzz target $t failed" >&2; exit 1
+    fi
+    grep -E '^#[0-9]+.*(DONE|cov:)' "$work.log" | tail -1 || true
   done
 fi
 echo "== tests (unit, property, snapshot, corpus replay, interop; benches run once as smoke tests)"
