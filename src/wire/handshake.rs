@@ -236,10 +236,17 @@ impl HandshakeResponse41 {
         } else {
             put_nul_bytes(&mut out, &self.auth_response);
         }
-        let has_attrs = caps & CLIENT_CONNECT_ATTRS != 0 && !self.connect_attrs.is_empty();
-        let has_plugin =
-            caps & CLIENT_PLUGIN_AUTH != 0 && (self.client_plugin.is_some() || has_attrs);
-        if caps & CLIENT_CONNECT_WITH_DB != 0 && (self.database.is_some() || has_plugin) {
+        // Optional fields are positional: a field is written when it, or any later field, is
+        // present, so the parser reads each one back in the same place (an empty attribute
+        // block before a zstd level included).
+        let has_zstd = caps & CLIENT_ZSTD_COMPRESSION_ALGORITHM != 0 && self.zstd_level.is_some();
+        let has_attrs =
+            caps & CLIENT_CONNECT_ATTRS != 0 && (!self.connect_attrs.is_empty() || has_zstd);
+        let has_plugin = caps & CLIENT_PLUGIN_AUTH != 0
+            && (self.client_plugin.is_some() || has_attrs || has_zstd);
+        let has_db = caps & CLIENT_CONNECT_WITH_DB != 0
+            && (self.database.is_some() || has_plugin || has_attrs || has_zstd);
+        if has_db {
             put_nul_bytes(&mut out, self.database.as_deref().unwrap_or_default());
         }
         if has_plugin {
@@ -248,7 +255,7 @@ impl HandshakeResponse41 {
         if has_attrs {
             write_connect_attrs(&mut out, &self.connect_attrs);
         }
-        if let Some(z) = self.zstd_level {
+        if let (true, Some(z)) = (has_zstd, self.zstd_level) {
             out.push(z);
         }
         out
@@ -519,34 +526,38 @@ mod tests {
                 ),
                 0..4,
             ),
+            proptest::option::of(any::<u8>()),
         )
-            .prop_map(|(caps, max, cs, user, auth, db, plugin, attrs)| {
-                let caps = (caps | CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION)
-                    & !CLIENT_ZSTD_COMPRESSION_ALGORITHM;
-                let lenenc = caps & CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA != 0;
-                let auth = if lenenc {
+            .prop_map(|(caps, max, cs, user, auth, db, plugin, attrs, zstd)| {
+                let caps = caps | CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION;
+                let auth = if caps & CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA != 0 {
                     auth
                 } else {
                     auth.into_iter().take(255).collect()
                 };
-                let plugin = if caps & CLIENT_PLUGIN_AUTH != 0 {
-                    plugin
-                } else {
-                    None
-                };
-                let attrs = if caps & CLIENT_CONNECT_ATTRS != 0 && plugin.is_some() {
+                // What a parser can see: a field the flags disable is absent; a field followed
+                // by a present field is present (possibly empty).
+                let zstd = zstd.filter(|_| caps & CLIENT_ZSTD_COMPRESSION_ALGORITHM != 0);
+                let attrs = if caps & CLIENT_CONNECT_ATTRS != 0 {
                     attrs
                 } else {
                     Vec::new()
                 };
-                let db = if caps & CLIENT_CONNECT_WITH_DB != 0 {
-                    if plugin.is_some() {
-                        Some(db.unwrap_or_default())
-                    } else {
-                        db
-                    }
-                } else {
-                    None
+                let attrs_present =
+                    caps & CLIENT_CONNECT_ATTRS != 0 && (!attrs.is_empty() || zstd.is_some());
+                let later = attrs_present || zstd.is_some();
+                let plugin = match (caps & CLIENT_PLUGIN_AUTH != 0, later) {
+                    (false, _) => None,
+                    (true, true) => Some(plugin.unwrap_or_default()),
+                    (true, false) => plugin,
+                };
+                let db = match (
+                    caps & CLIENT_CONNECT_WITH_DB != 0,
+                    later || plugin.is_some(),
+                ) {
+                    (false, _) => None,
+                    (true, true) => Some(db.unwrap_or_default()),
+                    (true, false) => db,
                 };
                 HandshakeResponse41 {
                     header: ClientHeader {
@@ -559,7 +570,7 @@ mod tests {
                     database: db,
                     client_plugin: plugin,
                     connect_attrs: attrs,
-                    zstd_level: None,
+                    zstd_level: zstd,
                 }
             })
     }
