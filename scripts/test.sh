@@ -42,5 +42,7 @@ if command -v cargo-fuzz >/dev/null 2>&1 && [ "$VESTIBULE_FUZZ_SECONDS" -gt 0 ];
     grep -E '^#[0-9]+.*(DONE|cov:)' "$work.log" | tail -1 || true
   done
 fi
-echo "== tests (unit, property, snapshot, corpus replay, interop; benches run once as smoke tests)"
-cargo test --no-fail-fast --all-targets 2>&1
+echo "== benches, once each as smoke tests"
+cargo test -q --benches 2>&1 | tail -3
+echo "== tests (unit, property, snapshot, corpus replay, interop)"
+cargo test --no-fail-fast --lib --bins --tests 2>&1
