@@ -12,6 +12,7 @@ use clap::Parser;
 #[command(
     name = "vestibule",
     version,
+    next_line_help = true,
     about = "MySQL-protocol front door: TLS and caching_sha2_password authentication"
 )]
 pub struct Flags {
