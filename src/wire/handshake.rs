@@ -575,6 +575,47 @@ mod tests {
             })
     }
 
+    /// Regression (found by fuzzing; fuzz/artifacts/client_packets/
+    /// crash-zstd-after-empty-connect-attrs): an empty connect-attribute block followed by a zstd
+    /// level was dropped by the encoder, so the level was re-read as the block's length.
+    #[test]
+    fn empty_connect_attrs_before_zstd_level_round_trip() {
+        let caps = CLIENT_PROTOCOL_41
+            | CLIENT_PLUGIN_AUTH
+            | CLIENT_CONNECT_ATTRS
+            | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
+            | CLIENT_ZSTD_COMPRESSION_ALGORITHM;
+        let mut wire = Vec::new();
+        ClientHeader {
+            capabilities: caps,
+            max_packet_size: 0,
+            character_set: 255,
+        }
+        .encode(&mut wire);
+        // user "", auth response (lenenc) empty, plugin "", attribute block of 0 bytes, level 0x77.
+        wire.extend_from_slice(&[0, 0, 0, 0, 0x77]);
+        let r = HandshakeResponse41::parse(&wire).unwrap();
+        assert_eq!(r.connect_attrs, vec![]);
+        assert_eq!(r.zstd_level, Some(0x77));
+        assert_eq!(r.client_plugin.as_deref(), Some(&b""[..]));
+        assert_eq!(r.encode(), wire);
+
+        // The fuzzer's minimised input (non-zero filler, CLIENT_SSL also set).
+        let artifact =
+            hex_bytes("010a382e302e34302d7665737469010000584c724a250d03505273776f776f010000000077");
+        fuzz_client_packets(&artifact);
+        let r = HandshakeResponse41::parse(&artifact).unwrap();
+        assert_eq!(r.zstd_level, Some(0x77));
+        assert_eq!(HandshakeResponse41::parse(&r.encode()), Ok(r));
+    }
+
+    fn hex_bytes(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
     proptest! {
         #[test]
         fn handshake_response_round_trips(r in arb_response()) {
