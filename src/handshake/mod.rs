@@ -598,11 +598,8 @@ impl Handshake {
                 Ok(r) => self.on_response(r, Some(tls)),
                 Err(_) => self.fail(HandshakeError::BadHandshake),
             },
-            State::ExpectSwitchResponse(ctx) => {
-                let mut ctx = *ctx;
-                ctx.using_password = !payload.is_empty();
-                self.plugin_first_response(ctx, payload);
-            }
+            // The plugin step decides "using password" from this response itself.
+            State::ExpectSwitchResponse(ctx) => self.plugin_first_response(*ctx, payload),
             State::ExpectFullAuth(ctx) => self.full_auth_packet(*ctx, payload),
             State::ExpectRsaCiphertext(ctx) => self.rsa_ciphertext(*ctx, payload),
             _ => self.fail(HandshakeError::BadHandshake),
