@@ -281,6 +281,25 @@ fn payload_of_exactly_the_limit_is_parsed_one_more_is_refused() {
     assert_eq!(failure(&actions), Some(&HandshakeError::PacketTooLarge));
 }
 
+/// MySQL accepts up to 64 KiB of connect attributes, so a HandshakeResponse41 carrying that much
+/// must pass the connection-phase size limit.
+#[test]
+fn a_response_with_64_kib_of_connect_attributes_is_accepted() {
+    let mut r = HandshakeResponse41::parse(&response("app", &[1; 32], Some(CS2), CAPS)).unwrap();
+    r.header.capabilities |= CLIENT_CONNECT_ATTRS;
+    r.connect_attrs = vec![(b"_client_name".to_vec(), vec![b'x'; 65_000])];
+    let payload = r.encode();
+    assert!(payload.len() > 65_000);
+    let (mut hs, _) = Handshake::new(params(false, false, Plugin::CachingSha2Password));
+    assert!(hs.check_header(raw_header(payload.len(), 1)).is_ok());
+    let actions = packet(&mut hs, &payload);
+    assert!(
+        matches!(actions.as_slice(), [Action::LookupAccount { user }] if user == "app"),
+        "{:?}",
+        failure(&actions)
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Full authentication: cleartext length limits, RSA ciphertext length
 // ---------------------------------------------------------------------------------------------

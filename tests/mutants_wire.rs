@@ -5,7 +5,8 @@
 use vestibule::wire::capabilities::*;
 use vestibule::wire::frame::{encode, packet, FrameDecoder, FrameError, Header, MAX_PACKET_CHUNK};
 use vestibule::wire::handshake::{
-    parse_auth_more_data, ClientHeader, HandshakeResponse41, MAX_AUTH_RESPONSE_LEN, MAX_USER_LEN,
+    encode_ssl_request, parse_auth_more_data, ClientHeader, HandshakeResponse41,
+    MAX_AUTH_RESPONSE_LEN, MAX_USER_LEN,
 };
 use vestibule::wire::WireError;
 
@@ -284,4 +285,55 @@ fn auth_more_data_is_its_marker_then_the_data() {
         parse_auth_more_data(&[]),
         Err(WireError::Truncated("AuthMoreData"))
     );
+}
+
+/// The 32-byte client header, then `rest`.
+fn header_then(caps: u32, rest: &[u8]) -> Vec<u8> {
+    let mut wire = encode_ssl_request(&ClientHeader {
+        capabilities: caps,
+        max_packet_size: 0,
+        character_set: 255,
+    });
+    wire.extend_from_slice(rest);
+    wire
+}
+
+/// The first auth response is NUL-terminated (neither flag), prefixed by one length byte
+/// (CLIENT_SECURE_CONNECTION) or length-encoded (CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA); parser and
+/// encoder agree byte for byte. 251 bytes is where a one-byte length and a lenenc length differ.
+#[test]
+fn auth_response_encodings_follow_the_flags() {
+    let old = header_then(CLIENT_PROTOCOL_41, b"app\0abc\0");
+    let r = HandshakeResponse41::parse(&old).unwrap();
+    assert_eq!(r.auth_response, b"abc");
+    assert_eq!(r.encode(), old);
+
+    let mut rest = b"app\0".to_vec();
+    rest.push(251);
+    rest.extend_from_slice(&[0x61; 251]);
+    let one_byte = header_then(CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION, &rest);
+    let r = HandshakeResponse41::parse(&one_byte).unwrap();
+    assert_eq!(r.auth_response, vec![0x61; 251]);
+    assert_eq!(r.encode(), one_byte);
+
+    let mut rest = b"app\0".to_vec();
+    rest.extend_from_slice(&[0xFC, 251, 0]);
+    rest.extend_from_slice(&[0x61; 251]);
+    let lenenc = header_then(
+        CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA,
+        &rest,
+    );
+    let r = HandshakeResponse41::parse(&lenenc).unwrap();
+    assert_eq!(r.auth_response, vec![0x61; 251]);
+    assert_eq!(r.encode(), lenenc);
+}
+
+#[test]
+fn plugin_name_is_read_only_under_plugin_auth() {
+    let rest = b"app\0\0mysql_native_password\0";
+    let caps = CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION;
+    let r = HandshakeResponse41::parse(&header_then(caps, rest)).unwrap();
+    assert_eq!(r.client_plugin, None);
+    let r = HandshakeResponse41::parse(&header_then(caps | CLIENT_PLUGIN_AUTH, rest)).unwrap();
+    assert_eq!(r.client_plugin, Some(b"mysql_native_password".to_vec()));
 }
