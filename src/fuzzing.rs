@@ -5,10 +5,10 @@
 //! Each body must not panic on any input except where it asserts an invariant of the code under
 //! test (a round trip, a bound) — a panic there is a finding.
 
-/// `(target name, body)`; the name is the cargo-fuzz target and the corpus folder.
 /// A fuzz body.
 pub type Body = fn(&[u8]);
 
+/// `(target name, body)` of the pure core; the name is the cargo-fuzz target and the corpus folder.
 pub const TARGETS: &[(&str, Body)] = &[
     ("frame", crate::wire::frame::fuzz_frames),
     (
@@ -24,7 +24,23 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("handshake", crate::handshake::fuzz::fuzz_handshake),
 ];
 
+/// The server's parsers: certificate names (DN strings) and the config file.
+#[cfg(feature = "server")]
+pub const SERVER_TARGETS: &[(&str, Body)] = &[
+    ("dn", crate::server::tls_files::fuzz_dn),
+    ("config", crate::server::config::fuzz_config_file),
+];
+
+/// Every target this build has.
+pub fn all() -> impl Iterator<Item = &'static (&'static str, Body)> {
+    #[cfg(feature = "server")]
+    let server = SERVER_TARGETS;
+    #[cfg(not(feature = "server"))]
+    let server: &[(&str, Body)] = &[];
+    TARGETS.iter().chain(server)
+}
+
 /// The body of a target by name.
 pub fn target(name: &str) -> Option<Body> {
-    TARGETS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+    all().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }

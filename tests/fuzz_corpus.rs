@@ -7,7 +7,7 @@ use std::path::Path;
 fn every_corpus_file_passes_its_fuzz_body() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
     let mut replayed = 0usize;
-    for (name, body) in vestibule::fuzzing::TARGETS {
+    for (name, body) in vestibule::fuzzing::all() {
         let mut files_for_target = 0usize;
         for dir in ["corpus", "artifacts"] {
             let Ok(entries) = std::fs::read_dir(root.join(dir).join(name)) else {
@@ -41,7 +41,7 @@ fn every_fuzz_target_has_a_cargo_fuzz_binary() {
     let manifest =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/Cargo.toml"))
             .unwrap();
-    for (name, _) in vestibule::fuzzing::TARGETS {
+    for (name, _) in vestibule::fuzzing::all() {
         assert!(
             manifest.contains(&format!("name = \"{name}\"")),
             "fuzz/Cargo.toml lacks target {name}"

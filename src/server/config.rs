@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use clap::Parser;
 
 /// Command-line flags. Every option can also be written with underscores (`--ssl_cert`).
-#[derive(Debug, Clone, Parser, Default)]
+#[derive(Debug, Clone, Parser, Default, PartialEq, Eq)]
 #[command(
     name = "vestibule",
     version,
@@ -341,6 +341,16 @@ pub fn parse_file(text: &str) -> Result<Flags, String> {
             toml::Value::Boolean(b) => if *b { "ON" } else { "OFF" }.to_string(),
             other => return Err(format!("unsupported value for {k}: {other}")),
         };
+        // A key is an option name; anything else (`"a=b"`, a leading dash) would be read by the
+        // flag parser as something other than the key that was written.
+        if k.is_empty()
+            || k.starts_with('-')
+            || !k
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(format!("invalid option name '{k}'"));
+        }
         if k.replace('_', "-") == "config" {
             return Err("config files cannot include other config files".into());
         }
@@ -358,6 +368,58 @@ pub fn parse_file(text: &str) -> Result<Flags, String> {
         }
     }
     Flags::try_parse_from(args).map_err(|e| e.to_string())
+}
+
+/// Fuzz body of the `config` target: any text as a config file. Never panics; a rejected file
+/// has a message; an accepted one means the same when every key is moved into a `[mysqld]` table
+/// and written with dashes, and the configuration built from it keeps its ranges.
+pub fn fuzz_config_file(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let flags = match parse_file(text) {
+        Ok(flags) => flags,
+        Err(message) => {
+            assert!(!message.is_empty(), "a rejected config file has a message");
+            return;
+        }
+    };
+    let table: toml::Table = text.parse().expect("parse_file accepted it as TOML");
+    let mut moved = toml::Table::new();
+    let mut collision = false;
+    for (k, v) in &table {
+        let entries: Vec<(&String, &toml::Value)> = match v {
+            toml::Value::Table(t) if k == "mysqld" || k == "vestibule" => t.iter().collect(),
+            _ => vec![(k, v)],
+        };
+        for (k, v) in entries {
+            collision |= moved.insert(k.replace('_', "-"), v.clone()).is_some();
+        }
+    }
+    if !collision {
+        let mut wrapped = toml::Table::new();
+        wrapped.insert("mysqld".into(), toml::Value::Table(moved));
+        let rewritten = toml::to_string(&wrapped).expect("a table serializes");
+        assert_eq!(
+            parse_file(&rewritten).as_ref(),
+            Ok(&flags),
+            "{text:?} vs {rewritten:?}"
+        );
+    }
+    if let Ok(config) = Config::merge(Flags::default(), flags) {
+        assert!(
+            (crate::auth::MIN_DIGEST_ROUNDS..=crate::auth::MAX_DIGEST_ROUNDS)
+                .contains(&config.digest_rounds)
+        );
+        assert!(config.connect_timeout >= 1);
+        assert!((1024..=1 << 30).contains(&config.max_allowed_packet));
+        assert!(config.max_connections >= 1);
+        assert!(config.cache_size >= 1 && config.full_auth_concurrency >= 1);
+        assert!(
+            config.sha2_private_key.starts_with(&config.datadir)
+                || config.sha2_private_key.is_absolute()
+        );
+    }
 }
 
 #[cfg(test)]
@@ -427,5 +489,33 @@ mod tests {
         assert!(Config::merge(f, Flags::default()).is_err());
         assert_eq!(parse_size("64M"), Ok(64 << 20));
         assert!(parse_size("12Q").is_err());
+    }
+
+    /// A quoted key is an option name only: `"ssl-cert=x"` must not become `--ssl-cert=x=…`.
+    #[test]
+    fn keys_that_are_not_option_names_are_refused() {
+        for text in [
+            "\"ssl-cert=/etc/passwd\" = \"x\"",
+            "\"-P\" = 5",
+            "\"\" = 1",
+            "[mysqld]\n\"port 1\" = 2",
+        ] {
+            let err = parse_file(text).unwrap_err();
+            assert!(err.contains("invalid option name"), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_config_fuzz_body_accepts_its_seeds() {
+        for text in [
+            "port = 3307\nssl_cert = \"a.pem\"",
+            "[mysqld]\nrequire-secure-transport = true\nmax_allowed_packet = \"16M\"",
+            "tls_version = \"TLSv1.3\"\n[vestibule]\nconnect_timeout = 0",
+            "port = 1\n[mysqld]\nport = 2",
+            "caching_sha2_password_digest_rounds = 4",
+            "= broken",
+        ] {
+            fuzz_config_file(text.as_bytes());
+        }
     }
 }
