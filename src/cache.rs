@@ -319,6 +319,41 @@ mod tests {
         assert_eq!(cache.get("", ""), Some(d(3)));
     }
 
+    /// Two accounts whose keyed hashes collide share a slot: the second replaces the first, and
+    /// a lookup only ever returns the digest of the account it names.
+    #[test]
+    fn a_colliding_account_replaces_the_slot_with_its_own_names() {
+        let mut shard = Shard {
+            capacity: 8,
+            ..Shard::default()
+        };
+        shard.insert(7, "app", "%", d(1));
+        shard.insert(7, "app", "localhost", d(2));
+        assert_eq!(shard.entries.len(), 1);
+        assert!(shard.get(7, "app", "%").is_none());
+        assert_eq!(shard.get(7, "app", "localhost").map(|e| e.digest.clone()), Some(d(2)));
+        shard.insert(7, "other", "localhost", d(3));
+        assert!(shard.get(7, "app", "localhost").is_none());
+        assert_eq!(shard.get(7, "other", "localhost").map(|e| e.digest.clone()), Some(d(3)));
+        assert!(!shard.remove(7, "app", "localhost"));
+        assert!(shard.remove(7, "other", "localhost"));
+    }
+
+    /// Logging the same accounts in over and over (each fill re-inserts) must not grow the
+    /// eviction queue without bound.
+    #[test]
+    fn repeated_fills_keep_the_eviction_queue_bounded() {
+        let mut shard = Shard {
+            capacity: 8,
+            ..Shard::default()
+        };
+        for i in 0..10_000u64 {
+            shard.insert(i % 3, "u", &(i % 3).to_string(), d(1));
+            assert!(shard.order.len() <= shard.entries.len() * 2 + 33);
+        }
+        assert_eq!(shard.entries.len(), 3);
+    }
+
     #[test]
     fn capacity_one_evicts_the_previous_account() {
         let cache = AuthCache::new(0);
