@@ -179,7 +179,7 @@ fn tls_handshake(c: &mut Criterion) {
     let material = tls_files::load_tls_material(
         &dir.path().join("server-cert.pem"),
         &dir.path().join("server-key.pem"),
-        Some(&dir.path().join("ca.pem")),
+        &tls_files::TrustFiles::ca(Some(&dir.path().join("ca.pem"))),
     )
     .unwrap();
     let server = tls_files::server_config(&material, &tls_files::default_versions(), None).unwrap();

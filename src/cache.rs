@@ -331,10 +331,16 @@ mod tests {
         shard.insert(7, "app", "localhost", d(2));
         assert_eq!(shard.entries.len(), 1);
         assert!(shard.get(7, "app", "%").is_none());
-        assert_eq!(shard.get(7, "app", "localhost").map(|e| e.digest.clone()), Some(d(2)));
+        assert_eq!(
+            shard.get(7, "app", "localhost").map(|e| e.digest.clone()),
+            Some(d(2))
+        );
         shard.insert(7, "other", "localhost", d(3));
         assert!(shard.get(7, "app", "localhost").is_none());
-        assert_eq!(shard.get(7, "other", "localhost").map(|e| e.digest.clone()), Some(d(3)));
+        assert_eq!(
+            shard.get(7, "other", "localhost").map(|e| e.digest.clone()),
+            Some(d(3))
+        );
         assert!(!shard.remove(7, "app", "localhost"));
         assert!(shard.remove(7, "other", "localhost"));
     }

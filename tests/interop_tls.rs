@@ -1294,3 +1294,149 @@ fn ssl_status_variables() {
         "one failed handshake"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Certificate revocation: ssl_crl, ssl_crlpath (mariadb CLI)
+// ---------------------------------------------------------------------------------------------
+
+/// A PEM CRL signed by the auto-generated CA in `datadir`, revoking the given serial numbers
+/// (the generated client certificate has serial 3).
+fn crl_signed_by_generated_ca(datadir: &Path, revoked: &[u8]) -> String {
+    use rcgen::{
+        date_time_ymd, CertificateParams, CertificateRevocationListParams, DistinguishedName,
+        DnType, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, RevocationReason, RevokedCertParams,
+        SerialNumber,
+    };
+    let key = KeyPair::from_pem(
+        &std::fs::read_to_string(datadir.join("ca-key.pem")).expect("generated CA key"),
+    )
+    .expect("CA key");
+    let mut ca = CertificateParams::default();
+    ca.distinguished_name = DistinguishedName::new();
+    ca.distinguished_name.push(
+        DnType::CommonName,
+        "Vestibule_Auto_Generated_CA_Certificate",
+    );
+    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let params = CertificateRevocationListParams {
+        this_update: date_time_ymd(2025, 1, 1),
+        next_update: date_time_ymd(2099, 1, 1),
+        crl_number: SerialNumber::from(vec![7]),
+        issuing_distribution_point: None,
+        revoked_certs: revoked
+            .iter()
+            .map(|&n| RevokedCertParams {
+                serial_number: SerialNumber::from(vec![n]),
+                revocation_time: date_time_ymd(2025, 6, 1),
+                reason_code: Some(RevocationReason::KeyCompromise),
+                invalidity_date: None,
+            })
+            .collect(),
+        key_identifier_method: KeyIdMethod::Sha256,
+    };
+    params
+        .signed_by(&Issuer::new(ca, key))
+        .and_then(|crl| crl.pem())
+        .expect("sign the CRL")
+}
+
+/// `--ssl-crl` at startup refuses the revoked generated client certificate in the TLS handshake
+/// (2026), while password logins over TLS without a certificate go on; `SET GLOBAL ssl_crl` /
+/// `ssl_crlpath` + `ALTER INSTANCE RELOAD TLS` switch CRLs (a missing file is 3888 and the old
+/// context stays); `Current_tls_crl` / `Current_tls_crlpath` show the active values.
+#[test]
+fn revoked_client_certificates_are_refused() {
+    let dir = tempfile::Builder::new()
+        .prefix("vest-crl")
+        .tempdir()
+        .expect("tempdir");
+    let datadir = dir.path().join("data");
+    std::fs::create_dir_all(&datadir).expect("datadir");
+    vestibule::server::tls_files::auto_generate_certs(&datadir, "localhost", SystemTime::now())
+        .expect("certificates");
+    let revoked_crl = datadir.join("revoked-crl.pem");
+    std::fs::write(&revoked_crl, crl_signed_by_generated_ca(&datadir, &[3])).expect("write CRL");
+    let crl_dir = dir.path().join("crls");
+    std::fs::create_dir_all(&crl_dir).expect("crl dir");
+    std::fs::write(
+        crl_dir.join("ca.r0"),
+        crl_signed_by_generated_ca(&datadir, &[2, 200]),
+    )
+    .expect("write CRL");
+    let crl_flag = format!("--ssl-crl={}", revoked_crl.display());
+    let srv = Server::start_in(dir, &[&crl_flag]);
+    admin(
+        &srv,
+        "CREATE USER 'x509_u'@'localhost' IDENTIFIED BY 'X509-pw1' REQUIRE X509; \
+         CREATE USER 'tls_u'@'localhost' IDENTIFIED BY 'Tls-pw1' REQUIRE SSL",
+    );
+    let [cert, key] = ssl_cert_args(&srv.datadir());
+    let with_cert = [cert.as_str(), key.as_str()];
+    let sql = "SELECT CURRENT_USER()";
+    let status = "SHOW GLOBAL STATUS LIKE 'Current_tls_crl%'; SELECT @@ssl_crl, @@ssl_crlpath";
+
+    let refused = |what: &str| {
+        let err = mariadb_err(&srv, Via::Tls, "x509_u", "X509-pw1", &with_cert, sql);
+        assert!(
+            err.starts_with("ERROR 2026 (HY000): TLS/SSL error"),
+            "{what}: a revoked client certificate must fail the TLS handshake: {err}\n{}",
+            srv.log_tail()
+        );
+    };
+    refused("--ssl-crl at startup");
+    check_eq(
+        &srv,
+        &ok(&srv, mariadb(&srv, Via::Tls, "tls_u", "Tls-pw1", &[], sql)),
+        "tls_u@localhost\n",
+        "TLS without a client certificate",
+    );
+    let crl = revoked_crl.display().to_string();
+    check_eq(
+        &srv,
+        &admin(&srv, status),
+        &format!("Current_tls_crl\t{crl}\nCurrent_tls_crlpath\t\n{crl}\t\n"),
+        "startup values",
+    );
+
+    // A missing CRL file: 3888, and the revoking context stays active.
+    let err = mariadb_err(
+        &srv,
+        Via::Socket,
+        "root",
+        ROOT_PW,
+        &[],
+        "SET GLOBAL ssl_crl = '/nonexistent/crl.pem'; ALTER INSTANCE RELOAD TLS",
+    );
+    assert!(
+        err.starts_with(
+            "ERROR 3888 (HY000) at line 1: Failed to set up SSL because of the following SSL library error: SSL_CTX_set_default_verify_paths failed: cannot read CRL '/nonexistent/crl.pem'"
+        ),
+        "{err}"
+    );
+    refused("after a failed reload");
+
+    // A CRL directory whose CRL does not list the client certificate: accepted again.
+    admin(
+        &srv,
+        &format!(
+            "SET GLOBAL ssl_crl = ''; SET GLOBAL ssl_crlpath = '{}'; ALTER INSTANCE RELOAD TLS",
+            crl_dir.display()
+        ),
+    );
+    check_eq(
+        &srv,
+        &ok(
+            &srv,
+            mariadb(&srv, Via::Tls, "x509_u", "X509-pw1", &with_cert, sql),
+        ),
+        "x509_u@localhost\n",
+        "REQUIRE X509 with an unrevoked certificate",
+    );
+    let crlpath = crl_dir.display().to_string();
+    check_eq(
+        &srv,
+        &admin(&srv, status),
+        &format!("Current_tls_crl\t\nCurrent_tls_crlpath\t{crlpath}\n\t{crlpath}\n"),
+        "after the reload",
+    );
+}

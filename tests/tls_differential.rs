@@ -78,6 +78,7 @@ fn material(key: CertKeyType) -> &'static TlsMaterial {
                     cert_chain: vec![cert.der().clone()],
                     key,
                     client_roots: None,
+                    crls: Vec::new(),
                     server_cert: info,
                 };
                 (k, m)

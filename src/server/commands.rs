@@ -989,6 +989,9 @@ const GLOBAL_DYNAMIC: &[&str] = &[
     "require_secure_transport",
     "tls_version",
     "ssl_ca",
+    "ssl_capath",
+    "ssl_crl",
+    "ssl_crlpath",
     "ssl_cert",
     "ssl_key",
     "ssl_cipher",
@@ -1155,10 +1158,13 @@ fn set_system(
                     });
                     None
                 }
-                "ssl_ca" | "ssl_cert" | "ssl_key" => {
+                "ssl_ca" | "ssl_capath" | "ssl_crl" | "ssl_crlpath" | "ssl_cert" | "ssl_key" => {
                     let p = (!v.is_empty()).then(|| std::path::PathBuf::from(&v));
                     shared.tls.stage(|s| match name {
                         "ssl_ca" => s.ssl_ca = p,
+                        "ssl_capath" => s.ssl_capath = p,
+                        "ssl_crl" => s.ssl_crl = p,
+                        "ssl_crlpath" => s.ssl_crlpath = p,
                         "ssl_cert" => s.ssl_cert = p,
                         _ => s.ssl_key = p,
                     });

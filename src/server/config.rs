@@ -43,6 +43,16 @@ pub struct Flags {
     /// requires one).
     #[arg(long)]
     pub ssl_ca: Option<PathBuf>,
+    /// Directory of PEM CA certificate files client certificates are also verified against.
+    #[arg(long)]
+    pub ssl_capath: Option<PathBuf>,
+    /// PEM file of certificate revocation lists; when set (or ssl_crlpath), client certificate
+    /// chains are checked against CRLs, as MySQL does with OpenSSL's CRL_CHECK_ALL.
+    #[arg(long)]
+    pub ssl_crl: Option<PathBuf>,
+    /// Directory of PEM CRL files.
+    #[arg(long)]
+    pub ssl_crlpath: Option<PathBuf>,
     /// Generate CA, server and client certificates in the data dir when none exist (default ON).
     #[arg(long)]
     pub auto_generate_certs: Option<Toggle>,
@@ -174,6 +184,9 @@ pub struct Config {
     pub ssl_cert: Option<PathBuf>,
     pub ssl_key: Option<PathBuf>,
     pub ssl_ca: Option<PathBuf>,
+    pub ssl_capath: Option<PathBuf>,
+    pub ssl_crl: Option<PathBuf>,
+    pub ssl_crlpath: Option<PathBuf>,
     pub auto_generate_certs: bool,
     pub tls_version: String,
     pub ssl_cipher: Option<String>,
@@ -273,6 +286,9 @@ impl Config {
             ssl_cert: f.ssl_cert.or(file.ssl_cert),
             ssl_key: f.ssl_key.or(file.ssl_key),
             ssl_ca: f.ssl_ca.or(file.ssl_ca),
+            ssl_capath: f.ssl_capath.or(file.ssl_capath),
+            ssl_crl: f.ssl_crl.or(file.ssl_crl),
+            ssl_crlpath: f.ssl_crlpath.or(file.ssl_crlpath),
             auto_generate_certs: pick!(auto_generate_certs, Toggle(true)).0,
             tls_version: pick!(tls_version, "TLSv1.2,TLSv1.3".to_string()),
             ssl_cipher: f.ssl_cipher.or(file.ssl_cipher),

@@ -17,10 +17,14 @@ use crate::tls_policy::{
     TlsVersion,
 };
 
-/// The values a TLS context is built from (`ssl_ca`, `ssl_cert`, `ssl_key`, `tls_version`).
+/// The values a TLS context is built from (`ssl_ca`, `ssl_capath`, `ssl_crl`, `ssl_crlpath`,
+/// `ssl_cert`, `ssl_key`, `tls_version`, `ssl_cipher`, `tls_ciphersuites`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsSettings {
     pub ssl_ca: Option<PathBuf>,
+    pub ssl_capath: Option<PathBuf>,
+    pub ssl_crl: Option<PathBuf>,
+    pub ssl_crlpath: Option<PathBuf>,
     pub ssl_cert: Option<PathBuf>,
     pub ssl_key: Option<PathBuf>,
     pub tls_version: String,
@@ -58,6 +62,9 @@ impl TlsState {
     pub fn startup(config: &Config, hostname: &str) -> TlsState {
         let mut settings = TlsSettings {
             ssl_ca: config.ssl_ca.clone(),
+            ssl_capath: config.ssl_capath.clone(),
+            ssl_crl: config.ssl_crl.clone(),
+            ssl_crlpath: config.ssl_crlpath.clone(),
             ssl_cert: config.ssl_cert.clone(),
             ssl_key: config.ssl_key.clone(),
             tls_version: config.tls_version.clone(),
@@ -80,7 +87,7 @@ impl TlsState {
                     let ca = config.datadir.join("ca.pem");
                     settings.ssl_cert = Some(config.datadir.join("server-cert.pem"));
                     settings.ssl_key = Some(config.datadir.join("server-key.pem"));
-                    if settings.ssl_ca.is_none() && ca.exists() {
+                    if settings.ssl_ca.is_none() && settings.ssl_capath.is_none() && ca.exists() {
                         settings.ssl_ca = Some(ca);
                     }
                 }
@@ -184,8 +191,13 @@ pub fn build(settings: &TlsSettings) -> Result<ActiveTls, String> {
     let (Some(cert), Some(key)) = (&settings.ssl_cert, &settings.ssl_key) else {
         return Err("SSL context is not usable without certificate and private key".into());
     };
-    let material = tls_files::load_tls_material(cert, key, settings.ssl_ca.as_deref())
-        .map_err(|e| e.to_string())?;
+    let trust = tls_files::TrustFiles {
+        ca: settings.ssl_ca.as_deref(),
+        capath: settings.ssl_capath.as_deref(),
+        crl: settings.ssl_crl.as_deref(),
+        crlpath: settings.ssl_crlpath.as_deref(),
+    };
+    let material = tls_files::load_tls_material(cert, key, &trust).map_err(|e| e.to_string())?;
     let key_type = tls_files::cert_key_type(&material).map_err(|e| e.to_string())?;
     let policy = TlsPolicy::new(&versions, &tls12, &tls13, key_type);
     policy.check().map_err(|e| e.to_string())?;

@@ -22,7 +22,7 @@ use rcgen::{
 };
 use rustls::crypto::aws_lc_rs;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer, ServerName};
 use rustls::server::WebPkiClientVerifier;
 use rustls::sign::CertifiedKey;
 use rustls::{RootCertStore, ServerConfig, SupportedCipherSuite, SupportedProtocolVersion};
@@ -93,6 +93,21 @@ pub enum TlsFileError {
         path.display()
     )]
     CaInvalid { path: PathBuf, detail: String },
+    /// A CRL file or directory (`ssl_crl`, `ssl_crlpath`) could not be read.
+    #[error(
+        "SSL_CTX_set_default_verify_paths failed: cannot read CRL '{}': {source}",
+        path.display()
+    )]
+    CrlIo { path: PathBuf, source: io::Error },
+    /// A CRL file holds no CRL or a broken PEM block.
+    #[error(
+        "SSL_CTX_set_default_verify_paths failed: invalid CRL file '{}': {detail}",
+        path.display()
+    )]
+    CrlInvalid { path: PathBuf, detail: String },
+    /// A CRL could not be parsed as an X.509 CRL.
+    #[error("SSL_CTX_set_default_verify_paths failed: unusable CRL: {0}")]
+    CrlUnusable(String),
     /// No protocol version was enabled (`tls_version=''`).
     #[error("TLS version is invalid")]
     NoVersions,
@@ -339,14 +354,41 @@ pub(crate) fn write_file_atomic(path: &Path, contents: &[u8], mode: u32) -> io::
     result
 }
 
-/// What the server needs from `ssl_cert`, `ssl_key` and `ssl_ca` to build a [`ServerConfig`].
+/// Where client certificates are checked against: `ssl_ca` (a PEM bundle), `ssl_capath` (a
+/// directory of PEM CA files), `ssl_crl` (a PEM file of CRLs), `ssl_crlpath` (a directory of PEM
+/// CRL files).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TrustFiles<'a> {
+    pub ca: Option<&'a Path>,
+    pub capath: Option<&'a Path>,
+    pub crl: Option<&'a Path>,
+    pub crlpath: Option<&'a Path>,
+}
+
+impl<'a> TrustFiles<'a> {
+    /// Only `ssl_ca`.
+    pub fn ca(ca: Option<&'a Path>) -> TrustFiles<'a> {
+        TrustFiles {
+            ca,
+            ..TrustFiles::default()
+        }
+    }
+}
+
+/// What the server needs from `ssl_cert`, `ssl_key` and the [`TrustFiles`] to build a
+/// [`ServerConfig`].
 pub struct TlsMaterial {
     /// The PEM certificates of `ssl_cert`, leaf first.
     pub cert_chain: Vec<CertificateDer<'static>>,
     /// The private key of `ssl_key`.
     pub key: PrivateKeyDer<'static>,
-    /// Trust anchors from `ssl_ca`; `None` when no CA is configured (no client certificates).
+    /// Trust anchors from `ssl_ca` and `ssl_capath`; `None` when neither is configured (no
+    /// client certificates are requested).
     pub client_roots: Option<Arc<RootCertStore>>,
+    /// CRLs from `ssl_crl` and `ssl_crlpath`; when any are loaded, every certificate of a client's
+    /// chain must be covered by a current CRL of its issuer and not listed (OpenSSL's
+    /// `X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL`, which MySQL sets).
+    pub crls: Vec<CertificateRevocationListDer<'static>>,
     /// The leaf certificate as `Ssl_server_not_before` / `Ssl_server_not_after` show it.
     pub server_cert: CertInfo,
 }
@@ -357,6 +399,7 @@ impl fmt::Debug for TlsMaterial {
             .field("cert_chain_len", &self.cert_chain.len())
             .field("key", &"<redacted>")
             .field("client_roots", &self.client_roots.as_ref().map(|r| r.len()))
+            .field("crls", &self.crls.len())
             .field("server_cert", &self.server_cert)
             .finish()
     }
@@ -376,13 +419,13 @@ pub struct CertInfo {
 }
 
 /// Loads `ssl_cert` (PEM chain, leaf first), `ssl_key` (unencrypted PKCS#1, PKCS#8 or SEC1 PEM)
-/// and the optional `ssl_ca` bundle, and checks that the key belongs to the leaf certificate —
+/// and the optional trust files, and checks that the key belongs to the leaf certificate —
 /// what MySQL's `new_VioSSLFd` checks before a context becomes active (startup and
 /// `ALTER INSTANCE RELOAD TLS`).
 pub fn load_tls_material(
     cert: &Path,
     key: &Path,
-    ca: Option<&Path>,
+    trust: &TrustFiles<'_>,
 ) -> Result<TlsMaterial, TlsFileError> {
     let cert_invalid = |detail: String| TlsFileError::CertificateInvalid {
         path: cert.to_path_buf(),
@@ -442,13 +485,69 @@ pub fn load_tls_material(
         Err(e) => return Err(cert_invalid(format!("invalid certificate: {e}"))),
     }
 
-    let client_roots = ca.map(load_ca_bundle).transpose()?;
+    let client_roots = load_client_roots(trust.ca, trust.capath)?;
+    let mut crls = Vec::new();
+    if let Some(path) = trust.crl {
+        let pem = fs::read(path).map_err(|source| TlsFileError::CrlIo {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let found = read_crls(&pem, path, &mut crls)?;
+        if found == 0 {
+            return Err(TlsFileError::CrlInvalid {
+                path: path.to_path_buf(),
+                detail: "no PEM CRL found".into(),
+            });
+        }
+    }
+    if let Some(dir) = trust.crlpath {
+        for file in dir_files(dir).map_err(|source| TlsFileError::CrlIo {
+            path: dir.to_path_buf(),
+            source,
+        })? {
+            let pem = fs::read(&file).map_err(|source| TlsFileError::CrlIo {
+                path: file.clone(),
+                source,
+            })?;
+            read_crls(&pem, &file, &mut crls)?;
+        }
+    }
     Ok(TlsMaterial {
         cert_chain,
         key: private_key,
         client_roots,
+        crls,
         server_cert,
     })
+}
+
+/// The regular files of a directory (symlinks followed), in name order.
+fn dir_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Appends the PEM CRLs of `pem` (other PEM blocks are skipped); returns how many were found.
+fn read_crls(
+    pem: &[u8],
+    path: &Path,
+    out: &mut Vec<CertificateRevocationListDer<'static>>,
+) -> Result<usize, TlsFileError> {
+    let before = out.len();
+    for crl in CertificateRevocationListDer::pem_slice_iter(pem) {
+        out.push(crl.map_err(|e| TlsFileError::CrlInvalid {
+            path: path.to_path_buf(),
+            detail: format!("invalid PEM: {e}"),
+        })?);
+    }
+    Ok(out.len() - before)
 }
 
 /// Explains why no key was found in a key file, naming the formats we refuse.
@@ -463,26 +562,64 @@ fn no_key_detail(pem: &[u8]) -> String {
     }
 }
 
-fn load_ca_bundle(path: &Path) -> Result<Arc<RootCertStore>, TlsFileError> {
+/// Trust anchors from the `ssl_ca` bundle (every certificate must be usable, at least one) and
+/// the `ssl_capath` directory (every certificate of every file that holds PEM certificates —
+/// a superset of what OpenSSL's hashed-name lookup would find — at least one in all).
+fn load_client_roots(
+    ca: Option<&Path>,
+    capath: Option<&Path>,
+) -> Result<Option<Arc<RootCertStore>>, TlsFileError> {
+    if ca.is_none() && capath.is_none() {
+        return Ok(None);
+    }
+    let mut roots = RootCertStore::empty();
+    if let Some(path) = ca {
+        let pem = fs::read(path).map_err(|source| TlsFileError::CaIo {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if add_roots(&pem, path, &mut roots)? == 0 {
+            return Err(TlsFileError::CaInvalid {
+                path: path.to_path_buf(),
+                detail: "no PEM certificate found".into(),
+            });
+        }
+    }
+    if let Some(dir) = capath {
+        let io = |path: &Path, source| TlsFileError::CaIo {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut found = 0;
+        for file in dir_files(dir).map_err(|e| io(dir, e))? {
+            let pem = fs::read(&file).map_err(|e| io(&file, e))?;
+            found += add_roots(&pem, &file, &mut roots)?;
+        }
+        if found == 0 {
+            return Err(TlsFileError::CaInvalid {
+                path: dir.to_path_buf(),
+                detail: "no PEM certificate found in the directory".into(),
+            });
+        }
+    }
+    Ok(Some(Arc::new(roots)))
+}
+
+/// Adds the PEM certificates of `pem` (other PEM blocks are skipped); returns how many.
+fn add_roots(pem: &[u8], path: &Path, roots: &mut RootCertStore) -> Result<usize, TlsFileError> {
     let invalid = |detail: String| TlsFileError::CaInvalid {
         path: path.to_path_buf(),
         detail,
     };
-    let pem = fs::read(path).map_err(|source| TlsFileError::CaIo {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut roots = RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(&pem) {
+    let mut found = 0;
+    for cert in CertificateDer::pem_slice_iter(pem) {
         let cert = cert.map_err(|e| invalid(format!("invalid PEM: {e}")))?;
         roots
             .add(cert)
             .map_err(|e| invalid(format!("unusable CA certificate: {e}")))?;
+        found += 1;
     }
-    if roots.is_empty() {
-        return Err(invalid("no PEM certificate found".into()));
-    }
-    Ok(Arc::new(roots))
+    Ok(found)
 }
 
 /// TLS 1.2 and TLS 1.3: MySQL 8's default `tls_version`.
@@ -496,7 +633,9 @@ pub fn default_versions() -> Vec<&'static SupportedProtocolVersion> {
 ///
 /// With a CA the server behaves like MySQL's verify mode 5 (`SSL_VERIFY_PEER |
 /// SSL_VERIFY_CLIENT_ONCE`): it requests a client certificate, a client may send none, and one
-/// that is sent must chain to the CA. Without a CA no certificate is requested.
+/// that is sent must chain to the CA — and, when CRLs are configured, no certificate of its chain
+/// may be revoked, each must be covered by a CRL of its issuer, and the CRLs must be current
+/// (OpenSSL checks `nextUpdate`). Without a CA no certificate is requested.
 pub fn server_config(
     material: &TlsMaterial,
     versions: &[&'static SupportedProtocolVersion],
@@ -515,10 +654,20 @@ pub fn server_config(
         .map_err(|e| TlsFileError::Ciphers(e.to_string()))?;
     let builder = match &material.client_roots {
         Some(roots) => {
-            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::clone(roots), provider)
-                .allow_unauthenticated()
-                .build()
-                .map_err(|e| TlsFileError::Context(e.to_string()))?;
+            let mut verifier =
+                WebPkiClientVerifier::builder_with_provider(Arc::clone(roots), provider)
+                    .allow_unauthenticated();
+            if !material.crls.is_empty() {
+                verifier = verifier
+                    .with_crls(material.crls.iter().cloned())
+                    .enforce_revocation_expiration();
+            }
+            let verifier = verifier.build().map_err(|e| match e {
+                rustls::server::VerifierBuilderError::InvalidCrl(e) => {
+                    TlsFileError::CrlUnusable(format!("{e:?}"))
+                }
+                e => TlsFileError::Context(e.to_string()),
+            })?;
             builder.with_client_cert_verifier(verifier)
         }
         None => builder.with_no_client_auth(),
@@ -1117,7 +1266,7 @@ mod tests {
         load_tls_material(
             &dir.join(SERVER_CERT_FILE),
             &dir.join(SERVER_KEY_FILE),
-            with_ca.then_some(ca.as_path()),
+            &TrustFiles::ca(with_ca.then_some(ca.as_path())),
         )
         .unwrap()
     }
@@ -1146,7 +1295,7 @@ mod tests {
         let err = load_tls_material(
             &dir.join(SERVER_CERT_FILE),
             &dir.join(CLIENT_KEY_FILE),
-            None,
+            &TrustFiles::default(),
         )
         .unwrap_err();
         assert!(matches!(err, TlsFileError::KeyMismatch { .. }));
@@ -1163,7 +1312,7 @@ mod tests {
         let cert = dir.join(SERVER_CERT_FILE);
         let key = dir.join(SERVER_KEY_FILE);
 
-        let err = load_tls_material(&missing, &key, None).unwrap_err();
+        let err = load_tls_material(&missing, &key, &TrustFiles::default()).unwrap_err();
         assert!(matches!(err, TlsFileError::CertificateIo { .. }));
         let msg = err.to_string();
         assert!(msg.starts_with("Unable to get certificate from '"), "{msg}");
@@ -1173,17 +1322,17 @@ mod tests {
         );
 
         // A key file passed as the certificate: no CERTIFICATE section.
-        let err = load_tls_material(&key, &key, None).unwrap_err();
+        let err = load_tls_material(&key, &key, &TrustFiles::default()).unwrap_err();
         assert!(
             matches!(err, TlsFileError::CertificateInvalid { .. }),
             "{err}"
         );
 
-        let err = load_tls_material(&cert, &missing, None).unwrap_err();
+        let err = load_tls_material(&cert, &missing, &TrustFiles::default()).unwrap_err();
         assert!(err
             .to_string()
             .starts_with("Unable to get private key from '"));
-        let err = load_tls_material(&cert, &cert, None).unwrap_err();
+        let err = load_tls_material(&cert, &cert, &TrustFiles::default()).unwrap_err();
         assert!(err.to_string().contains("holds a certificate"), "{err}");
 
         let encrypted = scratch.path().join("enc.pem");
@@ -1192,15 +1341,15 @@ mod tests {
             "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
         )
         .unwrap();
-        let err = load_tls_material(&cert, &encrypted, None).unwrap_err();
+        let err = load_tls_material(&cert, &encrypted, &TrustFiles::default()).unwrap_err();
         assert!(err.to_string().contains("encrypted private keys"), "{err}");
 
-        let err = load_tls_material(&cert, &key, Some(&missing)).unwrap_err();
+        let err = load_tls_material(&cert, &key, &TrustFiles::ca(Some(&missing))).unwrap_err();
         assert!(matches!(err, TlsFileError::CaIo { .. }));
         assert!(err
             .to_string()
             .starts_with("SSL_CTX_set_default_verify_paths failed"));
-        let err = load_tls_material(&cert, &key, Some(&key)).unwrap_err();
+        let err = load_tls_material(&cert, &key, &TrustFiles::ca(Some(&key))).unwrap_err();
         assert!(matches!(err, TlsFileError::CaInvalid { .. }), "{err}");
     }
 
@@ -1318,6 +1467,185 @@ mod tests {
             server.peer_certificates().is_none(),
             "no certificate requested"
         );
+    }
+
+    /// A CRL signed by the generated CA, valid `from..until` (years), revoking `serials`.
+    fn crl_pem(signer_dir: &Path, serials: &[u8], from: i32, until: i32) -> String {
+        use rcgen::{
+            date_time_ymd, CertificateRevocationListParams, Issuer, KeyIdMethod, KeyPair,
+            RevocationReason, RevokedCertParams,
+        };
+        let key =
+            KeyPair::from_pem(&fs::read_to_string(signer_dir.join(CA_KEY_FILE)).unwrap()).unwrap();
+        // The generated CA's name and key usages; the CRL names its issuer by them.
+        let mut ca = CertificateParams::default();
+        ca.distinguished_name = DistinguishedName::new();
+        ca.distinguished_name.push(
+            DnType::CommonName,
+            "Vestibule_Auto_Generated_CA_Certificate",
+        );
+        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let issuer = Issuer::new(ca, key);
+        let params = CertificateRevocationListParams {
+            this_update: date_time_ymd(from, 1, 1),
+            next_update: date_time_ymd(until, 1, 1),
+            crl_number: SerialNumber::from(vec![1]),
+            issuing_distribution_point: None,
+            revoked_certs: serials
+                .iter()
+                .map(|&n| RevokedCertParams {
+                    serial_number: SerialNumber::from(vec![n]),
+                    revocation_time: date_time_ymd(from, 1, 1),
+                    reason_code: Some(RevocationReason::KeyCompromise),
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: KeyIdMethod::Sha256,
+        };
+        params.signed_by(&issuer).unwrap().pem().unwrap()
+    }
+
+    fn crl_config(trust: &TrustFiles<'_>) -> Result<Arc<ServerConfig>, TlsFileError> {
+        let dir = generated();
+        let m = load_tls_material(
+            &dir.join(SERVER_CERT_FILE),
+            &dir.join(SERVER_KEY_FILE),
+            trust,
+        )?;
+        server_config(&m, &default_versions(), None)
+    }
+
+    /// `ssl_crl` / `ssl_crlpath`: a revoked client certificate is refused in the handshake, an
+    /// unrevoked one and a client without one are accepted; a stale CRL, or one from another
+    /// issuer (no CRL covers the client's issuer), fails closed as OpenSSL's CRL_CHECK_ALL does.
+    #[test]
+    fn client_certificates_are_checked_against_crls() {
+        let dir = generated();
+        let ca = dir.join(CA_CERT_FILE);
+        let files = tempfile::tempdir().unwrap();
+        let write = |name: &str, pem: &str| {
+            let p = files.path().join(name);
+            fs::write(&p, pem).unwrap();
+            p
+        };
+        let revoked = write("revoked.pem", &crl_pem(dir, &[3], 2020, 2100));
+        let other = write("other.pem", &crl_pem(dir, &[2, 9], 2020, 2100));
+        let stale = write("stale.pem", &crl_pem(dir, &[], 2020, 2021));
+        let foreign_ca = tempfile::tempdir().unwrap();
+        auto_generate_certs(foreign_ca.path(), "", now()).unwrap();
+        let foreign = write("foreign.pem", &crl_pem(foreign_ca.path(), &[], 2020, 2100));
+
+        let with_crl = |crl: &Path| {
+            crl_config(&TrustFiles {
+                ca: Some(&ca),
+                crl: Some(crl),
+                ..TrustFiles::default()
+            })
+            .unwrap()
+        };
+        let client = || client_config(Some(generated()));
+
+        let err = handshake(with_crl(&revoked), client(), "localhost").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                rustls::Error::InvalidCertificate(rustls::CertificateError::Revoked)
+            ),
+            "{err}"
+        );
+        handshake(with_crl(&revoked), client_config(None), "localhost").unwrap();
+        handshake(with_crl(&other), client(), "localhost").unwrap();
+        let err = handshake(with_crl(&stale), client(), "localhost").unwrap_err();
+        assert!(
+            format!("{err:?}").contains("ExpiredRevocationList"),
+            "{err:?}"
+        );
+        for crl in [&stale, &foreign] {
+            let err = handshake(with_crl(crl), client(), "localhost").unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    rustls::Error::InvalidCertificate(_)
+                        | rustls::Error::InvalidCertRevocationList(_)
+                ),
+                "{}: {err}",
+                crl.display()
+            );
+        }
+
+        // The same CRL found in an `ssl_crlpath` directory (next to a file that is not a CRL).
+        let crldir = tempfile::tempdir().unwrap();
+        fs::copy(&revoked, crldir.path().join("0a1b2c3d.r0")).unwrap();
+        fs::write(crldir.path().join("README"), "not a CRL").unwrap();
+        let config = crl_config(&TrustFiles {
+            ca: Some(&ca),
+            crlpath: Some(crldir.path()),
+            ..TrustFiles::default()
+        })
+        .unwrap();
+        assert!(handshake(config, client(), "localhost").is_err());
+
+        // Files that cannot be used are errors with MySQL's 3888 text.
+        let missing = files.path().join("missing.pem");
+        let not_crl = write("not_crl.pem", &fs::read_to_string(&ca).unwrap());
+        let broken = write(
+            "broken.pem",
+            "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n",
+        );
+        for (crl, expect) in [
+            (&missing, "cannot read CRL"),
+            (&not_crl, "no PEM CRL found"),
+            (&broken, "unusable CRL"),
+        ] {
+            let err = crl_config(&TrustFiles {
+                ca: Some(&ca),
+                crl: Some(crl),
+                ..TrustFiles::default()
+            })
+            .unwrap_err()
+            .to_string();
+            assert!(
+                err.starts_with("SSL_CTX_set_default_verify_paths failed") && err.contains(expect),
+                "{err}"
+            );
+        }
+    }
+
+    /// `ssl_capath`: every PEM certificate file of the directory is a trust anchor, alone or
+    /// with `ssl_ca`; a directory without any is refused.
+    #[test]
+    fn capath_directory_supplies_trust_anchors() {
+        let dir = generated();
+        let capath = tempfile::tempdir().unwrap();
+        fs::copy(dir.join(CA_CERT_FILE), capath.path().join("1a2b3c4d.0")).unwrap();
+        fs::write(capath.path().join("notes.txt"), "no certificates here").unwrap();
+        let m = load_tls_material(
+            &dir.join(SERVER_CERT_FILE),
+            &dir.join(SERVER_KEY_FILE),
+            &TrustFiles {
+                capath: Some(capath.path()),
+                ..TrustFiles::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(m.client_roots.as_ref().map(|r| r.len()), Some(1));
+        let config = server_config(&m, &default_versions(), None).unwrap();
+        let server = handshake(config, client_config(Some(dir)), "localhost").unwrap();
+        assert!(server.peer_certificates().is_some());
+
+        let empty = tempfile::tempdir().unwrap();
+        let err = crl_config(&TrustFiles {
+            capath: Some(empty.path()),
+            ..TrustFiles::default()
+        })
+        .unwrap_err();
+        assert!(matches!(err, TlsFileError::CaInvalid { .. }), "{err}");
+        let err = crl_config(&TrustFiles {
+            capath: Some(&empty.path().join("nope")),
+            ..TrustFiles::default()
+        })
+        .unwrap_err();
+        assert!(matches!(err, TlsFileError::CaIo { .. }), "{err}");
     }
 
     #[test]

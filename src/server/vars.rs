@@ -77,8 +77,11 @@ pub fn system_variables(
         ("socket", path_or_empty(&shared.socket_path)),
         ("sql_mode", "ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION".into()),
         ("ssl_ca", path_or_empty(&staged.ssl_ca)),
+        ("ssl_capath", path_or_empty(&staged.ssl_capath)),
         ("ssl_cipher", staged.ssl_cipher.clone().unwrap_or_default()),
         ("ssl_cert", path_or_empty(&staged.ssl_cert)),
+        ("ssl_crl", path_or_empty(&staged.ssl_crl)),
+        ("ssl_crlpath", path_or_empty(&staged.ssl_crlpath)),
         ("ssl_key", path_or_empty(&staged.ssl_key)),
         ("system_time_zone", "UTC".into()),
         ("time_zone", "SYSTEM".into()),
@@ -161,7 +164,10 @@ pub fn status_variables(
         ("Caching_sha2_password_rsa_public_key", rsa_pem(&shared.rsa)),
         ("Connections", count(&s.connections)),
         ("Current_tls_ca", current(&|a| opt_path(&a.settings.ssl_ca))),
-        ("Current_tls_capath", String::new()),
+        (
+            "Current_tls_capath",
+            current(&|a| opt_path(&a.settings.ssl_capath)),
+        ),
         (
             "Current_tls_cert",
             current(&|a| opt_path(&a.settings.ssl_cert)),
@@ -174,8 +180,14 @@ pub fn status_variables(
             "Current_tls_ciphersuites",
             current(&|a| a.settings.tls_ciphersuites.clone().unwrap_or_default()),
         ),
-        ("Current_tls_crl", String::new()),
-        ("Current_tls_crlpath", String::new()),
+        (
+            "Current_tls_crl",
+            current(&|a| opt_path(&a.settings.ssl_crl)),
+        ),
+        (
+            "Current_tls_crlpath",
+            current(&|a| opt_path(&a.settings.ssl_crlpath)),
+        ),
         (
             "Current_tls_key",
             current(&|a| opt_path(&a.settings.ssl_key)),
