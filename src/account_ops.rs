@@ -1345,7 +1345,7 @@ mod model_tests {
                 } else {
                     Transport::Tcp
                 },
-                client_host: client_host.display_host(),
+                client_host: client_host.display_host().into(),
                 default_plugin: CS2,
                 rsa: l.rsa_key.then(|| RsaPublicKey {
                     pem: Arc::from(PEM),

@@ -203,7 +203,7 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<Outcome> {
                 Action::FillCache { .. } => {}
                 Action::Authenticated(s) => {
                     assert_eq!(last_sent, Some(0x00), "Authenticated without an OK packet");
-                    let acct = fx.accounts.iter().find(|a| a.user == s.account_user);
+                    let acct = fx.accounts.iter().find(|a| a.user == s.account_user());
                     let acct = acct.expect("authenticated as an account that does not exist");
                     assert!(
                         acct.auth_string.is_empty() || client.used_right_password,

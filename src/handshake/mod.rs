@@ -47,10 +47,9 @@ use crate::wire::command::ChangeUser;
 use crate::wire::frame::{self, Header};
 use crate::wire::handshake::{
     encode_auth_more_data, AuthSwitchRequest, FirstClientPacket, HandshakeResponse41, HandshakeV10,
-    CACHING_SHA2_REQUEST_PUBLIC_KEY, FAST_AUTH_SUCCESS, PERFORM_FULL_AUTHENTICATION,
-    SHA256_REQUEST_PUBLIC_KEY,
+    AUTH_MORE_DATA, CACHING_SHA2_REQUEST_PUBLIC_KEY, FAST_AUTH_SUCCESS,
+    PERFORM_FULL_AUTHENTICATION, SHA256_REQUEST_PUBLIC_KEY,
 };
-use crate::wire::packets::OkPacket;
 
 /// Longest connection-phase payload accepted: a HandshakeResponse41 with 64 KiB of connect
 /// attributes, or an RSA-4096 ciphertext, fits; anything larger is refused on its header.
@@ -104,7 +103,7 @@ pub struct ServerParams {
     pub tls_available: bool,
     pub transport: Transport,
     /// Client host as shown in messages and USER(): `localhost` for the socket and loopback.
-    pub client_host: String,
+    pub client_host: Arc<str>,
     /// Plugin named in the greeting.
     pub default_plugin: Plugin,
     /// `None`: RSA key exchange unavailable (no key pair loaded).
@@ -221,10 +220,9 @@ impl SlowCheck {
 pub struct Session {
     /// User name as sent by the client (USER()).
     pub user: String,
-    /// The matched account (CURRENT_USER()).
-    pub account_user: String,
-    pub account_host: String,
-    pub client_host: String,
+    /// The matched account as it was at login (CURRENT_USER() is its user and host).
+    pub account: Arc<Account>,
+    pub client_host: Arc<str>,
     pub database: Option<String>,
     /// The client's capability flags from its HandshakeResponse41.
     pub client_capabilities: u32,
@@ -235,6 +233,22 @@ pub struct Session {
     /// Which caching_sha2_password path authenticated the login.
     pub auth_path: AuthPath,
 }
+
+impl Session {
+    /// User part of CURRENT_USER().
+    pub fn account_user(&self) -> &str {
+        &self.account.user
+    }
+
+    /// Host part of CURRENT_USER().
+    pub fn account_host(&self) -> &str {
+        &self.account.host
+    }
+}
+
+/// The OK packet that ends a login: no rows, no insert id, SERVER_STATUS_AUTOCOMMIT, no
+/// warnings (the encoder's output, kept as bytes because every login sends it).
+const LOGIN_OK: [u8; 7] = [0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthPath {
@@ -607,7 +621,8 @@ impl Handshake {
     }
 
     fn on_response(&mut self, r: HandshakeResponse41, tls: Option<TlsInfo>) {
-        let user = String::from_utf8_lossy(&r.username).into_owned();
+        let user = String::from_utf8(r.username)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         let database = r
             .database
             .as_deref()
@@ -732,11 +747,11 @@ impl Handshake {
                         .as_ref()
                         .is_some_and(|c| auth::caching_sha2::verify_scramble(c, &ctx.nonce, r));
                 if hit {
-                    self.send(&encode_auth_more_data(&[FAST_AUTH_SUCCESS]));
+                    self.send(&[AUTH_MORE_DATA, FAST_AUTH_SUCCESS]);
                     self.post_auth(ctx, AuthPath::FastPath);
                 } else {
                     // Miss, or a scramble that does not verify: degrade to full authentication.
-                    self.send(&encode_auth_more_data(&[PERFORM_FULL_AUTHENTICATION]));
+                    self.send(&[AUTH_MORE_DATA, PERFORM_FULL_AUTHENTICATION]);
                     self.state = State::ExpectFullAuth(Box::new(ctx));
                 }
             }
@@ -825,7 +840,7 @@ impl Handshake {
     /// Checks after the password, in MySQL's order (reference §7.7): REQUIRE, account lock,
     /// require_secure_transport, default database.
     fn post_auth(&mut self, ctx: AuthCtx, path: AuthPath) {
-        let Some(account) = ctx.account.as_deref() else {
+        let Some(account) = ctx.account.clone() else {
             self.deny(&ctx);
             return;
         };
@@ -854,18 +869,17 @@ impl Handshake {
                 return;
             }
         }
-        self.send(&OkPacket::with_status(SERVER_STATUS_AUTOCOMMIT).encode());
+        self.send(&LOGIN_OK);
         self.state = State::Done;
         let session = Session {
-            user: ctx.user.clone(),
-            account_user: account.user.clone(),
-            account_host: account.host.clone(),
-            client_host: self.params.client_host.clone(),
-            database: ctx.database.clone(),
+            user: ctx.user,
+            account,
+            client_host: Arc::clone(&self.params.client_host),
+            database: ctx.database,
             client_capabilities: ctx.client_caps,
             character_set: ctx.charset,
             plugin: ctx.plugin,
-            tls: ctx.tls.clone(),
+            tls: ctx.tls,
             transport: self.params.transport,
             auth_path: path,
         };

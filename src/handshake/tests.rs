@@ -214,7 +214,7 @@ fn fast_path_on_plain_tcp_follows_the_reference_trace() {
     assert_eq!(d.sent[2].payload, vec![0, 0, 0, 2, 0, 0, 0]);
     let s = d.session.as_ref().unwrap();
     assert_eq!(s.auth_path, AuthPath::FastPath);
-    assert_eq!(s.account_user, "app");
+    assert_eq!(s.account_user(), "app");
     assert!(d.filled.is_none());
     assert!(d.hs.is_finished());
 }
@@ -687,7 +687,7 @@ fn change_user_always_switches_with_a_fresh_nonce() {
         &Nonce::from_wire(SWITCH_NONCE),
     ));
     assert_eq!(seqs(&d), vec![1, 3, 4]);
-    assert_eq!(d.session.as_ref().unwrap().account_user, "bob");
+    assert_eq!(d.session.as_ref().unwrap().account_user(), "bob");
 }
 
 /// Byte-exact snapshots of every packet the server sends in the connection phase.
@@ -836,4 +836,12 @@ fn a_full_auth_finishing_after_alter_user_does_not_refill_the_cache() {
         &current
     ));
     assert!(cache.get("app", "%").is_some());
+}
+
+#[test]
+fn login_ok_is_the_encoders_ok_with_autocommit() {
+    assert_eq!(
+        LOGIN_OK.to_vec(),
+        crate::wire::packets::OkPacket::with_status(SERVER_STATUS_AUTOCOMMIT).encode()
+    );
 }

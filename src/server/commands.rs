@@ -242,7 +242,7 @@ fn encode_rows(columns: &[String], rows: &[Vec<Value>], caps: u32, status: u16) 
 fn current_account(st: &ConnState, shared: &Shared) -> Option<Account> {
     let accounts = shared.accounts.read().unwrap_or_else(|e| e.into_inner());
     accounts
-        .get(&st.session.account_user, &st.session.account_host)
+        .get(st.session.account_user(), st.session.account_host())
         .cloned()
 }
 
@@ -691,7 +691,7 @@ fn function(name: &str, args: &[Expr], cx: &Ctx<'_>) -> Result<Value, Reply> {
             Value::Str(format!("{}@{}", s.user, s.client_host))
         }
         "CURRENT_USER" if argc_ok(0) => {
-            Value::Str(format!("{}@{}", s.account_user, s.account_host))
+            Value::Str(format!("{}@{}", s.account_user(), s.account_host()))
         }
         "CONNECTION_ID" if argc_ok(0) => Value::Int(i64::from(cx.st.id)),
         "DATABASE" | "SCHEMA" if argc_ok(0) => s.database.clone().map_or(Value::Null, Value::Str),
@@ -1197,8 +1197,8 @@ fn resolve_user(st: &ConnState, u: &UserSpec) -> (String, String) {
     match u {
         UserSpec::Account { user, host } => (user.clone(), host.clone()),
         UserSpec::CurrentUser => (
-            st.session.account_user.clone(),
-            st.session.account_host.clone(),
+            st.session.account_user().to_owned(),
+            st.session.account_host().to_owned(),
         ),
     }
 }
@@ -1478,7 +1478,7 @@ fn done(st: &mut ConnState, r: Result<Applied, Reply>) -> Reply {
 }
 
 fn is_own(st: &ConnState, user: &str, host: &str) -> bool {
-    user == st.session.account_user && host.eq_ignore_ascii_case(&st.session.account_host)
+    user == st.session.account_user() && host.eq_ignore_ascii_case(st.session.account_host())
 }
 
 async fn create_user(

@@ -133,7 +133,7 @@ fn connection_params(
             ClientHost::Unix => Transport::Unix,
             ClientHost::Tcp(_) => Transport::Tcp,
         },
-        client_host: client.display_host(),
+        client_host: client.display_host().into(),
         default_plugin: shared.config.default_plugin,
         rsa: shared.rsa_public(crate::auth::Plugin::CachingSha2Password),
         require_secure_transport: shared.require_secure_transport(),

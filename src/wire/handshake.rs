@@ -341,9 +341,12 @@ impl AuthSwitchRequest {
 }
 
 /// `AuthMoreData` (reference §4.3): `01` + plugin data.
+/// First byte of an AuthMoreData packet.
+pub const AUTH_MORE_DATA: u8 = 0x01;
+
 pub fn encode_auth_more_data(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len() + 1);
-    out.push(0x01);
+    out.push(AUTH_MORE_DATA);
     out.extend_from_slice(data);
     out
 }
