@@ -145,6 +145,24 @@ pub fn fuzz_auth_string(data: &[u8]) {
 mod tests {
     use super::*;
 
+    /// SHOW CREATE USER and the logs print plugins by their MySQL names; digests never show.
+    #[test]
+    fn plugins_display_their_names_and_digests_are_redacted() {
+        assert_eq!(
+            Plugin::CachingSha2Password.to_string(),
+            "caching_sha2_password"
+        );
+        assert_eq!(Plugin::Sha256Password.to_string(), "sha256_password");
+        assert_eq!(
+            Plugin::MysqlNativePassword.to_string(),
+            "mysql_native_password"
+        );
+        assert_eq!(
+            format!("{:?}", CachedDigest::from_bytes([0xab; 32])),
+            "CachedDigest(<redacted>)"
+        );
+    }
+
     #[test]
     fn plugin_names_round_trip() {
         for p in Plugin::ALL {
