@@ -564,7 +564,9 @@ fn no_key_detail(pem: &[u8]) -> String {
 
 /// Trust anchors from the `ssl_ca` bundle (every certificate must be usable, at least one) and
 /// the `ssl_capath` directory (every certificate of every file that holds PEM certificates —
-/// a superset of what OpenSSL's hashed-name lookup would find — at least one in all).
+/// a superset of what OpenSSL's hashed-name lookup would find). The directory must be readable
+/// (OpenSSL would only notice at the first verification), and hold a certificate unless `ssl_ca`
+/// is set too.
 fn load_client_roots(
     ca: Option<&Path>,
     capath: Option<&Path>,
@@ -595,7 +597,9 @@ fn load_client_roots(
             let pem = fs::read(&file).map_err(|e| io(&file, e))?;
             found += add_roots(&pem, &file, &mut roots)?;
         }
-        if found == 0 {
+        // With `ssl_ca` beside it an empty directory only adds nothing (OpenSSL would not
+        // look into it before a verification either); alone it would leave nothing to trust.
+        if found == 0 && ca.is_none() {
             return Err(TlsFileError::CaInvalid {
                 path: dir.to_path_buf(),
                 detail: "no PEM certificate found in the directory".into(),
@@ -1640,6 +1644,13 @@ mod tests {
         })
         .unwrap_err();
         assert!(matches!(err, TlsFileError::CaInvalid { .. }), "{err}");
+        let ca = dir.join(CA_CERT_FILE);
+        crl_config(&TrustFiles {
+            ca: Some(&ca),
+            capath: Some(empty.path()),
+            ..TrustFiles::default()
+        })
+        .unwrap();
         let err = crl_config(&TrustFiles {
             capath: Some(&empty.path().join("nope")),
             ..TrustFiles::default()
