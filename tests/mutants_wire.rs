@@ -337,3 +337,28 @@ fn plugin_name_is_read_only_under_plugin_auth() {
     let r = HandshakeResponse41::parse(&header_then(caps | CLIENT_PLUGIN_AUTH, rest)).unwrap();
     assert_eq!(r.client_plugin, Some(b"mysql_native_password".to_vec()));
 }
+
+/// COM_CHANGE_USER must end where its last field ends: bytes the capability flags give no
+/// meaning to are refused (MySQL would skip them; we take no guesses in the connection phase).
+#[test]
+fn change_user_with_trailing_bytes_is_refused() {
+    use vestibule::wire::command::ChangeUser;
+    let caps = CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION;
+    let mut body = b"bob\0".to_vec();
+    body.push(20);
+    body.extend_from_slice(&[7; 20]);
+    body.extend_from_slice(b"db\0");
+    body.extend_from_slice(&255u16.to_le_bytes());
+    let cu = ChangeUser::parse(&body, caps).unwrap();
+    assert_eq!(cu.username, b"bob");
+    assert_eq!(cu.character_set, Some(255));
+    assert_eq!(cu.client_plugin, None);
+    // Without CLIENT_PLUGIN_AUTH a plugin name is not a field: it is trailing garbage.
+    body.extend_from_slice(b"caching_sha2_password\0");
+    assert_eq!(
+        ChangeUser::parse(&body, caps).map(|c| c.username),
+        Err(WireError::Trailing("COM_CHANGE_USER"))
+    );
+    let cu = ChangeUser::parse(&body, caps | CLIENT_PLUGIN_AUTH).unwrap();
+    assert_eq!(cu.client_plugin, Some(b"caching_sha2_password".to_vec()));
+}
