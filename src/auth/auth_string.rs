@@ -445,6 +445,25 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// A stored hash of the empty password (imported with `IDENTIFIED … AS`) still never lets the
+    /// empty password in: MySQL fails an empty password against any non-empty string.
+    #[test]
+    fn the_empty_password_never_matches_a_hash_of_it() {
+        let salt = salt_from_random([9; 20]);
+        let rounds = normalize_rounds(DEFAULT_DIGEST_ROUNDS);
+        let sha2 = AuthString::CachingSha2 {
+            rounds,
+            salt,
+            digest: sha256_crypt::digest(b"", &salt, rounds),
+        };
+        let native = AuthString::Native {
+            hash: native::stored_hash(b""),
+        };
+        assert!(!sha2.verify_cleartext(b""));
+        assert!(!native.verify_cleartext(b""));
+        assert!(AuthString::Empty.verify_cleartext(b""));
+    }
+
     const V3_HEX: &str = "24412430303524031A69251C34295C4B35167C7F1E5A7B63091349503974624D34504B5A424679354856336868686F52485A736E4A733368786E427575516C73446469496537";
     const V4: &[u8] = b"$A$005$abcdefghijklmnopqrstYy1cVJ5jT.fk4HyAGlowRhOkI55As4SAesbspXHQvFD";
     const V5: &[u8] = b"$A$006$abcdefghijklmnopqrstT03mRnoxDci2w4OWCimVuppPMGpCLlUZuxqTYXAXyW2";
