@@ -445,6 +445,36 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// Equality (used to tell whether an account still has the string a full authentication
+    /// verified) looks at every part: rounds, salt and digest.
+    #[test]
+    fn equality_compares_every_part() {
+        let salt = salt_from_random([1; 20]);
+        let other_salt = salt_from_random([2; 20]);
+        let sha256 = |salt: [u8; 20], d: u8| AuthString::Sha256 {
+            salt: salt.to_vec(),
+            digest: [d; 43],
+        };
+        assert_eq!(sha256(salt, 1), sha256(salt, 1));
+        assert_ne!(sha256(salt, 1), sha256(salt, 2));
+        assert_ne!(sha256(salt, 1), sha256(other_salt, 1));
+        let sha2 = |rounds: u32, salt: [u8; 20], d: u8| AuthString::CachingSha2 {
+            rounds,
+            salt,
+            digest: [d; 43],
+        };
+        assert_eq!(sha2(5000, salt, 1), sha2(5000, salt, 1));
+        assert_ne!(sha2(5000, salt, 1), sha2(6000, salt, 1));
+        assert_ne!(sha2(5000, salt, 1), sha2(5000, other_salt, 1));
+        assert_ne!(sha2(5000, salt, 1), sha2(5000, salt, 2));
+        assert_ne!(sha2(5000, salt, 1), sha256(salt, 1));
+        let native = |h: u8| AuthString::Native { hash: [h; 20] };
+        assert_eq!(native(1), native(1));
+        assert_ne!(native(1), native(2));
+        assert_ne!(native(1), AuthString::Empty);
+        assert_eq!(AuthString::Empty, AuthString::Empty);
+    }
+
     /// A stored hash of the empty password (imported with `IDENTIFIED … AS`) still never lets the
     /// empty password in: MySQL fails an empty password against any non-empty string.
     #[test]
