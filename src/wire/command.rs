@@ -181,6 +181,104 @@ mod tests {
     const CAPS: u32 =
         CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION | CLIENT_PLUGIN_AUTH | CLIENT_CONNECT_ATTRS;
 
+    /// `bob`, a 20-byte scramble (length-prefixed or NUL-terminated by the flag), `db`, charset.
+    fn change_user_body(secure: bool) -> Vec<u8> {
+        let mut b = b"bob\0".to_vec();
+        if secure {
+            b.push(20);
+            b.extend_from_slice(&[7; 20]);
+        } else {
+            b.extend_from_slice(b"scramble\0");
+        }
+        b.extend_from_slice(b"db\0");
+        b.extend_from_slice(&255u16.to_le_bytes());
+        b
+    }
+
+    /// COM_CHANGE_USER's optional fields exist only under their capability flags, on both sides.
+    #[test]
+    fn change_user_fields_follow_the_flags() {
+        let p41 = CLIENT_PROTOCOL_41;
+        let secure = p41 | CLIENT_SECURE_CONNECTION;
+        let plugin = secure | CLIENT_PLUGIN_AUTH;
+
+        // The first auth response: NUL-terminated without CLIENT_SECURE_CONNECTION.
+        let body = change_user_body(false);
+        let cu = ChangeUser::parse(&body, p41).unwrap();
+        assert_eq!(cu.auth_response, b"scramble");
+        assert_eq!(cu.character_set, Some(255));
+        assert_eq!(cu.encode(p41)[1..], body[..]);
+        let body = change_user_body(true);
+        let cu = ChangeUser::parse(&body, secure).unwrap();
+        assert_eq!(cu.auth_response, [7; 20]);
+        assert_eq!(cu.encode(secure)[1..], body[..]);
+
+        // CLIENT_PLUGIN_AUTH with nothing after the charset: no plugin, not an error.
+        let cu = ChangeUser::parse(&body, plugin).unwrap();
+        assert_eq!(cu.client_plugin, None);
+
+        // The plugin name is a field only under CLIENT_PLUGIN_AUTH, and so is it when encoding.
+        let mut with_plugin = body.clone();
+        with_plugin.extend_from_slice(b"caching_sha2_password\0");
+        assert_eq!(
+            ChangeUser::parse(&with_plugin, secure).map(|c| c.client_plugin),
+            Err(WireError::Trailing("COM_CHANGE_USER"))
+        );
+        let cu = ChangeUser::parse(&with_plugin, plugin).unwrap();
+        assert_eq!(
+            cu.client_plugin.as_deref(),
+            Some(&b"caching_sha2_password"[..])
+        );
+        assert_eq!(cu.encode(plugin)[1..], with_plugin[..]);
+        assert_eq!(cu.encode(secure)[1..], body[..]);
+
+        // Connect attributes only under CLIENT_CONNECT_ATTRS; an empty list writes no block.
+        let all = plugin | CLIENT_CONNECT_ATTRS;
+        assert_eq!(cu.encode(all)[1..], with_plugin[..]);
+        let mut with_attrs = with_plugin.clone();
+        crate::wire::handshake::write_connect_attrs(
+            &mut with_attrs,
+            &[(b"_client_name".to_vec(), b"libmysql".to_vec())],
+        );
+        assert_eq!(
+            ChangeUser::parse(&with_attrs, plugin).map(|c| c.connect_attrs),
+            Err(WireError::Trailing("COM_CHANGE_USER"))
+        );
+        let cu = ChangeUser::parse(&with_attrs, all).unwrap();
+        assert_eq!(cu.connect_attrs.len(), 1);
+        assert_eq!(cu.encode(all)[1..], with_attrs[..]);
+        assert_eq!(cu.encode(plugin)[1..], with_plugin[..]);
+    }
+
+    #[test]
+    fn change_user_name_limit_is_inclusive() {
+        let caps = CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION;
+        let body = |n: usize| {
+            let mut b = vec![b'u'; n];
+            b.extend_from_slice(&change_user_body(true)[3..]);
+            b
+        };
+        let max = crate::wire::handshake::MAX_USER_LEN;
+        assert_eq!(
+            ChangeUser::parse(&body(max), caps).map(|c| c.username.len()),
+            Ok(max)
+        );
+        assert_eq!(
+            ChangeUser::parse(&body(max + 1), caps).map(|c| c.username.len()),
+            Err(WireError::TooLong("username"))
+        );
+    }
+
+    #[test]
+    fn change_user_debug_redacts_the_auth_response() {
+        let cu = ChangeUser::parse(&change_user_body(true), CAPS).unwrap();
+        assert_eq!(
+            format!("{cu:?}"),
+            "ChangeUser { username: \"bob\", auth_response_len: 20, database: \"db\", \
+             character_set: Some(255), client_plugin: None }"
+        );
+    }
+
     #[test]
     fn parses_simple_commands() {
         assert_eq!(Command::parse(&[0x01], CAPS), Ok(Command::Quit));

@@ -136,6 +136,15 @@ pub fn encode_eof(warnings: u16, status_flags: u16) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn truncation_backs_off_to_a_character_boundary() {
+        assert_eq!(truncate_utf8("a\u{e9}b", 2), "a");
+        assert_eq!(truncate_utf8("a\u{e9}b", 3), "a\u{e9}");
+        assert_eq!(truncate_utf8("\u{1F600}", 3), "");
+        assert_eq!(truncate_utf8("abc", 3), "abc");
+        assert_eq!(truncate_utf8("abcd", 3), "abc");
+    }
     use proptest::prelude::*;
 
     #[test]

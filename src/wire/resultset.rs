@@ -148,6 +148,12 @@ pub fn encode_result_set(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Computed integers are sent as MySQL sends `SELECT 1`: NOT NULL, BINARY, NUM (0x8081).
+    #[test]
+    fn integer_columns_carry_mysqls_flags() {
+        assert_eq!(ColumnDefinition41::integer("1", 1).flags, 0x8081);
+    }
     use proptest::prelude::*;
 
     fn wire(payloads: &[Vec<u8>]) -> Vec<u8> {
