@@ -486,8 +486,24 @@ pub fn load_tls_material(
     }
 
     let client_roots = load_client_roots(trust.ca, trust.capath)?;
+    let crls = load_crls(trust.crl, trust.crlpath)?;
+    Ok(TlsMaterial {
+        cert_chain,
+        key: private_key,
+        client_roots,
+        crls,
+        server_cert,
+    })
+}
+
+/// CRLs from the `ssl_crl` file (at least one) and every file of the `ssl_crlpath` directory
+/// (files without a PEM CRL add nothing).
+fn load_crls(
+    crl: Option<&Path>,
+    crlpath: Option<&Path>,
+) -> Result<Vec<CertificateRevocationListDer<'static>>, TlsFileError> {
     let mut crls = Vec::new();
-    if let Some(path) = trust.crl {
+    if let Some(path) = crl {
         let pem = fs::read(path).map_err(|source| TlsFileError::CrlIo {
             path: path.to_path_buf(),
             source,
@@ -500,7 +516,7 @@ pub fn load_tls_material(
             });
         }
     }
-    if let Some(dir) = trust.crlpath {
+    if let Some(dir) = crlpath {
         for file in dir_files(dir).map_err(|source| TlsFileError::CrlIo {
             path: dir.to_path_buf(),
             source,
@@ -512,13 +528,7 @@ pub fn load_tls_material(
             read_crls(&pem, &file, &mut crls)?;
         }
     }
-    Ok(TlsMaterial {
-        cert_chain,
-        key: private_key,
-        client_roots,
-        crls,
-        server_cert,
-    })
+    Ok(crls)
 }
 
 /// The regular files of a directory (symlinks followed), in name order.
