@@ -1361,6 +1361,7 @@ mod model_tests {
                         .wrapping_add((i as u8).wrapping_mul(11))
                         ^ 0x55
                 })),
+                digest_rounds: crate::auth::DEFAULT_DIGEST_ROUNDS,
             };
             let (hs, actions) = Handshake::new(params);
             let mut c = Conn {

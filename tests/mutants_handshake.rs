@@ -44,6 +44,7 @@ fn params(tls: bool, rsa: bool, default_plugin: Plugin) -> ServerParams {
         databases: Arc::from(vec!["test".to_string()]),
         nonce: Nonce::from_wire(NONCE),
         switch_nonce: Nonce::from_wire(SWITCH_NONCE),
+        digest_rounds: vestibule::auth::DEFAULT_DIGEST_ROUNDS,
     }
 }
 
@@ -474,8 +475,9 @@ fn change_user_without_plugin_auth_verifies_the_native_scramble() {
     assert_eq!(payloads(&actions), vec![ok_packet()]);
 }
 
-/// With CLIENT_PLUGIN_AUTH the server always restarts with a fresh nonce, even when the client
-/// named the account's plugin and it is the greeting's.
+/// With CLIENT_PLUGIN_AUTH the server always restarts with an AuthSwitchRequest, even when the
+/// client named the account's plugin and it is the greeting's; the switch carries the session's
+/// own nonce (the `nonce` the driver passes), never a fresh one.
 #[test]
 fn change_user_with_plugin_auth_always_switches() {
     let pw = "Fast-pw1";
@@ -494,7 +496,7 @@ fn change_user_with_plugin_auth_always_switches() {
     let sent = payloads(&actions);
     assert_eq!(sent.len(), 1);
     let mut want = b"\xfecaching_sha2_password\0".to_vec();
-    want.extend_from_slice(&SWITCH_NONCE);
+    want.extend_from_slice(&NONCE);
     want.push(0);
     assert_eq!(sent[0], want);
     assert_eq!(hs.state_name(), "ExpectSwitchResponse");

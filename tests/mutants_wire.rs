@@ -338,10 +338,11 @@ fn plugin_name_is_read_only_under_plugin_auth() {
     assert_eq!(r.client_plugin, Some(b"mysql_native_password".to_vec()));
 }
 
-/// COM_CHANGE_USER must end where its last field ends: bytes the capability flags give no
-/// meaning to are refused (MySQL would skip them; we take no guesses in the connection phase).
+/// COM_CHANGE_USER is read field by field as the capability flags call for, and bytes past the
+/// last field are ignored, as MySQL's parse_com_change_user_multipacket() does (mysql_async 0.37
+/// sends an empty connect-attributes block without CLIENT_CONNECT_ATTRS).
 #[test]
-fn change_user_with_trailing_bytes_is_refused() {
+fn change_user_ignores_bytes_past_its_fields() {
     use vestibule::wire::command::ChangeUser;
     let caps = CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION;
     let mut body = b"bob\0".to_vec();
@@ -353,12 +354,14 @@ fn change_user_with_trailing_bytes_is_refused() {
     assert_eq!(cu.username, b"bob");
     assert_eq!(cu.character_set, Some(255));
     assert_eq!(cu.client_plugin, None);
-    // Without CLIENT_PLUGIN_AUTH a plugin name is not a field: it is trailing garbage.
+    // Without CLIENT_PLUGIN_AUTH a plugin name is not a field: ignored.
     body.extend_from_slice(b"caching_sha2_password\0");
-    assert_eq!(
-        ChangeUser::parse(&body, caps).map(|c| c.username),
-        Err(WireError::Trailing("COM_CHANGE_USER"))
-    );
+    let cu = ChangeUser::parse(&body, caps).unwrap();
+    assert_eq!((cu.client_plugin, cu.auth_response), (None, vec![7; 20]));
     let cu = ChangeUser::parse(&body, caps | CLIENT_PLUGIN_AUTH).unwrap();
     assert_eq!(cu.client_plugin, Some(b"caching_sha2_password".to_vec()));
+    // A field the flags call for that is cut short is still refused.
+    let cut = &body[..body.len() - 1];
+    assert!(ChangeUser::parse(cut, caps | CLIENT_PLUGIN_AUTH).is_err());
+    assert!(ChangeUser::parse(&body[..10], caps).is_err());
 }

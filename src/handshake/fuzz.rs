@@ -127,6 +127,7 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<Outcome> {
         databases: Arc::from(vec!["db".to_string()]),
         nonce,
         switch_nonce,
+        digest_rounds: crate::auth::DEFAULT_DIGEST_ROUNDS,
     };
     let (mut hs, first) = Handshake::new(params);
     let mut client = Client {

@@ -111,10 +111,17 @@ pub struct ServerParams {
     pub require_secure_transport: bool,
     /// Schemas a client may name as its default database.
     pub databases: Arc<[String]>,
-    /// Nonce of the greeting (already post-processed by [`Nonce::from_random`]).
+    /// Nonce of the greeting (already post-processed by [`Nonce::from_random`]). For
+    /// [`Handshake::change_user`] it must be the connection's own, [`Session::nonce`]: the
+    /// switch carries it and every plugin checks against it.
     pub nonce: Nonce,
-    /// Nonce for an AuthSwitchRequest, if one is needed (MySQL sends a fresh one).
+    /// Nonce for an AuthSwitchRequest of a new connection, if one is needed (MySQL's plugin
+    /// draws a fresh one there). Also the salt of an unknown user's decoy hash.
     pub switch_nonce: Nonce,
+    /// SHA-256-crypt rounds of new caching_sha2_password hashes
+    /// (`caching_sha2_password_digest_rounds`): an unknown user's decoy hash costs as many, so
+    /// its full authentication takes as long as a real account's (docs/security.md).
+    pub digest_rounds: u32,
 }
 
 /// Result of the driver's account lookup (user name + client host, most specific match).
@@ -232,6 +239,11 @@ pub struct Session {
     pub transport: Transport,
     /// Which caching_sha2_password path authenticated the login.
     pub auth_path: AuthPath,
+    /// The nonce the client last answered (the greeting's, or that of the AuthSwitchRequest).
+    /// COM_CHANGE_USER authenticates against it again: MySQL draws no new scramble for it, and
+    /// libmariadb's `mysql_change_user()` answers mysql_native_password with the scramble it
+    /// last received, whatever the switch carries (docs/protocol.md, "COM_CHANGE_USER").
+    pub nonce: Nonce,
 }
 
 impl Session {
@@ -355,7 +367,7 @@ fn decoy_auth_string(plugin: Plugin, params: &ServerParams) -> AuthString {
             digest: [b'.'; 43],
         },
         Plugin::CachingSha2Password => AuthString::CachingSha2 {
-            rounds: auth::DEFAULT_DIGEST_ROUNDS,
+            rounds: params.digest_rounds,
             salt,
             digest: [b'.'; 43],
         },
@@ -384,7 +396,9 @@ struct Pending {
     client_caps: u32,
     charset: u8,
     tls: Option<TlsInfo>,
-    /// COM_CHANGE_USER: always switch, with a fresh nonce (reference §9.5).
+    /// COM_CHANGE_USER: always switch, with the connection's own nonce (MySQL's
+    /// `acl_authenticate()` draws a new scramble only for a new connection; libmariadb's
+    /// `mysql_change_user()` answers with the greeting's scramble even after a switch).
     force_switch: bool,
 }
 
@@ -685,7 +699,9 @@ impl Handshake {
                 self.plugin_first_response(ctx, &p.auth_response)
             }
             Some(_) => {
-                ctx.nonce = self.params.switch_nonce;
+                if !p.force_switch {
+                    ctx.nonce = self.params.switch_nonce;
+                }
                 let sw = AuthSwitchRequest::with_nonce(plugin.name(), ctx.nonce.as_bytes());
                 self.send(&sw.encode());
                 self.state = State::ExpectSwitchResponse(Box::new(ctx));
@@ -882,6 +898,7 @@ impl Handshake {
             tls: ctx.tls,
             transport: self.params.transport,
             auth_path: path,
+            nonce: ctx.nonce,
         };
         self.out.push(Action::Authenticated(Box::new(session)));
     }

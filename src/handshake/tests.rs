@@ -34,6 +34,7 @@ pub(crate) fn params(transport: Transport, tls: bool, rsa: bool) -> ServerParams
         databases: Arc::from(vec!["test".to_string()]),
         nonce: Nonce::from_wire(NONCE),
         switch_nonce: Nonce::from_wire(SWITCH_NONCE),
+        digest_rounds: crate::auth::DEFAULT_DIGEST_ROUNDS,
     }
 }
 
@@ -148,6 +149,32 @@ impl Driver {
                 Action::Close => self.closed = true,
             }
         }
+    }
+
+    /// A COM_CHANGE_USER exchange on a connection whose greeting carried `p.nonce` and whose
+    /// client logged in with `client_caps`.
+    pub fn change_user(
+        p: ServerParams,
+        client_caps: u32,
+        account: Option<Account>,
+        cache: Option<CachedDigest>,
+        cmd: ChangeUser,
+    ) -> Driver {
+        let (hs, actions) = Handshake::change_user(p, client_caps, None, cmd);
+        let mut d = Driver {
+            hs,
+            sent: Vec::new(),
+            account,
+            cache,
+            session: None,
+            error: None,
+            closed: false,
+            filled: None,
+            tls: None,
+            decoy: Plugin::CachingSha2Password,
+        };
+        d.apply(actions);
+        d
     }
 
     pub fn client_send(&mut self, payload: &[u8]) {
@@ -653,8 +680,11 @@ fn events_out_of_place_close_cleanly() {
     assert!(matches!(a.last(), Some(Action::Close)));
 }
 
+/// COM_CHANGE_USER always restarts authentication with an AuthSwitchRequest that carries the
+/// connection's own nonce (the greeting's), as MySQL's `acl_authenticate()` does: it draws a
+/// new scramble only for a new connection.
 #[test]
-fn change_user_always_switches_with_a_fresh_nonce() {
+fn change_user_always_switches_with_the_connections_nonce() {
     let acct = account("bob", Plugin::CachingSha2Password, "pw");
     let cmd = ChangeUser {
         username: b"bob".to_vec(),
@@ -664,27 +694,20 @@ fn change_user_always_switches_with_a_fresh_nonce() {
         client_plugin: Some(CS2.as_bytes().to_vec()),
         connect_attrs: vec![],
     };
-    let (hs, actions) =
-        Handshake::change_user(params(Transport::Tcp, false, false), CLIENT_CAPS, None, cmd);
-    let mut d = Driver {
-        hs,
-        sent: Vec::new(),
-        account: Some(acct),
-        cache: Some(caching_sha2::cached_digest(b"pw")),
-        session: None,
-        error: None,
-        closed: false,
-        filled: None,
-        tls: None,
-        decoy: Plugin::CachingSha2Password,
-    };
-    d.apply(actions);
+    let mut d = Driver::change_user(
+        params(Transport::Tcp, false, false),
+        CLIENT_CAPS,
+        Some(acct),
+        Some(caching_sha2::cached_digest(b"pw")),
+        cmd,
+    );
     assert_eq!(d.last().seq, 1);
     let sw = AuthSwitchRequest::parse(&d.last().payload).unwrap();
-    assert_eq!(&sw.plugin_data[..20], &SWITCH_NONCE);
+    assert_eq!(&sw.plugin_data[..20], &NONCE);
+    assert_ne!(NONCE, SWITCH_NONCE);
     d.client_send(&caching_sha2::client_scramble(
         b"pw",
-        &Nonce::from_wire(SWITCH_NONCE),
+        &Nonce::from_wire(NONCE),
     ));
     assert_eq!(seqs(&d), vec![1, 3, 4]);
     assert_eq!(d.session.as_ref().unwrap().account_user(), "bob");
@@ -694,7 +717,7 @@ fn change_user_always_switches_with_a_fresh_nonce() {
 mod snapshots {
     use super::*;
 
-    fn settings() -> insta::Settings {
+    pub(super) fn settings() -> insta::Settings {
         let mut s = insta::Settings::clone_current();
         s.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
         s.set_prepend_module_to_snapshot(false);
@@ -702,7 +725,7 @@ mod snapshots {
         s
     }
 
-    fn dump(d: &Driver) -> String {
+    pub(super) fn dump(d: &Driver) -> String {
         d.sent
             .iter()
             .map(|f| {
@@ -844,4 +867,131 @@ fn login_ok_is_the_encoders_ok_with_autocommit() {
         LOGIN_OK.to_vec(),
         crate::wire::packets::OkPacket::with_status(SERVER_STATUS_AUTOCOMMIT).encode()
     );
+}
+
+/// Real clients' COM_CHANGE_USER exchanges, replayed byte for byte through the machine.
+///
+/// Each capture is one plain-TCP connection recorded with `tests/interop/capture_proxy.py`
+/// between the client and the server binary: the login, a few queries, then COM_CHANGE_USER.
+/// The replay takes the greeting's and the switch's nonces from the server's recorded bytes,
+/// feeds the client's recorded packets to the machine and checks that it answers with exactly
+/// the bytes the server sent, ending with the new session (docs/protocol.md, "COM_CHANGE_USER").
+mod replays {
+    use super::*;
+    use crate::wire::command::Command;
+
+    fn packets(stream: &[u8]) -> Vec<Frame> {
+        let mut out = Vec::new();
+        let mut rest = stream;
+        while let [a, b, c, seq, tail @ ..] = rest {
+            let len = usize::from(*a) | usize::from(*b) << 8 | usize::from(*c) << 16;
+            out.push(Frame {
+                seq: *seq,
+                payload: tail[..len].to_vec(),
+            });
+            rest = &tail[len..];
+        }
+        out
+    }
+
+    fn nonce_of_switch(payload: &[u8]) -> Nonce {
+        let sw = AuthSwitchRequest::parse(payload).unwrap();
+        Nonce::from_wire(sw.plugin_data[..20].try_into().unwrap())
+    }
+
+    /// Replays `c2s` against `s2c`: logs in as `login` (seeing the cache entry `login_cache`),
+    /// then changes user to `target`. Returns the dump of the server's change-user packets.
+    fn replay(
+        c2s: &[u8],
+        s2c: &[u8],
+        login: Account,
+        target: Account,
+        target_cache: Option<CachedDigest>,
+    ) -> (Session, Driver) {
+        let (c2s, s2c) = (packets(c2s), packets(s2c));
+        let greeting = HandshakeV10::parse(&s2c[0].payload).unwrap();
+        let mut p = params(Transport::Tcp, true, false);
+        p.nonce = Nonce::from_wire(greeting.nonce);
+        p.connection_id = greeting.connection_id;
+        if let Some(sw) = s2c.iter().find(|f| f.payload.first() == Some(&0xfe)) {
+            p.switch_nonce = nonce_of_switch(&sw.payload);
+        }
+        // The login: every client packet up to the first command.
+        let mut d = Driver::new(p.clone(), Some(login), None);
+        let mut client = c2s.iter();
+        while d.session.is_none() {
+            let f = client
+                .next()
+                .expect("the capture ends before the login does");
+            assert_eq!(f.seq, d.hs.expected_seq());
+            d.client_send(&f.payload);
+            assert!(d.error.is_none(), "login failed: {:?}", d.error);
+        }
+        assert_eq!(
+            d.sent,
+            s2c[..d.sent.len()],
+            "login packets differ from the capture"
+        );
+        let session = d.session.clone().unwrap();
+
+        // COM_CHANGE_USER and the packets that answer the server within it.
+        let mut client = client.skip_while(|f| f.payload.first() != Some(&0x11));
+        let cmd = client.next().expect("no COM_CHANGE_USER in the capture");
+        let Ok(Command::ChangeUser(cu)) = Command::parse(&cmd.payload, session.client_capabilities)
+        else {
+            panic!("COM_CHANGE_USER refused")
+        };
+        let mut p2 = p;
+        p2.nonce = session.nonce;
+        let mut cu_driver = Driver::change_user(
+            p2,
+            session.client_capabilities,
+            Some(target),
+            target_cache,
+            cu,
+        );
+        for f in client.take_while(|f| f.seq != 0) {
+            assert_eq!(f.seq, cu_driver.hs.expected_seq());
+            cu_driver.client_send(&f.payload);
+        }
+        // The server's answer in the capture: from the switch at seq 1 on.
+        let start = s2c
+            .iter()
+            .skip(d.sent.len())
+            .position(|f| f.seq == 1 && f.payload.first() == Some(&0xfe))
+            .expect("no AuthSwitchRequest in the capture")
+            + d.sent.len();
+        let n = cu_driver.sent.len();
+        assert_eq!(
+            cu_driver.sent,
+            s2c[start..start + n],
+            "change-user packets differ from the capture"
+        );
+        (session, cu_driver)
+    }
+
+    fn native(user: &str, pw: &str) -> Account {
+        account(user, Plugin::MysqlNativePassword, pw)
+    }
+
+    /// mysqlclient 2.2 on libmariadb 3.3: a native account changes to another native account.
+    /// libmariadb answers the switch with the scramble of the nonce it last received during the
+    /// login (here the login's own AuthSwitchRequest), whatever the switch carries.
+    #[test]
+    fn mysqlclient_change_user_native_to_native() {
+        let (session, d) = replay(
+            include_bytes!("replays/mysqlclient_change_user_native.c2s"),
+            include_bytes!("replays/mysqlclient_change_user_native.s2c"),
+            native("u1", "pw1"),
+            native("u2", "pw2"),
+            None,
+        );
+        assert_eq!(session.plugin, Plugin::MysqlNativePassword);
+        let new = d.session.as_ref().expect("change_user failed");
+        assert_eq!((new.account_user(), new.plugin), ("u2", session.plugin));
+        assert_eq!(new.nonce, session.nonce);
+        snapshots::settings().bind(|| {
+            insta::assert_snapshot!("change_user_mysqlclient_native", snapshots::dump(&d));
+        });
+    }
 }

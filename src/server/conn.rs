@@ -77,7 +77,8 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     let id = shared.next_connection_id.fetch_add(1, Ordering::Relaxed);
     let timeout = Duration::from_secs(shared.config.connect_timeout);
     let tls = shared.tls.current();
-    let params = connection_params(&shared, id, &client, tls.is_some());
+    let nonce = Nonce::from_random(random_bytes());
+    let params = connection_params(&shared, id, &client, tls.is_some(), nonce);
     let (hs, actions) = Handshake::new(params);
     let outcome = tokio::time::timeout(
         timeout,
@@ -119,11 +120,13 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     }
 }
 
+/// `nonce`: a fresh one for a new connection; the session's own for COM_CHANGE_USER.
 fn connection_params(
     shared: &Shared,
     id: u32,
     client: &ClientHost,
     tls_available: bool,
+    nonce: Nonce,
 ) -> ServerParams {
     ServerParams {
         server_version: super::vars::SERVER_VERSION.to_string(),
@@ -138,8 +141,9 @@ fn connection_params(
         rsa: shared.rsa_public(crate::auth::Plugin::CachingSha2Password),
         require_secure_transport: shared.require_secure_transport(),
         databases: shared.databases.clone(),
-        nonce: Nonce::from_random(random_bytes()),
+        nonce,
         switch_nonce: Nonce::from_random(random_bytes()),
+        digest_rounds: shared.config.digest_rounds,
     }
 }
 
@@ -424,7 +428,7 @@ async fn command_phase(
                 write_payloads(&mut io, seq, &[text.into_bytes()]).await?;
             }
             Command::ChangeUser(cu) => {
-                let params = connection_params(shared, st.id, &st.client, false);
+                let params = connection_params(shared, st.id, &st.client, false, st.session.nonce);
                 let tls = st.session.tls.clone();
                 let (hs, actions) =
                     Handshake::change_user(params, st.session.client_capabilities, tls, cu);

@@ -83,7 +83,10 @@ impl ChangeUser {
         } else {
             Vec::new()
         };
-        r.finish("COM_CHANGE_USER")?;
+        // MySQL's parse_com_change_user_multipacket() (sql/auth/sql_authentication.cc) reads the
+        // fields the flags call for and ignores whatever follows: mysql_async 0.37 ends the
+        // packet with an empty connect-attributes block (`00`) without CLIENT_CONNECT_ATTRS.
+        // A field cut short is still an error above.
         Ok(ChangeUser {
             username,
             auth_response,
@@ -220,9 +223,11 @@ mod tests {
         // The plugin name is a field only under CLIENT_PLUGIN_AUTH, and so is it when encoding.
         let mut with_plugin = body.clone();
         with_plugin.extend_from_slice(b"caching_sha2_password\0");
+        // Without the flag the name is not a field: ignored, as MySQL ignores bytes past the
+        // fields it reads.
         assert_eq!(
             ChangeUser::parse(&with_plugin, secure).map(|c| c.client_plugin),
-            Err(WireError::Trailing("COM_CHANGE_USER"))
+            Ok(None)
         );
         let cu = ChangeUser::parse(&with_plugin, plugin).unwrap();
         assert_eq!(
@@ -242,8 +247,11 @@ mod tests {
         );
         assert_eq!(
             ChangeUser::parse(&with_attrs, plugin).map(|c| c.connect_attrs),
-            Err(WireError::Trailing("COM_CHANGE_USER"))
+            Ok(Vec::new())
         );
+        // Under the flag a block cut short is still refused.
+        let cut = &with_attrs[..with_attrs.len() - 1];
+        assert!(ChangeUser::parse(cut, all).is_err());
         let cu = ChangeUser::parse(&with_attrs, all).unwrap();
         assert_eq!(cu.connect_attrs.len(), 1);
         assert_eq!(cu.encode(all)[1..], with_attrs[..]);
