@@ -713,6 +713,20 @@ fn change_user_always_switches_with_the_connections_nonce() {
     assert_eq!(d.session.as_ref().unwrap().account_user(), "bob");
 }
 
+/// An unknown user's decoy hash costs what a real account's costs: its SHA-256-crypt rounds are
+/// the configured `caching_sha2_password_digest_rounds`, not the default (docs/security.md).
+#[test]
+fn decoy_hash_uses_the_configured_digest_rounds() {
+    for rounds in [5000, 100_000, 4_095_000] {
+        let mut p = params(Transport::Tcp, true, false);
+        p.digest_rounds = rounds;
+        match decoy_auth_string(Plugin::CachingSha2Password, &p) {
+            AuthString::CachingSha2 { rounds: r, .. } => assert_eq!(r, rounds),
+            other => panic!("decoy is not caching_sha2: {other:?}"),
+        }
+    }
+}
+
 /// Byte-exact snapshots of every packet the server sends in the connection phase.
 mod snapshots {
     use super::*;
@@ -899,12 +913,12 @@ mod replays {
         Nonce::from_wire(sw.plugin_data[..20].try_into().unwrap())
     }
 
-    /// Replays `c2s` against `s2c`: logs in as `login` (seeing the cache entry `login_cache`),
-    /// then changes user to `target`. Returns the dump of the server's change-user packets.
+    /// Replays `c2s` against `s2c`: logs in as `login` (with its cache entry), then changes user
+    /// to `target`. Returns the login's session and the driver of the change-user exchange.
     fn replay(
         c2s: &[u8],
         s2c: &[u8],
-        login: Account,
+        login: (Account, Option<CachedDigest>),
         target: Account,
         target_cache: Option<CachedDigest>,
     ) -> (Session, Driver) {
@@ -913,11 +927,16 @@ mod replays {
         let mut p = params(Transport::Tcp, true, false);
         p.nonce = Nonce::from_wire(greeting.nonce);
         p.connection_id = greeting.connection_id;
-        if let Some(sw) = s2c.iter().find(|f| f.payload.first() == Some(&0xfe)) {
+        // The login's own switch, if any: before the OK that ends the login.
+        let login_frames = s2c.iter().take_while(|f| f.payload.first() != Some(&0x00));
+        if let Some(sw) = login_frames
+            .skip(1)
+            .find(|f| f.payload.first() == Some(&0xfe))
+        {
             p.switch_nonce = nonce_of_switch(&sw.payload);
         }
         // The login: every client packet up to the first command.
-        let mut d = Driver::new(p.clone(), Some(login), None);
+        let mut d = Driver::new(p.clone(), Some(login.0), login.1);
         let mut client = c2s.iter();
         while d.session.is_none() {
             let f = client
@@ -982,7 +1001,7 @@ mod replays {
         let (session, d) = replay(
             include_bytes!("replays/mysqlclient_change_user_native.c2s"),
             include_bytes!("replays/mysqlclient_change_user_native.s2c"),
-            native("u1", "pw1"),
+            (native("u1", "pw1"), None),
             native("u2", "pw2"),
             None,
         );
@@ -992,6 +1011,42 @@ mod replays {
         assert_eq!(new.nonce, session.nonce);
         snapshots::settings().bind(|| {
             insta::assert_snapshot!("change_user_mysqlclient_native", snapshots::dump(&d));
+        });
+    }
+
+    /// mysql_async 0.37: a caching_sha2_password account (fast path) changes to a native one.
+    /// Its COM_CHANGE_USER carries a 32-byte caching_sha2 scramble and ends with an empty
+    /// connect-attributes block (`00`) although CLIENT_CONNECT_ATTRS was not negotiated.
+    #[test]
+    fn mysql_async_change_user_sha2_to_native() {
+        let c2s = include_bytes!("replays/mysql_async_change_user_sha2_to_native.c2s");
+        let cmd = packets(c2s)
+            .into_iter()
+            .find(|f| f.payload.first() == Some(&0x11))
+            .unwrap();
+        assert!(cmd.payload.ends_with(b"caching_sha2_password\0\0"));
+        let (session, d) = replay(
+            c2s,
+            include_bytes!("replays/mysql_async_change_user_sha2_to_native.s2c"),
+            (
+                account("s2", Plugin::CachingSha2Password, "pw3"),
+                Some(caching_sha2::cached_digest(b"pw3")),
+            ),
+            native("u2", "pw2"),
+            None,
+        );
+        assert_eq!(session.client_capabilities & CLIENT_CONNECT_ATTRS, 0);
+        assert_eq!(session.auth_path, AuthPath::FastPath);
+        let new = d.session.as_ref().expect("change_user failed");
+        assert_eq!(
+            (new.account_user(), new.plugin),
+            ("u2", Plugin::MysqlNativePassword)
+        );
+        snapshots::settings().bind(|| {
+            insta::assert_snapshot!(
+                "change_user_mysql_async_sha2_to_native",
+                snapshots::dump(&d)
+            );
         });
     }
 }
