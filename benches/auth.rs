@@ -31,6 +31,7 @@ fn params() -> ServerParams {
         databases: Arc::from(vec![]),
         nonce: Nonce::from_wire(NONCE),
         switch_nonce: Nonce::from_wire(NONCE),
+        reserved_admin_slot: false,
         digest_rounds: vestibule::auth::DEFAULT_DIGEST_ROUNDS,
     }
 }

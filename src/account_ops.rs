@@ -1352,6 +1352,7 @@ mod model_tests {
                     modulus_len: 256,
                 }),
                 require_secure_transport: l.require_secure_transport,
+                reserved_admin_slot: false,
                 databases: Arc::from(Vec::<String>::new()),
                 nonce: Nonce::from_random(std::array::from_fn(|i| {
                     seed.wrapping_add((i as u8).wrapping_mul(37))

@@ -30,14 +30,31 @@ fn main() -> std::process::ExitCode {
     };
     let result = runtime.block_on(async move {
         let shared = vestibule::server::init(config)?;
-        tokio::select! {
-            r = vestibule::server::run(shared) => r,
-            _ = tokio::signal::ctrl_c() => {
-                tracing::info!("shutting down");
-                Ok(())
+        // Handlers first, so a signal that arrives while the listeners bind is not lost.
+        let stop = vestibule::server::stop_signal()
+            .map_err(|e| format!("cannot install signal handlers: {e}"))?;
+        let mut server = tokio::spawn(vestibule::server::run(shared.clone()));
+        let signal = tokio::select! {
+            r = &mut server => {
+                return r.unwrap_or_else(|e| Err(format!("server task failed: {e}")));
             }
-        }
+            s = stop => s,
+        };
+        // MySQL's shutdown: stop accepting, let logins in flight finish (each is bounded by
+        // connect_timeout), then every session gets 1053 at its next read.
+        tracing::info!(
+            signal,
+            "shutting down: no new connections; open sessions get 1053"
+        );
+        shared.begin_shutdown();
+        let _ = server.await;
+        let bound = std::time::Duration::from_secs(shared.config.connect_timeout + 1);
+        let left = vestibule::server::drain(&shared, bound).await;
+        tracing::info!(connections_left = left, "shutdown complete");
+        Ok(())
     });
+    // Blocking tasks (a full authentication in flight) are not waited for beyond this.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

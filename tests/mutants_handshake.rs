@@ -44,6 +44,7 @@ fn params(tls: bool, rsa: bool, default_plugin: Plugin) -> ServerParams {
         databases: Arc::from(vec!["test".to_string()]),
         nonce: Nonce::from_wire(NONCE),
         switch_nonce: Nonce::from_wire(SWITCH_NONCE),
+        reserved_admin_slot: false,
         digest_rounds: vestibule::auth::DEFAULT_DIGEST_ROUNDS,
     }
 }

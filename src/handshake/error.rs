@@ -33,6 +33,11 @@ pub enum HandshakeError {
         "Connections using insecure transport are prohibited while --require_secure_transport=ON."
     )]
     SecureTransportRequired,
+    /// Denial after the password: the connection holds the slot MySQL reserves beyond
+    /// `max_connections` for an administrator, and the account lacks the admin privilege
+    /// (SUPER / CONNECTION_ADMIN). 1040 08004.
+    #[error("Too many connections")]
+    TooManyConnections,
     /// The default database of the handshake does not exist. 1049 42000.
     #[error("Unknown database '{0}'")]
     UnknownDatabase(String),
@@ -61,6 +66,7 @@ impl HandshakeError {
             HandshakeError::NotSupportedAuthMode => (1251, "08004"),
             HandshakeError::AccountLocked { .. } => (3118, "HY000"),
             HandshakeError::SecureTransportRequired => (3159, "HY000"),
+            HandshakeError::TooManyConnections => (1040, "08004"),
             HandshakeError::UnknownDatabase(_) => (1049, "42000"),
             HandshakeError::PacketsOutOfOrder => (1156, "08S01"),
             HandshakeError::PacketTooLarge => (1153, "08S01"),

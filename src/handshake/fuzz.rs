@@ -127,6 +127,7 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<Outcome> {
         databases: Arc::from(vec!["db".to_string()]),
         nonce,
         switch_nonce,
+        reserved_admin_slot: false,
         digest_rounds: crate::auth::DEFAULT_DIGEST_ROUNDS,
     };
     let (mut hs, first) = Handshake::new(params);

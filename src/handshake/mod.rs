@@ -109,6 +109,11 @@ pub struct ServerParams {
     /// `None`: RSA key exchange unavailable (no key pair loaded).
     pub rsa: Option<RsaPublicKey>,
     pub require_secure_transport: bool,
+    /// The connection holds the extra slot MySQL keeps beyond `max_connections` for an
+    /// administrator: only an account with the admin privilege may finish logging in; any
+    /// other gets 1040 after its password checked out (the order of MySQL's
+    /// `acl_authenticate()`). Always `false` for COM_CHANGE_USER, which MySQL does not count.
+    pub reserved_admin_slot: bool,
     /// Schemas a client may name as its default database.
     pub databases: Arc<[String]>,
     /// Nonce of the greeting (already post-processed by [`Nonce::from_random`]). For
@@ -877,6 +882,10 @@ impl Handshake {
             && self.params.transport != Transport::Unix
         {
             self.fail(HandshakeError::SecureTransportRequired);
+            return;
+        }
+        if self.params.reserved_admin_slot && !account.admin {
+            self.fail(HandshakeError::TooManyConnections);
             return;
         }
         if let Some(db) = &ctx.database {

@@ -31,6 +31,7 @@ pub(crate) fn params(transport: Transport, tls: bool, rsa: bool) -> ServerParams
             modulus_len: 256,
         }),
         require_secure_transport: false,
+        reserved_admin_slot: false,
         databases: Arc::from(vec!["test".to_string()]),
         nonce: Nonce::from_wire(NONCE),
         switch_nonce: Nonce::from_wire(SWITCH_NONCE),
@@ -567,6 +568,34 @@ fn locked_account_is_3118() {
     d.client_send(&response("app", &scramble, Some(CS2), None, CLIENT_CAPS));
     d.client_send(b"secret\0");
     assert_eq!(err_of(d.last()).code, 3118);
+}
+
+/// The slot beyond `max_connections` admits only an administrator: an ordinary account gets
+/// 1040 (08004) after its password checked out, and a wrong password is still the plain 1045.
+#[test]
+fn reserved_admin_slot_admits_only_an_administrator() {
+    let login = |admin: bool, password: &[u8]| {
+        let mut acct = account("app", Plugin::CachingSha2Password, "secret");
+        acct.admin = admin;
+        let mut p = params(Transport::Tcp, false, false);
+        p.reserved_admin_slot = true;
+        let mut d = Driver::new(p, Some(acct), Some(caching_sha2::cached_digest(b"secret")));
+        let scramble = caching_sha2::client_scramble(password, &Nonce::from_wire(NONCE));
+        d.client_send(&response("app", &scramble, Some(CS2), None, CLIENT_CAPS));
+        d
+    };
+    let d = login(false, b"secret");
+    let e = err_of(d.last());
+    assert_eq!((e.code, e.sql_state), (1040, Some(*b"08004")));
+    assert_eq!(e.message, "Too many connections");
+    assert!(d.session.is_none() && d.closed);
+    let d = login(true, b"secret");
+    assert_eq!(d.session.unwrap().auth_path, AuthPath::FastPath);
+    // A wrong password: the full-auth round trip first, as for any account.
+    let mut d = login(false, b"wrong");
+    assert_eq!(d.last().payload, [1, 4]);
+    d.client_send(b"wrong\0");
+    assert_eq!(err_of(d.last()).code, 1045);
 }
 
 #[test]

@@ -1023,6 +1023,62 @@ const READ_ONLY: &[&str] = &[
     "character_set_system",
 ];
 
+/// `SET [SESSION|GLOBAL] wait_timeout | interactive_timeout | net_read_timeout |
+/// net_write_timeout`: an integer, clamped to 1..=31536000 with warning 1292 as MySQL does;
+/// `DEFAULT` is the global value (session) or the startup value (global).
+fn set_timeout(
+    st: &mut ConnState,
+    shared: &Shared,
+    scope: VarScope,
+    name: &str,
+    value: Option<&str>,
+) -> Option<Reply> {
+    let global = !matches!(scope, VarScope::Session);
+    if global && !is_admin(st, shared) {
+        return Some(access_denied("SUPER or SYSTEM_VARIABLES_ADMIN"));
+    }
+    let seconds = match value {
+        None => {
+            let defaults = if global {
+                super::Timeouts::from_config(&shared.config)
+            } else {
+                shared.timeouts()
+            };
+            defaults.get(name).unwrap_or(1)
+        }
+        Some(text) => {
+            let Ok(n) = text.trim().parse::<i128>() else {
+                return Some(err(
+                    1232,
+                    "42000",
+                    format!("Incorrect argument type to variable '{name}'"),
+                ));
+            };
+            let max = i128::from(super::config::MAX_TIMEOUT);
+            if !(1..=max).contains(&n) {
+                st.warnings.push((
+                    "Warning".into(),
+                    1292,
+                    format!(
+                        "Truncated incorrect {name} value: '{}'",
+                        crate::handshake::clip(text, 64)
+                    ),
+                ));
+            }
+            // In range after the clamp, so the conversion cannot fail.
+            u64::try_from(n.clamp(1, max)).unwrap_or(1)
+        }
+    };
+    if global {
+        let mut g = shared.globals.write().unwrap_or_else(|e| e.into_inner());
+        g.timeouts.set(name, seconds);
+        info!(name, seconds, "global timeout changed");
+    } else {
+        st.timeouts.set(name, seconds);
+    }
+    None
+}
+
 fn set_system(
     st: &mut ConnState,
     shared: &Shared,
@@ -1067,6 +1123,9 @@ fn set_system(
             ),
         )
     };
+    if super::Timeouts::NAMES.contains(&name) {
+        return set_timeout(st, shared, scope, name, value_text.as_deref());
+    }
     match scope {
         VarScope::Session => {
             if GLOBAL_DYNAMIC.contains(&name) {

@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 
+/// Largest value of MySQL's timeout variables (`wait_timeout`, `net_read_timeout` …): one year.
+pub const MAX_TIMEOUT: u64 = 31_536_000;
+
 /// Command-line flags. Every option can also be written with underscores (`--ssl_cert`).
 #[derive(Debug, Clone, Parser, Default, PartialEq, Eq)]
 #[command(
@@ -71,6 +74,19 @@ pub struct Flags {
     /// Seconds a client may take to complete the connection phase. Default 10.
     #[arg(long)]
     pub connect_timeout: Option<u64>,
+    /// Seconds an idle session may wait between commands before the server closes it (1..31536000).
+    /// Default 28800.
+    #[arg(long)]
+    pub wait_timeout: Option<u64>,
+    /// wait_timeout of a client that says it is interactive (CLIENT_INTERACTIVE). Default 28800.
+    #[arg(long)]
+    pub interactive_timeout: Option<u64>,
+    /// Seconds to wait for the rest of a command packet that has started. Default 30.
+    #[arg(long)]
+    pub net_read_timeout: Option<u64>,
+    /// Seconds to wait for a write to the client to make progress. Default 60.
+    #[arg(long)]
+    pub net_write_timeout: Option<u64>,
     /// Largest packet accepted in the command phase, bytes (K/M/G suffixes). Default 64M.
     #[arg(long, value_parser = parse_size)]
     pub max_allowed_packet: Option<u64>,
@@ -193,6 +209,12 @@ pub struct Config {
     pub tls_ciphersuites: Option<String>,
     pub require_secure_transport: bool,
     pub connect_timeout: u64,
+    /// Defaults of the session timeouts (seconds, 1..=[`MAX_TIMEOUT`]); `SET GLOBAL` changes
+    /// the live values in [`super::GlobalVars`].
+    pub wait_timeout: u64,
+    pub interactive_timeout: u64,
+    pub net_read_timeout: u64,
+    pub net_write_timeout: u64,
     pub max_allowed_packet: u64,
     pub max_connections: u32,
     pub digest_rounds: u32,
@@ -295,6 +317,10 @@ impl Config {
             tls_ciphersuites: f.tls_ciphersuites.or(file.tls_ciphersuites),
             require_secure_transport: pick!(require_secure_transport, Toggle(false)).0,
             connect_timeout: pick!(connect_timeout, 10).max(1),
+            wait_timeout: pick!(wait_timeout, 28800).clamp(1, MAX_TIMEOUT),
+            interactive_timeout: pick!(interactive_timeout, 28800).clamp(1, MAX_TIMEOUT),
+            net_read_timeout: pick!(net_read_timeout, 30).clamp(1, MAX_TIMEOUT),
+            net_write_timeout: pick!(net_write_timeout, 60).clamp(1, MAX_TIMEOUT),
             max_allowed_packet: pick!(max_allowed_packet, 64 << 20).clamp(1024, 1 << 30),
             max_connections: pick!(max_connections, 151).max(1),
             digest_rounds: rounds,
@@ -428,6 +454,14 @@ pub fn fuzz_config_file(data: &[u8]) {
                 .contains(&config.digest_rounds)
         );
         assert!(config.connect_timeout >= 1);
+        for t in [
+            config.wait_timeout,
+            config.interactive_timeout,
+            config.net_read_timeout,
+            config.net_write_timeout,
+        ] {
+            assert!((1..=MAX_TIMEOUT).contains(&t));
+        }
         assert!((1024..=1 << 30).contains(&config.max_allowed_packet));
         assert!(config.max_connections >= 1);
         assert!(config.cache_size >= 1 && config.full_auth_concurrency >= 1);

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tracing::{debug, info, warn};
 
-use super::{random_bytes, RsaAdapter, Shared};
+use super::{random_bytes, RsaAdapter, Shared, Timeouts};
 use crate::account::ClientHost;
 use crate::auth::Nonce;
 use crate::handshake::{
@@ -51,6 +51,21 @@ pub struct ConnState {
     pub warnings: Vec<(String, u16, String)>,
     /// The TLS context this connection was accepted with (its session status values).
     pub tls_ctx: Option<Arc<super::tls::ActiveTls>>,
+    /// This session's `wait_timeout`, `net_read_timeout` … (`SET SESSION` changes them).
+    pub timeouts: Timeouts,
+}
+
+impl ConnState {
+    /// COM_RESET_CONNECTION and a successful COM_CHANGE_USER: session variables back to the
+    /// global defaults, user variables gone, autocommit on.
+    pub fn reset_session(&mut self, shared: &Shared) {
+        self.session_vars.clear();
+        self.user_vars.clear();
+        self.status_flags = crate::wire::SERVER_STATUS_AUTOCOMMIT;
+        self.timeouts = shared
+            .timeouts()
+            .for_session(self.session.client_capabilities);
+    }
 }
 
 pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
@@ -66,8 +81,12 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
         + 1;
     let _guard = ConnectedGuard(shared.clone());
     let mut io: Stream = Box::new(stream);
-    // MySQL keeps one extra slot for an administrator; we keep it simple and refuse beyond it.
-    if connected > u64::from(shared.config.max_connections) + 1 {
+    // MySQL admits `max_connections + 1` connections and keeps the last slot for an account with
+    // the admin privilege (SUPER / CONNECTION_ADMIN): beyond it, 1040 before the greeting; in
+    // it, the login must prove to be an administrator's (docs/security.md).
+    let max = u64::from(shared.config.max_connections);
+    let reserved_admin_slot = connected == max + 1;
+    if connected > max + 1 {
         let mut err = ErrPacket::new(1040, "08004", "Too many connections");
         err.sql_state = None; // before the greeting no capabilities are known (reference §8.2)
         let _ = io.write_all(&frame::packet(0, &err.encode())).await;
@@ -78,7 +97,14 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     let timeout = Duration::from_secs(shared.config.connect_timeout);
     let tls = shared.tls.current();
     let nonce = Nonce::from_random(random_bytes());
-    let params = connection_params(&shared, id, &client, tls.is_some(), nonce);
+    let params = connection_params(
+        &shared,
+        id,
+        &client,
+        tls.is_some(),
+        nonce,
+        reserved_admin_slot,
+    );
     let (hs, actions) = Handshake::new(params);
     let outcome = tokio::time::timeout(
         timeout,
@@ -88,6 +114,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     match outcome {
         Ok(Ok((io, session))) => {
             let session_tls = session.tls.is_some();
+            let timeouts = shared.timeouts().for_session(session.client_capabilities);
             debug!(id, user = %session.user, host = %session.client_host, tls = session.tls.is_some(), "logged in");
             let state = ConnState {
                 id,
@@ -98,6 +125,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
                 client,
                 warnings: Vec::new(),
                 tls_ctx: tls.filter(|_| session_tls),
+                timeouts,
             };
             if let Err(e) = command_phase(io, state, &shared).await {
                 debug!(id, "connection closed: {e}");
@@ -127,6 +155,7 @@ fn connection_params(
     client: &ClientHost,
     tls_available: bool,
     nonce: Nonce,
+    reserved_admin_slot: bool,
 ) -> ServerParams {
     ServerParams {
         server_version: super::vars::SERVER_VERSION.to_string(),
@@ -140,6 +169,7 @@ fn connection_params(
         default_plugin: shared.config.default_plugin,
         rsa: shared.rsa_public(crate::auth::Plugin::CachingSha2Password),
         require_secure_transport: shared.require_secure_transport(),
+        reserved_admin_slot,
         databases: shared.databases.clone(),
         nonce,
         switch_nonce: Nonce::from_random(random_bytes()),
@@ -157,6 +187,10 @@ pub enum ConnError {
     Tls(std::io::Error),
     #[error("closed by the server")]
     Closed,
+    #[error("net_read_timeout passed inside a packet")]
+    ReadTimeout,
+    #[error("net_write_timeout passed while writing")]
+    WriteTimeout,
 }
 
 /// Runs the machine to the end: returns the (possibly TLS-wrapped) stream and the session.
@@ -245,8 +279,10 @@ async fn connection_phase(
         io.read_exact(&mut hdr).await?;
         match hs.check_header(hdr) {
             Ok(h) => {
-                let mut payload = vec![0u8; h.len];
-                io.read_exact(&mut payload).await?;
+                // Grown as bytes arrive: an announced length costs nothing until it is sent.
+                // The whole phase is bounded by connect_timeout (the caller's timeout).
+                let mut payload = Vec::new();
+                read_growing(&mut io, &mut payload, h.len, None).await?;
                 pending.extend(hs.handle(Event::Packet {
                     seq: h.seq,
                     payload: &payload,
@@ -318,50 +354,148 @@ fn tls_info(conn: &rustls::ServerConnection) -> TlsInfo {
     }
 }
 
-/// Reads one command-phase message (continuation packets joined) up to `max_allowed_packet`.
-/// Returns the payload and the sequence id that follows it.
+/// A packet buffer grows ahead of the bytes received by as many bytes as have arrived, at least
+/// [`MIN_READ_STEP`] and at most [`MAX_READ_STEP`]: memory follows what a client has sent, never
+/// what its header announced (MySQL's net buffer grows the same way, up to
+/// `max_allowed_packet`).
+const MIN_READ_STEP: usize = 4 * 1024;
+const MAX_READ_STEP: usize = 64 * 1024;
+
+/// Appends exactly `n` bytes from `io` to `buf`, growing `buf` only as bytes arrive (see
+/// [`MIN_READ_STEP`]). Each read waits at most `per_read` for progress (`None`: no bound).
+async fn read_growing(
+    io: &mut Stream,
+    buf: &mut Vec<u8>,
+    n: usize,
+    per_read: Option<Duration>,
+) -> Result<(), ConnError> {
+    let base = buf.len();
+    let end = base + n;
+    while buf.len() < end {
+        let start = buf.len();
+        let step = (start - base).clamp(MIN_READ_STEP, MAX_READ_STEP);
+        buf.resize(start + (end - start).min(step), 0);
+        let read = io.read(&mut buf[start..]);
+        let got = match per_read {
+            Some(d) => tokio::time::timeout(d, read)
+                .await
+                .map_err(|_| ConnError::ReadTimeout)?,
+            None => read.await,
+        };
+        let got = match got {
+            Ok(got) => got,
+            Err(e) => {
+                buf.truncate(start);
+                return Err(e.into());
+            }
+        };
+        buf.truncate(start + got);
+        if got == 0 {
+            return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into());
+        }
+    }
+    Ok(())
+}
+
+/// What the command-phase reader hands back.
+enum Incoming {
+    /// One command payload (continuation packets joined) and the sequence id that follows it.
+    Command(Vec<u8>, u8),
+    /// A framing error: answered with this error, then the connection ends, as in MySQL.
+    Refused(ErrPacket),
+    /// `wait_timeout` passed with no command.
+    Idle,
+    /// The server is shutting down.
+    Shutdown,
+    /// The client closed the connection between commands.
+    Closed,
+}
+
+/// Reads one command-phase message up to `max_allowed_packet`. An idle session waits for the
+/// first byte up to `wait_timeout` (or until shutdown); once a packet has started, each read
+/// waits at most `net_read_timeout`.
 async fn read_command(
     io: &mut Stream,
     limit: usize,
-) -> Result<Result<(Vec<u8>, u8), (u16, &'static str, &'static str)>, ConnError> {
+    timeouts: Timeouts,
+    shared: &Shared,
+) -> Result<Incoming, ConnError> {
+    let net_read = Some(Duration::from_secs(timeouts.net_read));
     let mut payload = Vec::new();
     let mut seq = 0u8;
     loop {
-        let mut hdr = [0u8; HEADER_LEN];
-        io.read_exact(&mut hdr).await?;
-        let h = Header::parse(hdr);
+        let mut hdr = Vec::with_capacity(HEADER_LEN);
+        if seq == 0 {
+            let mut first = [0u8; 1];
+            let wait = Duration::from_secs(timeouts.wait);
+            let got = tokio::select! {
+                r = tokio::time::timeout(wait, io.read(&mut first)) => r,
+                () = shared.shutdown_signal() => return Ok(Incoming::Shutdown),
+            };
+            match got {
+                Err(_) => return Ok(Incoming::Idle),
+                Ok(Ok(0)) => return Ok(Incoming::Closed),
+                Ok(Ok(_)) => hdr.push(first[0]),
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return Ok(Incoming::Closed)
+                }
+                Ok(Err(e)) => return Err(e.into()),
+            }
+        }
+        let missing = HEADER_LEN - hdr.len();
+        read_growing(io, &mut hdr, missing, net_read).await?;
+        let mut raw = [0u8; HEADER_LEN];
+        raw.copy_from_slice(&hdr);
+        let h = Header::parse(raw);
         if h.seq != seq {
-            return Ok(Err((1156, "08S01", "Got packets out of order")));
+            return Ok(Incoming::Refused(ErrPacket::new(
+                1156,
+                "08S01",
+                "Got packets out of order",
+            )));
         }
         if payload.len() + h.len > limit {
-            return Ok(Err((
+            return Ok(Incoming::Refused(ErrPacket::new(
                 1153,
                 "08S01",
                 "Got a packet bigger than 'max_allowed_packet' bytes",
             )));
         }
-        let start = payload.len();
-        payload.resize(start + h.len, 0);
-        io.read_exact(&mut payload[start..]).await?;
+        read_growing(io, &mut payload, h.len, net_read).await?;
         seq = seq.wrapping_add(1);
         if h.len < MAX_PACKET_CHUNK {
-            return Ok(Ok((payload, seq)));
+            return Ok(Incoming::Command(payload, seq));
         }
     }
 }
 
+/// Writes `payloads` as packets from sequence id `seq`; the write waits at most
+/// `net_write_timeout` for the client to take the bytes.
 async fn write_payloads(
     io: &mut Stream,
     mut seq: u8,
     payloads: &[Vec<u8>],
+    timeouts: Timeouts,
 ) -> Result<(), ConnError> {
     let mut out = Vec::new();
     for p in payloads {
         seq = frame::encode(seq, p, &mut out);
     }
-    io.write_all(&out).await?;
-    io.flush().await?;
+    let write = async {
+        io.write_all(&out).await?;
+        io.flush().await
+    };
+    tokio::time::timeout(Duration::from_secs(timeouts.net_write), write)
+        .await
+        .map_err(|_| ConnError::WriteTimeout)??;
     Ok(())
+}
+
+/// Sends an error the client did not ask for (sequence id 0, as MySQL's `net_send_error` after
+/// a failed read of a new command) and closes the connection.
+async fn send_and_close(io: &mut Stream, err: ErrPacket, timeouts: Timeouts) {
+    let _ = write_payloads(io, 0, &[err.encode()], timeouts).await;
+    let _ = io.shutdown().await;
 }
 
 async fn command_phase(
@@ -371,11 +505,34 @@ async fn command_phase(
 ) -> Result<(), ConnError> {
     let limit = shared.config.max_allowed_packet as usize;
     loop {
-        let (payload, seq) = match read_command(&mut io, limit).await {
-            Ok(Ok(p)) => p,
-            Ok(Err((code, state, msg))) => {
+        let t = st.timeouts;
+        let (payload, seq) = match read_command(&mut io, limit, t, shared).await {
+            Ok(Incoming::Command(payload, seq)) => (payload, seq),
+            Ok(Incoming::Refused(err)) => {
                 // Framing errors end the connection, as in MySQL.
-                write_payloads(&mut io, 1, &[ErrPacket::new(code, state, msg).encode()]).await?;
+                write_payloads(&mut io, 1, &[err.encode()], t).await?;
+                return Ok(());
+            }
+            Ok(Incoming::Idle) => {
+                info!(id = st.id, wait_timeout = t.wait, "closing an idle session");
+                send_and_close(&mut io, ErrPacket::new(4031, "HY000", IDLE_MESSAGE), t).await;
+                return Ok(());
+            }
+            Ok(Incoming::Shutdown) => {
+                let err = ErrPacket::new(1053, "08S01", "Server shutdown in progress");
+                send_and_close(&mut io, err, t).await;
+                return Ok(());
+            }
+            Ok(Incoming::Closed) => return Ok(()),
+            Err(ConnError::ReadTimeout) => {
+                info!(
+                    id = st.id,
+                    net_read_timeout = t.net_read,
+                    "a packet stalled; closing"
+                );
+                let err =
+                    ErrPacket::new(1159, "08S01", "Got timeout reading communication packets");
+                send_and_close(&mut io, err, t).await;
                 return Ok(());
             }
             Err(ConnError::Io(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
@@ -385,38 +542,29 @@ async fn command_phase(
         let cmd = match Command::parse(&payload, st.session.client_capabilities) {
             Ok(c) => c,
             Err(_) => {
-                write_payloads(
-                    &mut io,
-                    seq,
-                    &[ErrPacket::new(1047, "08S01", "Unknown command").encode()],
-                )
-                .await?;
+                let err = ErrPacket::new(1047, "08S01", "Unknown command");
+                write_payloads(&mut io, seq, &[err.encode()], t).await?;
                 continue;
             }
         };
+        drop(payload);
         match cmd {
             Command::Quit => return Ok(()),
-            Command::Ping => write_payloads(&mut io, seq, &[ok()]).await?,
+            Command::Ping => write_payloads(&mut io, seq, &[ok()], t).await?,
             Command::ResetConnection => {
-                st.session_vars.clear();
-                st.user_vars.clear();
-                st.status_flags = crate::wire::SERVER_STATUS_AUTOCOMMIT;
-                write_payloads(
-                    &mut io,
-                    seq,
-                    &[OkPacket::with_status(st.status_flags).encode()],
-                )
-                .await?;
+                st.reset_session(shared);
+                let ok = OkPacket::with_status(st.status_flags).encode();
+                write_payloads(&mut io, seq, &[ok], t).await?;
             }
             Command::InitDb(db) => {
                 let reply =
                     super::commands::use_database(&mut st, shared, &String::from_utf8_lossy(&db));
-                write_payloads(&mut io, seq, &reply).await?;
+                write_payloads(&mut io, seq, &reply, t).await?;
             }
             Command::Query(sql) => {
                 shared.stats.questions.fetch_add(1, Ordering::Relaxed);
                 let reply = super::commands::execute(&mut st, shared, &sql).await;
-                write_payloads(&mut io, seq, &reply).await?;
+                write_payloads(&mut io, seq, &reply, t).await?;
             }
             Command::Statistics => {
                 let text = format!(
@@ -425,30 +573,33 @@ async fn command_phase(
                     shared.stats.threads_connected.load(Ordering::Relaxed),
                     shared.stats.questions.load(Ordering::Relaxed),
                 );
-                write_payloads(&mut io, seq, &[text.into_bytes()]).await?;
+                write_payloads(&mut io, seq, &[text.into_bytes()], t).await?;
             }
             Command::ChangeUser(cu) => {
-                let params = connection_params(shared, st.id, &st.client, false, st.session.nonce);
+                let params =
+                    connection_params(shared, st.id, &st.client, false, st.session.nonce, false);
                 let tls = st.session.tls.clone();
                 let (hs, actions) =
                     Handshake::change_user(params, st.session.client_capabilities, tls, cu);
-                // Failure closes the connection; the old session is not restored (MySQL).
-                let (new_io, session) =
-                    connection_phase(io, hs, actions, &st.client.clone(), shared, None).await?;
+                // Failure closes the connection; the old session is not restored (MySQL). The
+                // exchange is bounded like a login, by connect_timeout.
+                let client = st.client;
+                let exchange = connection_phase(io, hs, actions, &client, shared, None);
+                let bound = Duration::from_secs(shared.config.connect_timeout);
+                let (new_io, session) = tokio::time::timeout(bound, exchange)
+                    .await
+                    .map_err(|_| ConnError::ReadTimeout)??;
                 io = new_io;
                 st.session = session;
-                st.session_vars.clear();
-                st.user_vars.clear();
-                st.status_flags = crate::wire::SERVER_STATUS_AUTOCOMMIT;
+                st.reset_session(shared);
             }
             Command::Unsupported(_) => {
-                write_payloads(
-                    &mut io,
-                    seq,
-                    &[ErrPacket::new(1047, "08S01", "Unknown command").encode()],
-                )
-                .await?;
+                let err = ErrPacket::new(1047, "08S01", "Unknown command");
+                write_payloads(&mut io, seq, &[err.encode()], t).await?;
             }
         }
     }
 }
+
+/// ER_CLIENT_INTERACTION_TIMEOUT's text (MySQL 8.0.24+ sends it before closing an idle session).
+const IDLE_MESSAGE: &str = "The client was disconnected by the server because of inactivity. See wait_timeout and interactive_timeout for configuring this behavior.";

@@ -45,6 +45,77 @@ pub struct Stats {
 #[derive(Debug, Clone)]
 pub struct GlobalVars {
     pub require_secure_transport: bool,
+    /// Defaults of new sessions' timeouts (`SET GLOBAL wait_timeout` …).
+    pub timeouts: Timeouts,
+}
+
+/// MySQL's command-phase timeouts, in seconds (1..=[`config::MAX_TIMEOUT`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// `wait_timeout`: how long a session may sit idle between commands.
+    pub wait: u64,
+    /// `interactive_timeout`: a CLIENT_INTERACTIVE client's session starts with it as its
+    /// `wait_timeout`.
+    pub interactive: u64,
+    /// `net_read_timeout`: how long a read inside a started packet may wait for bytes.
+    pub net_read: u64,
+    /// `net_write_timeout`: how long a write to the client may wait for progress.
+    pub net_write: u64,
+}
+
+impl Timeouts {
+    /// The variable names, as `SHOW VARIABLES` and `SET` spell them.
+    pub const NAMES: [&'static str; 4] = [
+        "interactive_timeout",
+        "net_read_timeout",
+        "net_write_timeout",
+        "wait_timeout",
+    ];
+
+    pub fn from_config(c: &Config) -> Timeouts {
+        Timeouts {
+            wait: c.wait_timeout,
+            interactive: c.interactive_timeout,
+            net_read: c.net_read_timeout,
+            net_write: c.net_write_timeout,
+        }
+    }
+
+    /// A new session's values: as the globals, but an interactive client waits
+    /// `interactive_timeout` (MySQL's `thd->variables.net_wait_timeout` at login).
+    pub fn for_session(self, client_capabilities: u32) -> Timeouts {
+        if client_capabilities & crate::wire::capabilities::CLIENT_INTERACTIVE != 0 {
+            Timeouts {
+                wait: self.interactive,
+                ..self
+            }
+        } else {
+            self
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<u64> {
+        Some(match name {
+            "wait_timeout" => self.wait,
+            "interactive_timeout" => self.interactive,
+            "net_read_timeout" => self.net_read,
+            "net_write_timeout" => self.net_write,
+            _ => return None,
+        })
+    }
+
+    /// Sets one of [`Timeouts::NAMES`]; `false` for any other name.
+    pub fn set(&mut self, name: &str, seconds: u64) -> bool {
+        let slot = match name {
+            "wait_timeout" => &mut self.wait,
+            "interactive_timeout" => &mut self.interactive,
+            "net_read_timeout" => &mut self.net_read,
+            "net_write_timeout" => &mut self.net_write,
+            _ => return false,
+        };
+        *slot = seconds;
+        true
+    }
 }
 
 /// Everything connections share.
@@ -73,6 +144,8 @@ pub struct Shared {
     pub socket_path: Option<PathBuf>,
     /// The Unix socket is listening (a secure transport exists without TLS).
     pub socket_listening: std::sync::atomic::AtomicBool,
+    /// Set once by [`Shared::begin_shutdown`]: listeners stop, sessions get 1053.
+    shutdown: tokio::sync::watch::Sender<bool>,
 }
 
 /// aws-lc-rs's constant-time RSA-OAEP decryption, as the handshake machine wants it.
@@ -140,6 +213,32 @@ impl Shared {
         })
     }
 
+    /// Starts a shutdown (SIGTERM / SIGINT): the listeners stop accepting, logins in flight may
+    /// finish, and every session gets 1053 at its next read.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    pub fn shutting_down(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    /// Resolves once [`Shared::begin_shutdown`] has been called (at once if it already was).
+    pub fn shutdown_signal(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut rx = self.shutdown.subscribe();
+        async move {
+            let _ = rx.wait_for(|down| *down).await;
+        }
+    }
+
+    /// The live global timeouts (new sessions start from them).
+    pub fn timeouts(&self) -> Timeouts {
+        self.globals
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .timeouts
+    }
+
     pub fn require_secure_transport(&self) -> bool {
         self.globals
             .read()
@@ -186,6 +285,7 @@ pub fn init(config: Config) -> Result<Arc<Shared>, String> {
     };
     let mut globals = GlobalVars {
         require_secure_transport: config.require_secure_transport,
+        timeouts: Timeouts::from_config(&config),
     };
     if globals.require_secure_transport && !tls.available() && config.socket.is_none() {
         error!("require_secure_transport=ON but no secure transport (TLS or Unix socket) is configured; turning it OFF");
@@ -215,6 +315,7 @@ pub fn init(config: Config) -> Result<Arc<Shared>, String> {
         tcp_port: AtomicU32::new(u32::from(config.port)),
         socket_path: config.socket.clone(),
         socket_listening: std::sync::atomic::AtomicBool::new(false),
+        shutdown: tokio::sync::watch::Sender::new(false),
         config,
     }))
 }
@@ -300,7 +401,7 @@ pub fn write_private(path: &std::path::Path, data: &[u8]) -> std::io::Result<()>
     f.sync_all()
 }
 
-/// Binds the listeners and serves until the process is stopped.
+/// Binds the listeners and serves until [`Shared::begin_shutdown`].
 pub async fn run(shared: Arc<Shared>) -> Result<(), String> {
     let addr = std::net::SocketAddr::new(shared.config.bind_address, shared.config.port);
     let tcp = TcpListener::bind(addr)
@@ -335,8 +436,14 @@ pub async fn run(shared: Arc<Shared>) -> Result<(), String> {
     let tcp_task = {
         let shared = shared.clone();
         tokio::spawn(async move {
+            let stop = shared.shutdown_signal();
+            tokio::pin!(stop);
             loop {
-                match tcp.accept().await {
+                let accepted = tokio::select! {
+                    r = tcp.accept() => r,
+                    () = &mut stop => break,
+                };
+                match accepted {
                     Ok((stream, peer)) => {
                         let _ = stream.set_nodelay(true);
                         let shared = shared.clone();
@@ -350,11 +457,17 @@ pub async fn run(shared: Arc<Shared>) -> Result<(), String> {
             }
         })
     };
-    if let Some(unix) = unix {
+    let unix_task = unix.map(|unix| {
         let shared = shared.clone();
         tokio::spawn(async move {
+            let stop = shared.shutdown_signal();
+            tokio::pin!(stop);
             loop {
-                match unix.accept().await {
+                let accepted = tokio::select! {
+                    r = unix.accept() => r,
+                    () = &mut stop => break,
+                };
+                match accepted {
                     Ok((stream, _)) => {
                         tokio::spawn(conn::serve(stream, ClientHost::Unix, shared.clone()));
                     }
@@ -364,8 +477,77 @@ pub async fn run(shared: Arc<Shared>) -> Result<(), String> {
                     }
                 }
             }
-        });
-    }
+        })
+    });
     let _ = tcp_task.await;
+    if let Some(task) = unix_task {
+        let _ = task.await;
+    }
+    // The listeners are closed; MySQL removes its socket file on shutdown too.
+    if let Some(path) = shared
+        .socket_path
+        .as_ref()
+        .filter(|_| shared.socket_listening.load(Ordering::Relaxed))
+    {
+        let _ = std::fs::remove_file(path);
+    }
     Ok(())
+}
+
+/// After [`Shared::begin_shutdown`]: waits until every connection has ended or `bound` has
+/// passed. Returns the number of connections still open.
+pub async fn drain(shared: &Shared, bound: std::time::Duration) -> u64 {
+    let deadline = tokio::time::Instant::now() + bound;
+    loop {
+        let open = shared.stats.threads_connected.load(Ordering::Relaxed);
+        if open == 0 || tokio::time::Instant::now() >= deadline {
+            return open;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// Installs the SIGTERM and SIGINT handlers at once (inside the runtime) and returns a future
+/// that resolves to the name of the first of them to arrive; both stop the server the same way.
+/// With a handler installed, SIGTERM also reaches a server that runs as PID 1 (a container
+/// without an init), where the kernel would otherwise drop it.
+pub fn stop_signal(
+) -> std::io::Result<impl std::future::Future<Output = &'static str> + Send + 'static> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Timeouts;
+    use crate::wire::capabilities::CLIENT_INTERACTIVE;
+
+    /// A client that says it is interactive starts with `interactive_timeout` as its
+    /// `wait_timeout` (MySQL); the others with `wait_timeout`.
+    #[test]
+    fn an_interactive_session_waits_interactive_timeout() {
+        let globals = Timeouts {
+            wait: 100,
+            interactive: 7,
+            net_read: 30,
+            net_write: 60,
+        };
+        assert_eq!(globals.for_session(0), globals);
+        let s = globals.for_session(CLIENT_INTERACTIVE);
+        assert_eq!((s.wait, s.interactive, s.net_read), (7, 7, 30));
+        let mut t = globals;
+        for (i, name) in Timeouts::NAMES.iter().enumerate() {
+            assert!(t.set(name, 1000 + i as u64));
+            assert_eq!(t.get(name), Some(1000 + i as u64));
+        }
+        assert!(!t.set("connect_timeout", 5));
+        assert_eq!(t.get("connect_timeout"), None);
+    }
 }

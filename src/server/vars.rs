@@ -36,6 +36,10 @@ pub fn system_variables(
     let c = &shared.config;
     let staged = shared.tls.staged();
     let tls_on = shared.tls.available();
+    let timeouts = match (scope, st) {
+        (Scope::Session, Some(st)) => st.timeouts,
+        _ => shared.timeouts(),
+    };
     let mut v: Vec<(String, String)> = vec![
         ("auto_generate_certs", on_off(c.auto_generate_certs)),
         ("autocommit", "ON".into()),
@@ -59,14 +63,14 @@ pub fn system_variables(
         ("have_ssl", if tls_on { "YES" } else { "DISABLED" }.into()),
         ("hostname", shared.hostname.clone()),
         ("init_connect", String::new()),
-        ("interactive_timeout", "28800".into()),
+        ("interactive_timeout", timeouts.get("interactive_timeout").unwrap_or_default().to_string()),
         ("license", "Apache-2.0".into()),
         ("lower_case_table_names", "0".into()),
         ("max_allowed_packet", c.max_allowed_packet.to_string()),
         ("max_connections", c.max_connections.to_string()),
         ("net_buffer_length", "16384".into()),
-        ("net_read_timeout", "30".into()),
-        ("net_write_timeout", "60".into()),
+        ("net_read_timeout", timeouts.get("net_read_timeout").unwrap_or_default().to_string()),
+        ("net_write_timeout", timeouts.get("net_write_timeout").unwrap_or_default().to_string()),
         ("performance_schema", "ON".into()),
         ("port", shared.tcp_port.load(Ordering::Relaxed).to_string()),
         ("protocol_version", "10".into()),
@@ -94,7 +98,7 @@ pub fn system_variables(
         ("version_comment", VERSION_COMMENT.into()),
         ("version_compile_machine", std::env::consts::ARCH.into()),
         ("version_compile_os", "Linux".into()),
-        ("wait_timeout", "28800".into()),
+        ("wait_timeout", timeouts.get("wait_timeout").unwrap_or_default().to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))

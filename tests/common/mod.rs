@@ -859,3 +859,48 @@ pub fn access_denied(user: &str) -> String {
 pub fn admin(srv: &Server, sql: &str) -> String {
     ok(srv, mariadb(srv, Via::Tls, "root", ROOT_PW, &[], sql))
 }
+
+// ---------------------------------------------------------------------------------------------
+// Raw access, for the hardening tests (tests/hardening.rs)
+// ---------------------------------------------------------------------------------------------
+
+impl Session<'_> {
+    /// Writes bytes as they are (a header without its payload, a partial packet …).
+    pub fn write_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.s.write_all(bytes)?;
+        self.s.flush()
+    }
+
+    /// Reads one packet: (sequence id, payload).
+    pub fn read_raw_packet(&mut self) -> std::io::Result<(u8, Vec<u8>)> {
+        read_packet(&mut *self.s)
+    }
+}
+
+impl Server {
+    /// PID of the `vestibule` process (a child of the watchdog shell).
+    pub fn server_pid(&self) -> u32 {
+        let sh = self.watchdog.id();
+        let children = std::fs::read_to_string(format!("/proc/{sh}/task/{sh}/children"))
+            .expect("children of the watchdog");
+        children
+            .split_whitespace()
+            .filter_map(|p| p.parse::<u32>().ok())
+            .find(|p| {
+                std::fs::read_to_string(format!("/proc/{p}/comm"))
+                    .is_ok_and(|c| c.trim() == "vestibule")
+            })
+            .expect("no vestibule child of the watchdog")
+    }
+}
+
+/// Resident set size of a process, in KiB (`VmRSS` of /proc/PID/status).
+pub fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .expect("VmRSS")
+}
