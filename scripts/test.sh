@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test Vestibule has: unit, property, snapshot, corpus-replay and interop tests (the
 # interop suite starts the real server binary and drives the real mariadb CLI, PyMySQL and
-# mysql-connector-python). Installs what it needs first. Ends with cargo test's own summary.
+# mysql-connector-python; the compatibility matrix, tests/compat.rs, adds mysqlclient, node mysql2,
+# mysql_async and sqlx and writes docs/compatibility.md). Installs what it needs first. Ends with
+# cargo test's own summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_INCREMENTAL=0 CARGO_TERM_COLOR=never
@@ -9,15 +11,29 @@ export CARGO_INCREMENTAL=0 CARGO_TERM_COLOR=never
 need_apt=()
 command -v mariadb >/dev/null 2>&1 || need_apt+=(mariadb-client)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+# mysqlclient builds against libmariadb (pkg-config finds it); node and npm run mysql2.
+dpkg -s libmariadb-dev >/dev/null 2>&1 || need_apt+=(libmariadb-dev)
+command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing Debian packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
-if ! python3 -c 'import pymysql, cryptography, mysql.connector' >/dev/null 2>&1; then
-  echo "== installing Python packages"
-  python3 -m pip install -q --disable-pip-version-check PyMySQL cryptography mysql-connector-python
+# The Python clients, pinned (tests/compat/requirements.txt) so docs/compatibility.md is the same
+# on every machine; pip leaves satisfied pins alone.
+if ! python3 -m pip install -q --disable-pip-version-check -r tests/compat/requirements.txt \
+    >/tmp/vestibule-pip.log 2>&1; then
+  cat /tmp/vestibule-pip.log >&2; echo "pip install failed" >&2; exit 1
+fi
+# node mysql2 at the version in tests/compat/package-lock.json.
+want_mysql2=$(sed -n 's/.*"mysql2": "\(.*\)".*/\1/p' tests/compat/package.json)
+have_mysql2=$(node -p 'require("./tests/compat/node_modules/mysql2/package.json").version' 2>/dev/null || true)
+if [ "$want_mysql2" != "$have_mysql2" ]; then
+  echo "== installing node packages (npm ci in tests/compat)"
+  (cd tests/compat && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 echo "== purity: the core builds without the server feature"
