@@ -1024,6 +1024,33 @@ fn run_node(specs: &[Spec]) -> (BTreeMap<String, Outcome>, BTreeMap<String, Stri
     )
 }
 
+/// For a TLS failure of the Rust clients: the rustls error in `e`'s chain (through `source()`
+/// and `io::Error`'s inner error) by its variant name, e.g. `InvalidCertificate(NotValidForName)`.
+fn rustls_code(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    fn variant(debug: &str) -> &str {
+        debug.split(['(', '{', ' ']).next().unwrap_or(debug)
+    }
+    let mut e = e;
+    loop {
+        if let Some(r) = e.downcast_ref::<rustls::Error>() {
+            return Some(match r {
+                rustls::Error::InvalidCertificate(c) => {
+                    format!("InvalidCertificate({})", variant(&format!("{c:?}")))
+                }
+                other => variant(&format!("{other:?}")).to_string(),
+            });
+        }
+        if let Some(inner) = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            e = inner;
+            continue;
+        }
+        e = e.source()?;
+    }
+}
+
 const RUST_TIMEOUT: Duration = Duration::from_secs(30);
 
 async fn mysql_async_case(s: &Spec) -> Outcome {
@@ -1033,6 +1060,7 @@ async fn mysql_async_case(s: &Spec) -> Outcome {
     fn err(stage: &str, e: mysql_async::Error) -> Outcome {
         let code = match &e {
             mysql_async::Error::Server(se) => se.code.to_string(),
+            _ if rustls_code(&e).is_some() => rustls_code(&e).unwrap_or_default(),
             mysql_async::Error::Io(mysql_async::IoError::Tls(_)) => "tls".into(),
             mysql_async::Error::Io(_) => "io".into(),
             mysql_async::Error::Driver(_) => "driver".into(),
@@ -1119,6 +1147,7 @@ async fn sqlx_case(s: &Spec) -> Outcome {
                 .try_downcast_ref::<MySqlDatabaseError>()
                 .map(|m| m.number().to_string())
                 .unwrap_or_else(|| "database".into()),
+            _ if rustls_code(&e).is_some() => rustls_code(&e).unwrap_or_default(),
             sqlx::Error::Tls(_) => "tls".into(),
             sqlx::Error::Io(_) => "io".into(),
             sqlx::Error::Protocol(_) => "protocol".into(),
