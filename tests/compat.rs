@@ -1631,7 +1631,7 @@ fn render(
         writeln!(body, "| case | expected | {} |", header.join(" | ")).unwrap();
         writeln!(body, "|---|---|{}", "---|".repeat(CLIENTS.len())).unwrap();
         for c in cases.iter().filter(|c| c.section == section) {
-            let mut row = format!("| {} | {} |", c.id, describe(c.expect));
+            let mut row = format!("| {} | {} |", c.id, describe_case(c));
             for cl in CLIENTS {
                 let text = match &cells[&(key(c), cl)] {
                     Cell::Pass(None) => {
@@ -1700,7 +1700,10 @@ fn render(
          test. The auth-switch rows name the client's first plugin where it has an option for it \
          (`--default-auth`, `auth_plugin`); the other clients start with the greeting's plugin, \
          which those rows choose by server. COM_CHANGE_USER starts from a mysql_native_password \
-         account over TLS (certificate not verified; connector: CA verified).\n",
+         account over TLS (certificate not verified; connector: CA verified). The identity rows \
+         connect to 127.0.0.1, an IP address in the generated certificate; mysql2's connect to \
+         `localhost`, since it checks DNS names only. In the no-RSA row the test also checks the \
+         server's own answer on the wire: ERR 1045 to the public-key request.\n",
     );
     if !reasons.is_empty() {
         doc.push_str("\n## Notes\n\n");
@@ -1719,6 +1722,27 @@ fn render(
         writeln!(doc, "- {k}: {v}").unwrap();
     }
     doc
+}
+
+/// The "expected" column: the case's expectation, and the clients whose own expectation differs
+/// (see `expectation`).
+fn describe_case(c: &Case) -> String {
+    let mut s = describe(c.expect);
+    let others: Vec<&str> = CLIENTS
+        .iter()
+        .filter(|&&cl| expectation(cl, c) != c.expect)
+        .map(|cl| cl.name())
+        .collect();
+    if let Some(&cl) = CLIENTS.iter().find(|&&cl| expectation(cl, c) != c.expect) {
+        write!(
+            s,
+            " from the server; {} report their own {}",
+            others.join(", "),
+            describe(expectation(cl, c))
+        )
+        .unwrap();
+    }
+    s
 }
 
 fn describe(e: Expect) -> String {
