@@ -212,6 +212,8 @@ struct Case {
     first_plugin: Option<&'static str>,
     /// COM_CHANGE_USER after the login: (account suffix, wrong password).
     change_user: Option<(&'static str, bool)>,
+    /// Verify against a CA that did not sign the server's certificate (the Native server's).
+    other_ca: bool,
     expect: Expect,
 }
 
@@ -229,6 +231,7 @@ const BASE: Case = Case {
     local_key: false,
     first_plugin: None,
     change_user: None,
+    other_ca: false,
     expect: Expect::Session {
         account: "tls",
         tls: Some("TLSv1.3"),
@@ -288,6 +291,14 @@ fn cases() -> Vec<Case> {
             id: "verify identity",
             section: S_TLS,
             tls: Tls::VerifyIdentity,
+            ..BASE
+        },
+        Case {
+            id: "verify CA, another CA",
+            section: S_TLS,
+            tls: Tls::VerifyCa,
+            other_ca: true,
+            expect: Expect::ClientRefusal,
             ..BASE
         },
         Case {
@@ -731,7 +742,13 @@ fn spec(env: &Env, cl: Client, key: &str, c: &Case) -> Spec {
             (ConnectorC | ConnectorPure, Tls::Required) => Tls::VerifyCa,
             (_, t) => t,
         },
-        ca: verifying.then(|| env.ca_for(c.srv)),
+        ca: verifying.then(|| {
+            if c.other_ca {
+                env.srv(Srv::Native).ca()
+            } else {
+                env.ca_for(c.srv)
+            }
+        }),
         cert: c.client_cert.then(|| env.client_cert.clone()),
         key: c.client_cert.then(|| env.client_key.clone()),
         tls_version: c.tls_version.map(String::from),
