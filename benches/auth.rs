@@ -44,7 +44,7 @@ fn fast_path(c: &mut Criterion) {
         false,
     )
     .unwrap();
-    let cache = AuthCache::new(1000);
+    let cache = AuthCache::new(1000, [9; 16]);
     cache.insert("app", "%", caching_sha2::cached_digest(b"secret"));
     let response = HandshakeResponse41 {
         header: ClientHeader {
@@ -264,7 +264,7 @@ fn breakdown(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
-    let cache = AuthCache::new(1000);
+    let cache = AuthCache::new(1000, [9; 16]);
     cache.insert("app", "%", caching_sha2::cached_digest(b"secret"));
     let auth = AuthString::generate(Plugin::CachingSha2Password, b"secret", [3; 20], 5000);
     let mut set = AccountSet::new();

@@ -618,7 +618,7 @@ mod tests {
 
     #[test]
     fn cache_effects_apply_to_the_real_cache() {
-        let cache = AuthCache::new(8);
+        let cache = AuthCache::new(8, [9; 16]);
         for user in ["a", "b"] {
             cache.insert(user, "localhost", cached_digest(b"pw"));
         }
@@ -1219,7 +1219,7 @@ mod model_tests {
         fn new() -> Sut {
             Sut {
                 set: AccountSet::new(),
-                cache: AuthCache::new(64),
+                cache: AuthCache::new(64, [9; 16]),
             }
         }
 
@@ -1326,7 +1326,7 @@ mod model_tests {
             let back = parse_accounts(&text).expect("the accounts file reads back");
             assert_eq!(back, self.set, "accounts file round trip");
             self.set = back;
-            self.cache = AuthCache::new(64);
+            self.cache = AuthCache::new(64, [9; 16]);
         }
 
         fn login(&self, l: &Login, pw: &str) -> Outcome {

@@ -10,10 +10,9 @@
 //! The key is the **account** (user name + host pattern as stored, e.g. `app` + `%`), never the
 //! client's actual host. Dual passwords (a second slot per account) are not modelled.
 
-use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::auth::CachedDigest;
@@ -151,14 +150,17 @@ impl Shard {
 /// A poisoned lock is recovered, never propagated as a panic: every critical section leaves the
 /// shard consistent before anything that could panic.
 pub struct AuthCache {
-    hasher: RandomState,
+    /// SipHash-1-3 key: the caller draws it (the core reads no randomness).
+    hash_key: [u8; 16],
     shards: Box<[RwLock<Shard>]>,
     capacity: usize,
 }
 
 impl AuthCache {
-    /// A cache holding at most `capacity` accounts; 0 is treated as 1.
-    pub fn new(capacity: usize) -> AuthCache {
+    /// A cache holding at most `capacity` accounts; 0 is treated as 1. `hash_key` keys the
+    /// account hash (SipHash-1-3): draw it at random once per process, so that a client cannot
+    /// choose user names that pile into one shard.
+    pub fn new(capacity: usize, hash_key: [u8; 16]) -> AuthCache {
         let capacity = capacity.max(1);
         let n = capacity.min(MAX_SHARDS);
         let shards = (0..n)
@@ -172,16 +174,18 @@ impl AuthCache {
             })
             .collect();
         AuthCache {
-            hasher: RandomState::new(),
+            hash_key,
             shards,
             capacity,
         }
     }
 
-    /// Keyed (per-process random) SipHash of the account, without building a combined key: the
-    /// tuple hashes each `str` with a terminator, so ("ab", "c") and ("a", "bc") differ.
+    /// Keyed SipHash of the account, without building a combined key: the tuple hashes each
+    /// `str` with a terminator, so ("ab", "c") and ("a", "bc") differ.
     fn key(&self, user: &str, host: &str) -> u64 {
-        self.hasher.hash_one((user, host))
+        let mut h = siphasher::sip::SipHasher13::new_with_key(&self.hash_key);
+        std::hash::Hash::hash(&(user, host), &mut h);
+        h.finish()
     }
 
     fn shard(&self, key: u64) -> Option<&RwLock<Shard>> {
@@ -262,6 +266,21 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
+    const TEST_KEY: [u8; 16] = *b"vestibule-cache!";
+
+    /// The shard placement follows the key: another key spreads the same accounts differently,
+    /// so a client who does not know the key cannot aim names at one shard.
+    #[test]
+    fn the_hash_key_decides_the_placement() {
+        let a = AuthCache::new(16, TEST_KEY);
+        let b = AuthCache::new(16, [7; 16]);
+        let same = (0..64)
+            .filter(|i| a.key(&format!("u{i}"), "%") == b.key(&format!("u{i}"), "%"))
+            .count();
+        assert_eq!(same, 0);
+        assert_eq!(a.key("u1", "%"), AuthCache::new(16, TEST_KEY).key("u1", "%"));
+    }
+
     fn d(n: u8) -> CachedDigest {
         CachedDigest::from_bytes([n; 32])
     }
@@ -274,7 +293,7 @@ mod tests {
 
     #[test]
     fn insert_get_remove_clear() {
-        let cache = AuthCache::new(100);
+        let cache = AuthCache::new(100, TEST_KEY);
         assert!(cache.is_empty());
         assert_eq!(cache.get("app", "%"), None);
         cache.insert("app", "%", d(1));
@@ -308,7 +327,7 @@ mod tests {
     #[test]
     fn user_host_split_is_unambiguous() {
         // Large enough that no shard is ever full (shards evict on their own share).
-        let cache = AuthCache::new(10_000);
+        let cache = AuthCache::new(10_000, TEST_KEY);
         cache.insert("ab", "c", d(1));
         assert_eq!(cache.get("a", "bc"), None);
         assert_eq!(cache.get("ab\0", "c"), None);
@@ -362,7 +381,7 @@ mod tests {
 
     #[test]
     fn capacity_one_evicts_the_previous_account() {
-        let cache = AuthCache::new(0);
+        let cache = AuthCache::new(0, TEST_KEY);
         assert_eq!(cache.capacity(), 1);
         cache.insert("a", "%", d(1));
         cache.insert("b", "%", d(2));
@@ -377,7 +396,7 @@ mod tests {
     #[test]
     fn total_never_exceeds_capacity() {
         for capacity in [1, 2, 3, 15, 16, 17, 40, 100] {
-            let cache = AuthCache::new(capacity);
+            let cache = AuthCache::new(capacity, TEST_KEY);
             for i in 0..(capacity * 5 + 20) {
                 cache.insert(&format!("user{i}"), "%", d(i as u8));
                 assert!(cache.len() <= capacity, "capacity {capacity}");
@@ -390,7 +409,7 @@ mod tests {
 
     #[test]
     fn eviction_is_fifo_within_a_shard() {
-        // AuthCache::new(3) makes three one-entry shards, so FIFO order is tested on a shard directly.
+        // AuthCache::new(3, …) makes three one-entry shards, so FIFO order is tested on a shard directly.
         let mut shard = Shard {
             capacity: 3,
             ..Shard::default()
@@ -445,7 +464,7 @@ mod tests {
 
     #[test]
     fn poisoned_shard_is_recovered() {
-        let cache = Arc::new(AuthCache::new(1));
+        let cache = Arc::new(AuthCache::new(1, TEST_KEY));
         cache.insert("a", "%", d(1));
         let c = Arc::clone(&cache);
         let result = std::thread::spawn(move || {
@@ -464,7 +483,7 @@ mod tests {
 
     #[test]
     fn concurrent_smoke() {
-        let cache = Arc::new(AuthCache::new(64));
+        let cache = Arc::new(AuthCache::new(64, TEST_KEY));
         let threads: Vec<_> = (0..8u8)
             .map(|t| {
                 let cache = Arc::clone(&cache);

@@ -14,7 +14,7 @@ fn d(n: u8) -> CachedDigest {
 /// sent every account to one shard would keep only that shard's 100.
 #[test]
 fn accounts_spread_over_every_shard() {
-    let cache = AuthCache::new(1600);
+    let cache = AuthCache::new(1600, [9; 16]);
     for i in 0..800u32 {
         cache.insert(&format!("user{i}"), "%", d(i as u8));
     }
@@ -34,7 +34,7 @@ fn accounts_spread_over_every_shard() {
 
 #[test]
 fn is_empty_follows_the_contents() {
-    let cache = AuthCache::new(10);
+    let cache = AuthCache::new(10, [9; 16]);
     assert!(cache.is_empty());
     cache.insert("app", "%", d(1));
     assert!(!cache.is_empty());
@@ -50,19 +50,19 @@ fn is_empty_follows_the_contents() {
 #[test]
 fn capacity_is_the_bound_given() {
     for capacity in [1usize, 2, 7, 16, 17, 100, 100_000] {
-        assert_eq!(AuthCache::new(capacity).capacity(), capacity);
+        assert_eq!(AuthCache::new(capacity, [9; 16]).capacity(), capacity);
     }
-    assert_eq!(AuthCache::new(0).capacity(), 1);
+    assert_eq!(AuthCache::new(0, [9; 16]).capacity(), 1);
 }
 
 /// Debug shows the sizes (what an operator needs in a log) and never a digest.
 #[test]
 fn debug_shows_sizes_not_digests() {
-    let cache = AuthCache::new(100);
+    let cache = AuthCache::new(100, [9; 16]);
     cache.insert("app", "%", d(0xAB));
     cache.insert("other", "%", d(0xCD));
     let shown = format!("{cache:?}");
     assert_eq!(shown, "AuthCache { len: 2, capacity: 100, shards: 16 }");
-    let small = format!("{:?}", AuthCache::new(3));
+    let small = format!("{:?}", AuthCache::new(3, [9; 16]));
     assert_eq!(small, "AuthCache { len: 0, capacity: 3, shards: 3 }");
 }

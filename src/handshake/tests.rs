@@ -870,7 +870,7 @@ fn a_full_auth_finishing_after_alter_user_does_not_refill_the_cache() {
     let new = account("app", Plugin::CachingSha2Password, "new");
     let mut set = crate::account::AccountSet::new();
     set.create(vec![new], false).unwrap();
-    let cache = crate::cache::AuthCache::new(10);
+    let cache = crate::cache::AuthCache::new(10, [9; 16]);
     let stale = caching_sha2::cached_digest(b"old");
     assert!(!fill_cache_if_current(
         &set,

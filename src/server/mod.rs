@@ -295,7 +295,7 @@ pub fn init(config: Config) -> Result<Arc<Shared>, String> {
         accounts: RwLock::new(accounts),
         account_write: tokio::sync::Mutex::new(()),
         store,
-        cache: AuthCache::new(config.cache_size),
+        cache: AuthCache::new(config.cache_size, random_bytes()),
         tls,
         rsa,
         sha256_rsa,
