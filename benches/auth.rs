@@ -32,6 +32,7 @@ fn params() -> ServerParams {
         nonce: Nonce::from_wire(NONCE),
         switch_nonce: Nonce::from_wire(NONCE),
         reserved_admin_slot: false,
+        admission: false,
         digest_rounds: vestibule::auth::DEFAULT_DIGEST_ROUNDS,
     }
 }

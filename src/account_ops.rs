@@ -1158,6 +1158,7 @@ mod model_tests {
                         };
                         queue.extend(self.hs.handle(Event::TlsEstablished(info)));
                     }
+                    Action::Admit(_) => queue.extend(self.hs.handle(Event::Admission(Ok(())))),
                     Action::LookupAccount { user } => {
                         let lookup = self.sut.lookup(&user, &self.client_host);
                         queue.extend(self.hs.handle(Event::Account(lookup)));
@@ -1353,6 +1354,7 @@ mod model_tests {
                 }),
                 require_secure_transport: l.require_secure_transport,
                 reserved_admin_slot: false,
+                admission: false,
                 databases: Arc::from(Vec::<String>::new()),
                 nonce: Nonce::from_random(std::array::from_fn(|i| {
                     seed.wrapping_add((i as u8).wrapping_mul(37))

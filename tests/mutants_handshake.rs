@@ -45,6 +45,7 @@ fn params(tls: bool, rsa: bool, default_plugin: Plugin) -> ServerParams {
         nonce: Nonce::from_wire(NONCE),
         switch_nonce: Nonce::from_wire(SWITCH_NONCE),
         reserved_admin_slot: false,
+        admission: false,
         digest_rounds: vestibule::auth::DEFAULT_DIGEST_ROUNDS,
     }
 }

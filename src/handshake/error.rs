@@ -38,6 +38,10 @@ pub enum HandshakeError {
     /// (SUPER / CONNECTION_ADMIN). 1040 08004.
     #[error("Too many connections")]
     TooManyConnections,
+    /// The backend behind the door refused the session ([`crate::handshake::Event::Admission`]);
+    /// its own error packet, with this code, has been sent.
+    #[error("refused by the backend with error {0}")]
+    Refused(u16),
     /// The default database of the handshake does not exist. 1049 42000.
     #[error("Unknown database '{0}'")]
     UnknownDatabase(String),
@@ -67,6 +71,7 @@ impl HandshakeError {
             HandshakeError::AccountLocked { .. } => (3118, "HY000"),
             HandshakeError::SecureTransportRequired => (3159, "HY000"),
             HandshakeError::TooManyConnections => (1040, "08004"),
+            HandshakeError::Refused(code) => (*code, "HY000"),
             HandshakeError::UnknownDatabase(_) => (1049, "42000"),
             HandshakeError::PacketsOutOfOrder => (1156, "08S01"),
             HandshakeError::PacketTooLarge => (1153, "08S01"),
@@ -76,7 +81,11 @@ impl HandshakeError {
 
     /// The ERR packet payload, or `None` where the connection is closed silently.
     pub fn to_err_packet(&self) -> Option<ErrPacket> {
-        if matches!(self, HandshakeError::UnexpectedEvent { .. }) {
+        // A refusal's packet is the backend's own, already queued by the machine.
+        if matches!(
+            self,
+            HandshakeError::UnexpectedEvent { .. } | HandshakeError::Refused(_)
+        ) {
             return None;
         }
         let (code, state) = self.code();

@@ -128,6 +128,7 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<Outcome> {
         nonce,
         switch_nonce,
         reserved_admin_slot: false,
+        admission: false,
         digest_rounds: crate::auth::DEFAULT_DIGEST_ROUNDS,
     };
     let (mut hs, first) = Handshake::new(params);
@@ -169,6 +170,7 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<Outcome> {
                     }
                     assert_eq!(dec.buffered(), 0, "partial server packet");
                 }
+                Action::Admit(_) => queue.extend(hs.handle(Event::Admission(Ok(())))),
                 Action::StartTls => {
                     client.tls = true;
                     queue.extend(hs.handle(Event::TlsEstablished(TlsInfo {

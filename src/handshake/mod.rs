@@ -50,6 +50,7 @@ use crate::wire::handshake::{
     AUTH_MORE_DATA, CACHING_SHA2_REQUEST_PUBLIC_KEY, FAST_AUTH_SUCCESS,
     PERFORM_FULL_AUTHENTICATION, SHA256_REQUEST_PUBLIC_KEY,
 };
+use crate::wire::packets::ErrPacket;
 
 /// Longest connection-phase payload accepted: a HandshakeResponse41 with 64 KiB of connect
 /// attributes, or an RSA-4096 ciphertext, fits; anything larger is refused on its header.
@@ -114,6 +115,10 @@ pub struct ServerParams {
     /// other gets 1040 after its password checked out (the order of MySQL's
     /// `acl_authenticate()`). Always `false` for COM_CHANGE_USER, which MySQL does not count.
     pub reserved_admin_slot: bool,
+    /// Ask the driver to admit the session ([`Action::Admit`]) after every login check and
+    /// before the client gets its OK, so that the backend behind the door can still refuse it
+    /// with an error packet. `false`: the OK follows the checks at once.
+    pub admission: bool,
     /// Schemas a client may name as its default database.
     pub databases: Arc<[String]>,
     /// Nonce of the greeting (already post-processed by [`Nonce::from_random`]). For
@@ -288,6 +293,9 @@ pub enum Event<'a> {
     Account(Lookup),
     /// Answer to [`Action::RunSlowCheck`].
     Verdict(Verdict),
+    /// Answer to [`Action::Admit`]: `Ok` sends the OK, an error packet refuses the login with
+    /// it (and closes the connection).
+    Admission(Result<(), ErrPacket>),
 }
 
 impl Event<'_> {
@@ -297,6 +305,7 @@ impl Event<'_> {
             Event::TlsEstablished(_) => "TlsEstablished",
             Event::Account(_) => "Account",
             Event::Verdict(_) => "Verdict",
+            Event::Admission(_) => "Admission",
         }
     }
 }
@@ -324,6 +333,9 @@ pub enum Action {
         digest: CachedDigest,
         verified: AuthString,
     },
+    /// Every login check passed (only with [`ServerParams::admission`]): ask the backend
+    /// whether it takes this session, then deliver [`Event::Admission`].
+    Admit(Box<Session>),
     /// The login succeeded; the OK packet has been queued before this action.
     Authenticated(Box<Session>),
     /// The account's REQUIRE clause was not met (for the server log only: the client gets the
@@ -382,12 +394,16 @@ fn decoy_auth_string(plugin: Plugin, params: &ServerParams) -> AuthString {
 enum State {
     ExpectFirstPacket,
     ExpectTls,
-    ExpectResponseInTls { tls: TlsInfo },
+    ExpectResponseInTls {
+        tls: TlsInfo,
+    },
     ExpectAccount(Box<Pending>),
     ExpectSwitchResponse(Box<AuthCtx>),
     ExpectFullAuth(Box<AuthCtx>),
     ExpectRsaCiphertext(Box<AuthCtx>),
     ExpectVerdict(Box<AuthCtx>),
+    /// Every check passed; the driver is asking the backend ([`Action::Admit`]).
+    ExpectAdmission(Box<Session>),
     Done,
     Failed,
 }
@@ -418,6 +434,7 @@ impl State {
             State::ExpectFullAuth(_) => "ExpectFullAuth",
             State::ExpectRsaCiphertext(_) => "ExpectRsaCiphertext",
             State::ExpectVerdict(_) => "ExpectVerdict",
+            State::ExpectAdmission(_) => "ExpectAdmission",
             State::Done => "Done",
             State::Failed => "Failed",
         }
@@ -568,6 +585,16 @@ impl Handshake {
             }
             (State::ExpectAccount(p), Event::Account(lookup)) => self.on_account(*p, lookup),
             (State::ExpectVerdict(ctx), Event::Verdict(v)) => self.on_verdict(*ctx, v),
+            (State::ExpectAdmission(session), Event::Admission(verdict)) => match verdict {
+                Ok(()) => self.admit(*session),
+                Err(refusal) => {
+                    self.send(&refusal.encode());
+                    self.state = State::Failed;
+                    self.out
+                        .push(Action::Failed(HandshakeError::Refused(refusal.code)));
+                    self.out.push(Action::Close);
+                }
+            },
             (state, _) => self.fail(HandshakeError::UnexpectedEvent {
                 event: event_name,
                 state: state.name(),
@@ -894,8 +921,6 @@ impl Handshake {
                 return;
             }
         }
-        self.send(&LOGIN_OK);
-        self.state = State::Done;
         let session = Session {
             user: ctx.user,
             account,
@@ -909,6 +934,18 @@ impl Handshake {
             auth_path: path,
             nonce: ctx.nonce,
         };
+        if self.params.admission {
+            self.state = State::ExpectAdmission(Box::new(session.clone()));
+            self.out.push(Action::Admit(Box::new(session)));
+        } else {
+            self.admit(session);
+        }
+    }
+
+    /// The login is complete: OK, then the session.
+    fn admit(&mut self, session: Session) {
+        self.send(&LOGIN_OK);
+        self.state = State::Done;
         self.out.push(Action::Authenticated(Box::new(session)));
     }
 }

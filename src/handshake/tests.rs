@@ -32,6 +32,7 @@ pub(crate) fn params(transport: Transport, tls: bool, rsa: bool) -> ServerParams
         }),
         require_secure_transport: false,
         reserved_admin_slot: false,
+        admission: false,
         databases: Arc::from(vec!["test".to_string()]),
         nonce: Nonce::from_wire(NONCE),
         switch_nonce: Nonce::from_wire(SWITCH_NONCE),
@@ -81,6 +82,8 @@ pub(crate) struct Driver {
     pub tls: Option<TlsInfo>,
     /// Plugin of the decoy for an unknown user.
     pub decoy: Plugin,
+    /// The backend's answer to [`Action::Admit`].
+    pub admission: Result<(), ErrPacket>,
 }
 
 impl Driver {
@@ -97,6 +100,7 @@ impl Driver {
             filled: None,
             tls: None,
             decoy: Plugin::CachingSha2Password,
+            admission: Ok(()),
         };
         d.apply(actions);
         d
@@ -143,6 +147,10 @@ impl Driver {
                     let v = check.run(Some(&FakeRsa));
                     queue.extend(self.hs.handle(Event::Verdict(v)));
                 }
+                Action::Admit(_) => {
+                    let verdict = self.admission.clone();
+                    queue.extend(self.hs.handle(Event::Admission(verdict)));
+                }
                 Action::FillCache { digest, .. } => self.filled = Some(digest),
                 Action::Authenticated(s) => self.session = Some(*s),
                 Action::Failed(e) => self.error = Some(e),
@@ -173,6 +181,7 @@ impl Driver {
             filled: None,
             tls: None,
             decoy: Plugin::CachingSha2Password,
+            admission: Ok(()),
         };
         d.apply(actions);
         d
@@ -596,6 +605,79 @@ fn reserved_admin_slot_admits_only_an_administrator() {
     assert_eq!(d.last().payload, [1, 4]);
     d.client_send(b"wrong\0");
     assert_eq!(err_of(d.last()).code, 1045);
+}
+
+/// With `admission`, the machine asks the driver after every check and sends the OK only once
+/// the backend admits the session; a refusal sends the backend's own error packet and closes.
+#[test]
+fn admission_comes_after_every_check_and_before_the_ok() {
+    let login = |admission: Result<(), ErrPacket>| {
+        let mut p = params(Transport::Tcp, false, false);
+        p.admission = true;
+        let acct = account("app", Plugin::CachingSha2Password, "secret");
+        let (mut hs, _) = Handshake::new(p);
+        let scramble = caching_sha2::client_scramble(b"secret", &Nonce::from_wire(NONCE));
+        let resp = response("app", &scramble, Some(CS2), None, CLIENT_CAPS);
+        let actions = hs.handle(Event::Packet {
+            seq: 1,
+            payload: &resp,
+        });
+        assert!(matches!(actions.as_slice(), [Action::LookupAccount { .. }]));
+        let actions = hs.handle(Event::Account(Lookup::Found {
+            account: Arc::new(acct),
+            cached: Some(caching_sha2::cached_digest(b"secret")),
+        }));
+        // `01 03` is sent, the OK is not: the session waits for its admission.
+        match actions.as_slice() {
+            [Action::Send(fast), Action::Admit(s)] => {
+                assert_eq!(fast, &crate::wire::frame::packet(2, &[1, 3]));
+                assert_eq!(s.account_user(), "app");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(hs.state_name(), "ExpectAdmission");
+        (hs.handle(Event::Admission(admission)), hs)
+    };
+    let (actions, hs) = login(Ok(()));
+    match actions.as_slice() {
+        [Action::Send(ok), Action::Authenticated(s)] => {
+            assert_eq!(ok, &crate::wire::frame::packet(3, &LOGIN_OK));
+            assert_eq!(s.account_user(), "app");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(hs.is_finished());
+
+    let refusal = ErrPacket::new(
+        1044,
+        "42000",
+        "Access denied for user 'app'@'%' to database 'x'",
+    );
+    let (actions, hs) = login(Err(refusal.clone()));
+    match actions.as_slice() {
+        [Action::Send(err), Action::Failed(HandshakeError::Refused(1044)), Action::Close] => {
+            assert_eq!(err, &crate::wire::frame::packet(3, &refusal.encode()));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(hs.is_finished());
+}
+
+/// An admission answer out of place ends the exchange without a packet.
+#[test]
+fn an_admission_out_of_place_is_an_unexpected_event() {
+    let mut d = Driver::new(params(Transport::Tcp, false, false), None, None);
+    let actions = d.hs.handle(Event::Admission(Ok(())));
+    assert!(matches!(
+        actions.as_slice(),
+        [
+            Action::Failed(HandshakeError::UnexpectedEvent {
+                event: "Admission",
+                state: "ExpectFirstPacket"
+            }),
+            Action::Close
+        ]
+    ));
 }
 
 #[test]

@@ -170,6 +170,7 @@ fn connection_params(
         rsa: shared.rsa_public(crate::auth::Plugin::CachingSha2Password),
         require_secure_transport: shared.require_secure_transport(),
         reserved_admin_slot,
+        admission: true,
         databases: shared.databases.clone(),
         nonce,
         switch_nonce: Nonce::from_random(random_bytes()),
@@ -243,6 +244,9 @@ async fn connection_phase(
                         digest,
                         &verified,
                     );
+                }
+                Action::Admit(_session) => {
+                    pending.extend(hs.handle(Event::Admission(Ok(()))));
                 }
                 Action::Authenticated(session) => {
                     io.flush().await?;
