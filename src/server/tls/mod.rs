@@ -1,7 +1,27 @@
-//! The server's TLS context: built at startup from `ssl_cert`/`ssl_key`/`ssl_ca`/`tls_version`
-//! (or from certificates generated in the data dir), swapped atomically by
+//! The server's TLS: the live context, built at startup from `ssl_cert` / `ssl_key` / `ssl_ca` /
+//! `tls_version` … (or from certificates generated in the data dir), swapped atomically by
 //! `ALTER INSTANCE RELOAD TLS` from the staged values. Connections take a snapshot (`Arc`) when
 //! they start, so a reload never disturbs a connection already open.
+//!
+//! The parts, one concern each:
+//! - [`generate`]: MySQL's `auto_generate_certs` (the six PEM files in the data dir);
+//! - [`load`]: reading the certificate chain, key, CA certificates and CRLs, with MySQL's checks;
+//! - [`context`]: the rustls server configuration under the TLS policy;
+//! - [`describe`]: certificates as OpenSSL prints them (one-line DNs, times, SANs);
+//! - `dn_fuzz`: the fuzz body of the one-line DN text.
+//!
+//! This module owns the live state and its reload. It never listens on sockets and never
+//! evaluates REQUIRE rules.
+#![warn(missing_docs)]
+
+mod context;
+mod describe;
+mod dn_fuzz;
+mod error;
+mod generate;
+mod load;
+#[cfg(test)]
+mod test_support;
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
@@ -10,23 +30,41 @@ use std::sync::{Arc, RwLock};
 use tokio_rustls::TlsAcceptor;
 use tracing::{error, info, warn};
 
-use super::tls_files::{self, AutoCerts, CertInfo};
-use super::Config;
-use crate::tls_policy::{
-    parse_tls_versions, ssl_cipher_list, ssl_cipher_setting, tls_ciphersuites_setting, TlsPolicy,
-    TlsVersion,
+pub use context::{cert_key_type, default_versions, rustls_suites, server_config};
+pub use describe::{
+    cert_info, describe_cert, format_openssl_time, format_openssl_time_unix, x509_name_oneline,
+    CertInfo,
 };
+#[doc(hidden)]
+pub use dn_fuzz::fuzz_dn;
+pub use error::TlsFileError;
+pub(crate) use generate::write_file_atomic;
+pub use generate::{
+    auto_generate_certs, AutoCerts, CA_CERT_FILE, CA_KEY_FILE, CLIENT_CERT_FILE, CLIENT_KEY_FILE,
+    SERVER_CERT_FILE, SERVER_KEY_FILE,
+};
+pub use load::{load_tls_material, TlsMaterial, TrustFiles};
+
+use super::Config;
+use crate::tls_policy::{ssl_cipher_list, TlsPolicy, TlsVersion};
 
 /// The values a TLS context is built from (`ssl_ca`, `ssl_capath`, `ssl_crl`, `ssl_crlpath`,
 /// `ssl_cert`, `ssl_key`, `tls_version`, `ssl_cipher`, `tls_ciphersuites`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsSettings {
+    /// `ssl_ca`: PEM bundle of the CAs client certificates must chain to.
     pub ssl_ca: Option<PathBuf>,
+    /// `ssl_capath`: directory of PEM CA files, trusted like `ssl_ca`.
     pub ssl_capath: Option<PathBuf>,
+    /// `ssl_crl`: PEM file of CRLs client certificate chains are checked against.
     pub ssl_crl: Option<PathBuf>,
+    /// `ssl_crlpath`: directory of PEM CRL files.
     pub ssl_crlpath: Option<PathBuf>,
+    /// `ssl_cert`: the server's PEM certificate chain, leaf first.
     pub ssl_cert: Option<PathBuf>,
+    /// `ssl_key`: the server's unencrypted PEM private key.
     pub ssl_key: Option<PathBuf>,
+    /// `tls_version`: comma-separated list of the permitted protocol versions.
     pub tls_version: String,
     /// `ssl_cipher` (TLS 1.2, OpenSSL names); `None` = MySQL's default list.
     pub ssl_cipher: Option<String>,
@@ -36,10 +74,16 @@ pub struct TlsSettings {
 
 /// A built, usable TLS context.
 pub struct ActiveTls {
+    /// Accepts TLS on a connection with this context's rustls configuration.
     pub acceptor: TlsAcceptor,
+    /// The values the context was built from (`Current_tls_*`).
     pub settings: TlsSettings,
+    /// The server certificate (`Ssl_server_not_before` / `Ssl_server_not_after`).
     pub cert: CertInfo,
+    /// The enabled protocol versions, ascending.
     pub versions: Vec<TlsVersion>,
+    /// Whether client certificates are requested and verified (`ssl_ca` / `ssl_capath` set):
+    /// MySQL's verify mode 5 (`Ssl_ctx_verify_mode`), else 0.
     pub client_verification: bool,
     /// What the context negotiates (versions, suites in preference order, key type).
     pub policy: TlsPolicy,
@@ -47,6 +91,8 @@ pub struct ActiveTls {
     pub cipher_list: String,
 }
 
+/// The live TLS context of a server and the values staged for the next
+/// `ALTER INSTANCE RELOAD TLS`.
 pub struct TlsState {
     active: RwLock<Option<Arc<ActiveTls>>>,
     staged: RwLock<TlsSettings>,
@@ -72,11 +118,7 @@ impl TlsState {
             tls_ciphersuites: config.tls_ciphersuites.clone(),
         };
         if settings.ssl_cert.is_none() && settings.ssl_key.is_none() && config.auto_generate_certs {
-            match tls_files::auto_generate_certs(
-                &config.datadir,
-                hostname,
-                std::time::SystemTime::now(),
-            ) {
+            match auto_generate_certs(&config.datadir, hostname, std::time::SystemTime::now()) {
                 Ok(outcome) => {
                     if outcome == AutoCerts::Generated {
                         info!(datadir = %config.datadir.display(), "generated CA, server and client certificates");
@@ -116,6 +158,7 @@ impl TlsState {
         }
     }
 
+    /// The context new connections use; `None` when TLS is disabled.
     pub fn current(&self) -> Option<Arc<ActiveTls>> {
         self.active
             .read()
@@ -123,10 +166,12 @@ impl TlsState {
             .clone()
     }
 
+    /// Whether TLS is enabled for new connections.
     pub fn available(&self) -> bool {
         self.current().is_some()
     }
 
+    /// The values the next reload builds from (`SET GLOBAL ssl_cert` … change them).
     pub fn staged(&self) -> TlsSettings {
         self.staged
             .read()
@@ -134,6 +179,7 @@ impl TlsState {
             .clone()
     }
 
+    /// Changes the staged values; the live context is untouched until a reload.
     pub fn stage(&self, f: impl FnOnce(&mut TlsSettings)) {
         f(&mut self.staged.write().unwrap_or_else(|e| e.into_inner()));
     }
@@ -169,65 +215,29 @@ impl TlsState {
 /// a warning, nothing left = TLS disabled), then the cipher lists, then the files; finally the
 /// policy is checked against the certificate's key type.
 pub fn build(settings: &TlsSettings) -> Result<ActiveTls, String> {
-    let versions = parse_tls_versions(&settings.tls_version).map_err(|e| e.to_string())?;
-    for v in &versions.dropped {
-        warn!(
-            "tls_version lists {}, which this server's TLS library does not support; ignoring it",
-            v.name()
-        );
-    }
-    if versions.enabled.is_empty() {
-        return Err("TLS version is invalid: tls_version enables no supported version".into());
-    }
-    let tls12 = ssl_cipher_setting(settings.ssl_cipher.as_deref()).map_err(|e| e.to_string())?;
-    let tls13 = tls_ciphersuites_setting(settings.tls_ciphersuites.as_deref())
-        .map_err(|e| e.to_string())?;
-    for name in tls12.dropped.iter().chain(&tls13.dropped) {
-        warn!(
-            cipher = name,
-            "cipher not supported by this server's TLS library; ignoring it"
-        );
-    }
+    let choice = context::PolicyChoice::parse(
+        &settings.tls_version,
+        settings.ssl_cipher.as_deref(),
+        settings.tls_ciphersuites.as_deref(),
+    )?;
     let (Some(cert), Some(key)) = (&settings.ssl_cert, &settings.ssl_key) else {
         return Err("SSL context is not usable without certificate and private key".into());
     };
-    let trust = tls_files::TrustFiles {
+    let trust = TrustFiles {
         ca: settings.ssl_ca.as_deref(),
         capath: settings.ssl_capath.as_deref(),
         crl: settings.ssl_crl.as_deref(),
         crlpath: settings.ssl_crlpath.as_deref(),
     };
-    let material = tls_files::load_tls_material(cert, key, &trust).map_err(|e| e.to_string())?;
-    let key_type = tls_files::cert_key_type(&material).map_err(|e| e.to_string())?;
-    let policy = TlsPolicy::new(&versions, &tls12, &tls13, key_type);
-    policy.check().map_err(|e| e.to_string())?;
-    let usable = policy.usable_versions();
-    if usable != versions.enabled {
-        warn!(
-            usable = %usable.iter().map(|v| v.name()).collect::<Vec<_>>().join(","),
-            "some enabled TLS versions have no usable cipher suite with this certificate"
-        );
-    }
-    let rustls_versions: Vec<&'static rustls::SupportedProtocolVersion> = versions
-        .enabled
-        .iter()
-        .filter_map(|v| match v {
-            TlsVersion::V1_2 => Some(&rustls::version::TLS12),
-            TlsVersion::V1_3 => Some(&rustls::version::TLS13),
-            _ => None,
-        })
-        .collect();
-    let codes: Vec<u16> = tls13.codes.iter().chain(&tls12.codes).copied().collect();
-    let suites = tls_files::rustls_suites(&codes);
-    let config = tls_files::server_config(&material, &rustls_versions, Some(suites))
-        .map_err(|e| e.to_string())?;
+    let material = load_tls_material(cert, key, &trust).map_err(|e| e.to_string())?;
+    let ctx = choice.context(&material)?;
     Ok(ActiveTls {
-        acceptor: TlsAcceptor::from(config),
+        acceptor: TlsAcceptor::from(ctx.config),
         settings: settings.clone(),
         cert: material.server_cert.clone(),
-        versions: versions.enabled,
+        versions: ctx.versions,
         client_verification: material.client_roots.is_some(),
-        cipher_list: ssl_cipher_list(&policy),
-        policy,
+        cipher_list: ssl_cipher_list(&ctx.policy),
+        policy: ctx.policy,
     })
 }
