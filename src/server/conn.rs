@@ -337,15 +337,11 @@ fn tls_info(conn: &rustls::ServerConnection) -> TlsInfo {
                 .map_or_else(|| format!("{:?}", s.suite()), str::to_string)
         })
         .unwrap_or_default();
-    let peer_cert = conn
+    let peer_cert: Option<PeerCert> = conn
         .peer_certificates()
         .and_then(|c| c.first())
-        .and_then(|der| match super::tls_files::describe_cert(der.as_ref()) {
-            Ok(p) => Some(PeerCert {
-                subject: p.subject,
-                issuer: p.issuer,
-                san: p.san,
-            }),
+        .and_then(|der| match super::tls::describe_cert(der.as_ref()) {
+            Ok(p) => Some(p),
             Err(e) => {
                 warn!("cannot describe the client certificate: {e}");
                 None
