@@ -64,7 +64,7 @@ impl ClientHost {
 
     /// Whether the transport is secure without TLS: the Unix socket (MySQL counts it as secure for
     /// `require_secure_transport` and caching_sha2_password's cleartext full authentication; note
-    /// that sha256_password still demands TLS, reference §10.4).
+    /// that sha256_password still demands TLS; docs/protocol.md, "Secure transports").
     pub fn is_secure_transport_by_itself(&self) -> bool {
         matches!(self, ClientHost::Unix)
     }
@@ -99,7 +99,7 @@ fn normalize_ip(ip: IpAddr) -> IpAddr {
 
 /// Per-account TLS requirement (`REQUIRE …` of CREATE/ALTER USER; `mysql.user.ssl_type` and the
 /// `ssl_cipher` / `x509_issuer` / `x509_subject` columns). Evaluated after the password check;
-/// failure is 1045 (reference §7.6).
+/// failure is 1045 (docs/protocol.md, "Per-account REQUIRE").
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Require {
     /// `REQUIRE NONE` (`ssl_type = ''`).
@@ -760,10 +760,11 @@ impl AccountSet {
 // ---------------------------------------------------------------------------------------------
 
 /// The plugin of the decoy account an unknown `user` from `client_host` is authenticated against
-/// (reference §4.2). MySQL draws it at random and remembers it in a bounded map so repeated probes
-/// see the same plugin; here it is `SHA-256(secret ‖ user ‖ 0x00 ‖ host)` reduced modulo 3 over
-/// [`Plugin::ALL`]: stable for a given server secret, uniform over the three plugins, unpredictable
-/// without the secret, and with no state to grow.
+/// (docs/protocol.md, "Unknown users and the decoy"). MySQL draws it at random and remembers it
+/// in a bounded map so repeated probes see the same plugin; here it is
+/// `SHA-256(secret ‖ user ‖ 0x00 ‖ host)` reduced modulo 3 over [`Plugin::ALL`]: stable for a
+/// given server secret, uniform over the three plugins, unpredictable without the secret, and with
+/// no state to grow.
 pub fn decoy_plugin(user: &str, client_host: &str, secret: &[u8; 32]) -> Plugin {
     let digest = Sha256::new()
         .chain_update(secret)

@@ -4,12 +4,12 @@
 //! Owns: the statement semantics of CREATE / ALTER / DROP / RENAME USER, GRANT / REVOKE (`ALL ON
 //! *.*`) and FLUSH PRIVILEGES — 1396 listing every failing account, 3162 / 3163 notes for
 //! `IF [NOT] EXISTS`, a failed statement changes nothing (MySQL 8.0's atomic ACL DDL) — and the
-//! cache rules of MySQL's built-in `sha2_cache_cleaner` audit plugin (reference §6.1, manual
-//! 6.4.1.2 "SHA-2 プラガブル認証のキャッシュ操作"): an account's entry is removed when its
-//! credential or plugin changes (`ALTER USER … IDENTIFIED …`, `SET PASSWORD`), when it is renamed
-//! (old name) or dropped; FLUSH PRIVILEGES empties the cache; REQUIRE, ACCOUNT LOCK and GRANT /
-//! REVOKE leave it alone; and a statement that fails touches nothing (the cleaner ignores events
-//! whose status is an error).
+//! cache rules of MySQL's built-in `sha2_cache_cleaner` audit plugin (docs/protocol.md, "The
+//! caching_sha2_password cache"; MySQL 8.0 Reference Manual, "Caching SHA-2 Pluggable
+//! Authentication"): an account's entry is removed when its credential or plugin changes (`ALTER
+//! USER … IDENTIFIED …`, `SET PASSWORD`), when it is renamed (old name) or dropped; FLUSH
+//! PRIVILEGES empties the cache; REQUIRE, ACCOUNT LOCK and GRANT / REVOKE leave it alone; and a
+//! statement that fails touches nothing (the cleaner ignores events whose status is an error).
 //!
 //! Never does: privilege checks (who may run a statement is the command handler's business),
 //! password hashing (callers pass finished [`AuthString`]s, hashed off the reactor), I/O or
@@ -653,7 +653,9 @@ mod tests {
 /// by which path, or the error code, or a client that gave up), the statement result, the account
 /// rows and the exact cache content must agree.
 ///
-/// The rules the model encodes (reference §4.4, §4.5, §6.1, §7.7, §10.4; manual 6.4.1.2):
+/// The rules the model encodes (docs/protocol.md: "caching_sha2_password: fast path and full
+/// authentication", "sha256_password", "The caching_sha2_password cache", "Post-authentication
+/// checks", "Secure transports"):
 /// * caching_sha2_password: fast path (`01 03`) iff the account's cache entry is the digest of the
 ///   password the client sends; otherwise full authentication, which needs the cleartext over TLS
 ///   or the Unix socket, or RSA on plain TCP (a client that cannot do RSA either sends cleartext,

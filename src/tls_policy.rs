@@ -1,6 +1,7 @@
-//! TLS policy rules as MySQL 8.0 states them (reference §7.1–§7.3): the `tls_version` list, the
-//! `ssl_cipher` / `tls_ciphersuites` lists, the names `Ssl_cipher` / `Ssl_cipher_list` report, and a
-//! prediction of which version and cipher suite a handshake ends with.
+//! TLS policy rules as MySQL 8.0 states them (docs/protocol.md, "TLS versions and cipher
+//! suites"): the `tls_version` list, the `ssl_cipher` / `tls_ciphersuites` lists, the names
+//! `Ssl_cipher` / `Ssl_cipher_list` report, and a prediction of which version and cipher suite a
+//! handshake ends with.
 //!
 //! Owns: parsing and validating the three variables, the mapping between IANA cipher-suite codes
 //! and the names MySQL shows, and [`predict`], a model of the server side of rustls 0.23's
@@ -34,7 +35,8 @@
 //!   (`server/hs.rs`, `with_certified_key`): TLS 1.3 whenever the client offers it and the server
 //!   enables it. If the two share no TLS 1.3 suite the handshake fails (`NoCipherSuitesInCommon`)
 //!   even when a TLS 1.2 suite is common. The manual says TLSv1.2 would be used; OpenSSL is believed
-//!   to fail like rustls (reference §12 question 6).
+//!   to fail like rustls, unconfirmed against a live server (docs/protocol.md, "TLS versions and
+//!   cipher suites").
 //! * **A version counts as enabled only if a suite for it is configured** (`ServerConfig::
 //!   supports_version`), so an empty `tls_ciphersuites` makes TLS 1.3 impossible, as in MySQL. The
 //!   certificate's key type is *not* considered: TLS 1.2 with only ECDSA suites and an RSA

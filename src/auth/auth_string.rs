@@ -1,5 +1,6 @@
-//! Stored `mysql.user.authentication_string` values (reference §5): parsing, encoding, generation of
-//! new hashes and full-authentication verification of a cleartext password.
+//! Stored `mysql.user.authentication_string` values (docs/protocol.md, "Stored authentication
+//! strings"): parsing, encoding, generation of new hashes and full-authentication verification of
+//! a cleartext password.
 //!
 //! Never stores or looks up accounts and never touches the fast-path cache; the caller decides
 //! what a parse error means for the account (MySQL logs it and refuses the login).

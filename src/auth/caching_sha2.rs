@@ -1,5 +1,6 @@
-//! caching_sha2_password's fast-path scramble (reference §4.4): the client formula, the cache value
-//! and the server's check against a cached `SHA256(SHA256(pw))`.
+//! caching_sha2_password's fast-path scramble: the client formula, the cache value and the server's
+//! check against a cached `SHA256(SHA256(pw))` (docs/protocol.md, "caching_sha2_password: fast
+//! path and full authentication").
 //!
 //! Never reads the cache or the stored `$A$` string itself: the caller looks the entry up and, on the
 //! full-authentication path, verifies with [`crate::auth::AuthString::verify_cleartext`].
@@ -30,8 +31,9 @@ fn xor32(a: &[u8; 32], b: &[u8; 32]) -> Zeroizing<[u8; 32]> {
 /// first, nonce second (the reverse of mysql_native_password).
 ///
 /// Computes the formula for any input, the empty password included. A real client does not call it
-/// for an empty password: it sends an empty response instead (reference §4.4 step 1), and the server
-/// treats a 32-byte response as "using password: YES".
+/// for an empty password: it sends an empty response instead (docs/protocol.md,
+/// "caching_sha2_password: fast path and full authentication", step 1), and the server treats a
+/// 32-byte response as "using password: YES".
 pub fn client_scramble(password: &[u8], nonce: &Nonce) -> [u8; 32] {
     let h1 = sha256(&[password]);
     let h2 = sha256(&[&h1[..]]);
@@ -83,7 +85,8 @@ mod tests {
         let nonce = Nonce::from_wire(W1_NONCE);
         let expected = hex("f490e76f66d9d86665ce54d98c78d0acfe2fb0b08b423da807144873d30b312c");
         assert_eq!(client_scramble(b"secret", &nonce).to_vec(), expected);
-        // Server-side check of W1 against the cached value of "secret" (reference §5).
+        // Server-side check of W1 against the cached value of "secret" (docs/protocol.md, "Test
+        // vectors").
         assert!(verify_scramble(
             &cached_digest(b"secret"),
             &nonce,

@@ -1,4 +1,5 @@
-//! mysql_native_password (reference §4.6): the SHA-1 challenge–response and its stored hash.
+//! mysql_native_password (docs/protocol.md, "mysql_native_password"): the SHA-1
+//! challenge–response and its stored hash.
 //!
 //! Never parses the `*HEX` string (see [`crate::auth::AuthString`]) and never decides what an empty
 //! or odd-length response means on the wire: the handshake machine does (MySQL: empty = no password,
@@ -66,7 +67,7 @@ mod tests {
         53, 177, 140, 159, 251, 189, 127, 53, 109, 252, 172, 50, 211, 192, 240, 164, 26, 48, 207,
         45,
     ];
-    /// `*14E65567ABDB5135D0CFD9A70B3032C179A49EE7` (reference §5.2).
+    /// `*14E65567ABDB5135D0CFD9A70B3032C179A49EE7` (docs/protocol.md, "Test vectors").
     const SECRET_HASH: [u8; 20] = [
         0x14, 0xE6, 0x55, 0x67, 0xAB, 0xDB, 0x51, 0x35, 0xD0, 0xCF, 0xD9, 0xA7, 0x0B, 0x30, 0x32,
         0xC1, 0x79, 0xA4, 0x9E, 0xE7,

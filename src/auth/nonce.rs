@@ -92,7 +92,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// Nonce of W1/W2 (reference §5) and of the RSA worked example (§4.4).
+    /// Nonce of W1/W2 and of the RSA example (docs/protocol.md, "Test vectors").
     const W1_NONCE: [u8; 20] = [
         0x0a, 0x2f, 0x4a, 0x6f, 0x4b, 0x49, 0x22, 0x30, 0x58, 0x4c, 0x72, 0x4a, 0x25, 0x0d, 0x03,
         0x50, 0x52, 0x02, 0x17, 0x15,

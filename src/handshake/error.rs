@@ -1,5 +1,5 @@
 //! The connection-phase error taxonomy: every way a login can end badly, each mapped to exactly one
-//! MySQL error code, SQLSTATE and message (reference §8.3).
+//! MySQL error code, SQLSTATE and message (docs/protocol.md, "Error codes").
 
 use crate::wire::packets::ErrPacket;
 

@@ -1,7 +1,9 @@
-//! Model-based test of the connection phase: a small reference model, written from the
-//! reference's §4.4–§4.7 independently of the machine, predicts the exact sequence of server
-//! packets (kind and sequence id) and the outcome for a generated client; the real machine, driven
-//! in memory, must produce the same sequence, outcome and cache fill.
+//! Model-based test of the connection phase: a small reference model, written from the plugin
+//! sections of docs/protocol.md ("caching_sha2_password: fast path and full authentication" to
+//! "mysql_native_password", "Post-authentication checks") independently of the machine, predicts
+//! the exact sequence of server packets (kind and sequence id) and the outcome for a generated
+//! client; the real machine, driven in memory, must produce the same sequence, outcome and cache
+//! fill.
 
 use proptest::prelude::*;
 

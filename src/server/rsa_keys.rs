@@ -1,6 +1,6 @@
-//! The RSA key pair of `caching_sha2_password` / `sha256_password` (reference §6.2): MySQL's
-//! auto-generation rule, loading `private_key.pem` / `public_key.pem`, and RSA-OAEP decryption
-//! of the password a client sends without TLS.
+//! The RSA key pair of `caching_sha2_password` / `sha256_password` (docs/protocol.md, "RSA key
+//! files"): MySQL's auto-generation rule, loading `private_key.pem` / `public_key.pem`, and
+//! RSA-OAEP decryption of the password a client sends without TLS.
 //!
 //! This module owns the key files and the private-key operation (aws-lc-rs, constant time). It
 //! never decides whether RSA may be used for an account, never sees the plaintext protocol

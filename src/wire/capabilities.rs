@@ -1,4 +1,5 @@
-//! Capability and status flag constants (reference §2.3, §2.4), named as in MySQL's `mysql_com.h`.
+//! Capability and status flag constants (docs/protocol.md, "Capability and status flags"), named
+//! as in MySQL's `mysql_com.h`.
 
 pub const CLIENT_LONG_PASSWORD: u32 = 0x0000_0001;
 pub const CLIENT_FOUND_ROWS: u32 = 0x0000_0002;
@@ -24,8 +25,8 @@ pub const CLIENT_DEPRECATE_EOF: u32 = 0x0100_0000;
 pub const CLIENT_ZSTD_COMPRESSION_ALGORITHM: u32 = 0x0400_0000;
 pub const CLIENT_QUERY_ATTRIBUTES: u32 = 0x0800_0000;
 
-/// What Vestibule advertises without TLS (reference §2.3's recommended value minus
-/// CAN_HANDLE_EXPIRED_PASSWORDS: there are no expired passwords to sandbox).
+/// What Vestibule advertises without TLS (docs/protocol.md, "Capability and status flags"); not
+/// CAN_HANDLE_EXPIRED_PASSWORDS: there are no expired passwords to sandbox.
 /// CLIENT_SSL is added only when a usable TLS configuration exists, as MySQL does.
 pub const SERVER_CAPABILITIES: u32 = CLIENT_LONG_PASSWORD
     | CLIENT_FOUND_ROWS

@@ -1,5 +1,5 @@
-//! Command-phase requests (reference §9.1–§9.5): the first payload byte of a client packet with
-//! sequence id 0 names the command.
+//! Command-phase requests (docs/protocol.md, "Command-phase requests"): the first payload byte of
+//! a client packet with sequence id 0 names the command.
 
 use super::capabilities::*;
 use super::{put_nul_bytes, Reader, WireError};
@@ -26,7 +26,8 @@ pub enum Command {
     Unsupported(u8),
 }
 
-/// `COM_CHANGE_USER` (reference §9.5). The auth response always has a 1-byte length here.
+/// `COM_CHANGE_USER` (docs/protocol.md, "COM_CHANGE_USER"). The auth response always has a 1-byte
+/// length here.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ChangeUser {
     pub username: Vec<u8>,

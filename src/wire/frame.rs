@@ -1,4 +1,5 @@
-//! Packet framing (reference §1): 3-byte length + 1-byte sequence id, 0xFFFFFF continuation.
+//! Packet framing (docs/protocol.md, "Packets and sequence ids"): 3-byte length + 1-byte sequence
+//! id, 0xFFFFFF continuation.
 //!
 //! [`encode`] splits any payload into wire packets. [`FrameDecoder`] turns a chunked byte stream
 //! back into payloads, checking each header *before* its payload is buffered: a wrong sequence id
@@ -25,7 +26,8 @@ impl Header {
     }
 
     /// A TLS record header (`16 03 xx`) read as a MySQL header: the client started TLS without an
-    /// SSLRequest (reference §1.3). Detected explicitly so a server never waits for 66 KB.
+    /// SSLRequest (docs/protocol.md, "Packets and sequence ids"). Detected explicitly so a server
+    /// never waits for 66 KB.
     pub fn looks_like_tls_client_hello(b: [u8; 4]) -> bool {
         b[0] == 0x16 && b[1] == 0x03
     }

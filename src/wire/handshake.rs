@@ -1,10 +1,11 @@
-//! Connection-phase messages (reference §2–§4): `HandshakeV10`, `SSLRequest`,
-//! `HandshakeResponse41`, `AuthSwitchRequest`, `AuthMoreData`.
+//! Connection-phase messages (docs/protocol.md, "HandshakeV10 (the greeting)" to "AuthMoreData"):
+//! `HandshakeV10`, `SSLRequest`, `HandshakeResponse41`, `AuthSwitchRequest`, `AuthMoreData`.
 
 use super::capabilities::*;
 use super::{put_lenenc_bytes, put_lenenc_int, put_nul_bytes, Reader, WireError};
 
-/// MySQL rejects a connect-attributes block that declares more than this (reference §3.3).
+/// MySQL rejects a connect-attributes block that declares more than this (docs/protocol.md,
+/// "HandshakeResponse41").
 pub const MAX_CONNECT_ATTRS_LEN: u64 = 65_535;
 /// Longest user name field Vestibule reads; MySQL user names are ≤ 32 characters (≤ 128 bytes utf8mb4).
 pub const MAX_USER_LEN: usize = 128;
@@ -84,7 +85,8 @@ impl HandshakeV10 {
     }
 }
 
-/// The 32-byte header common to SSLRequest and HandshakeResponse41 (reference §3.1).
+/// The 32-byte header common to SSLRequest and HandshakeResponse41 (docs/protocol.md, "SSLRequest
+/// and TLS").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientHeader {
     pub capabilities: u32,
@@ -114,7 +116,7 @@ impl ClientHeader {
     }
 }
 
-/// `HandshakeResponse41` (reference §3.3).
+/// `HandshakeResponse41` (docs/protocol.md, "HandshakeResponse41").
 #[derive(Clone, PartialEq, Eq)]
 pub struct HandshakeResponse41 {
     pub header: ClientHeader,
@@ -155,7 +157,8 @@ pub enum FirstClientPacket {
 
 impl HandshakeResponse41 {
     /// Parses the first client packet: exactly 32 bytes with CLIENT_SSL is an SSLRequest; anything
-    /// longer is a HandshakeResponse41 (inside TLS CLIENT_SSL stays set — reference §3.2).
+    /// longer is a HandshakeResponse41 (inside TLS CLIENT_SSL stays set — docs/protocol.md,
+    /// "SSLRequest and TLS").
     pub fn parse_first(payload: &[u8]) -> Result<FirstClientPacket, WireError> {
         if payload.len() == 32 {
             let mut r = Reader::new(payload);
@@ -301,8 +304,9 @@ pub fn encode_ssl_request(h: &ClientHeader) -> Vec<u8> {
     out
 }
 
-/// `AuthSwitchRequest` (reference §4.2): `FE`, plugin name NUL, plugin data. For the three
-/// password plugins the data is the 20-byte nonce **followed by a NUL** (C clients strip it).
+/// `AuthSwitchRequest` (docs/protocol.md, "Plugin selection and AuthSwitchRequest"): `FE`, plugin
+/// name NUL, plugin data. For the three password plugins the data is the 20-byte nonce **followed
+/// by a NUL** (C clients strip it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthSwitchRequest {
     pub plugin_name: Vec<u8>,
@@ -340,7 +344,7 @@ impl AuthSwitchRequest {
     }
 }
 
-/// `AuthMoreData` (reference §4.3): `01` + plugin data.
+/// `AuthMoreData` (docs/protocol.md, "AuthMoreData"): `01` + plugin data.
 /// First byte of an AuthMoreData packet.
 pub const AUTH_MORE_DATA: u8 = 0x01;
 

@@ -1,7 +1,7 @@
 //! The MySQL wire codec: packet framing and every message of the connection phase and of the small
 //! command-phase subset Vestibule answers.
 //!
-//! Owns: byte layouts (reference §0–§4, §9). One file per message family, each with a
+//! Owns: byte layouts (docs/protocol.md). One file per message family, each with a
 //! `parse`/`encode` pair. Never does: I/O, allocation before a declared length has been checked
 //! against the bytes actually present, or anything that can panic — every parser is a total
 //! function from bytes to a value or a [`WireError`].
@@ -108,7 +108,8 @@ impl<'a> Reader<'a> {
         Ok(u64::from_le_bytes(self.array(what)?))
     }
 
-    /// `int<lenenc>` (reference §0). 0xFB (NULL) and 0xFF are errors in an integer position.
+    /// `int<lenenc>` (docs/protocol.md, "Integers and strings"). 0xFB (NULL) and 0xFF are errors
+    /// in an integer position.
     pub fn lenenc_int(&mut self, what: &'static str) -> Result<u64, WireError> {
         match self.u8(what)? {
             b @ 0x00..=0xFA => Ok(u64::from(b)),

@@ -1,4 +1,4 @@
-//! Generic response packets (reference §4.7, §8.1, §9.2): OK, ERR, EOF.
+//! Generic response packets: OK, ERR, EOF (docs/protocol.md, "OK, ERR and EOF packets").
 
 use super::{put_lenenc_int, Reader, WireError};
 
@@ -57,7 +57,7 @@ pub const MAX_ERROR_MESSAGE: usize = 512;
 
 /// `ERR_Packet`. `sql_state` is written (with the `#` marker) when the client speaks 4.1, which is
 /// always true once a HandshakeResponse41 has been parsed; errors sent instead of the greeting
-/// carry none (reference §8.2).
+/// carry none (docs/protocol.md, "Errors before and during the connection phase").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrPacket {
     pub code: u16,

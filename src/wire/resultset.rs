@@ -1,5 +1,6 @@
-//! Text result sets (reference §9.6): column count, `ColumnDefinition41`s, rows, and the
-//! terminator — an OK packet with header 0xFE under CLIENT_DEPRECATE_EOF, else EOF packets.
+//! Text result sets (docs/protocol.md, "Text result sets"): column count, `ColumnDefinition41`s,
+//! rows, and the terminator — an OK packet with header 0xFE under CLIENT_DEPRECATE_EOF, else EOF
+//! packets.
 
 use super::capabilities::*;
 use super::packets::{encode_eof, OkPacket};

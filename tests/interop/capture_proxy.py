@@ -25,7 +25,8 @@ import socket
 import sys
 import threading
 
-# Capability bits (protocol-reference.md §2) and the fuzz_command flag byte built from them.
+# Capability bits (docs/protocol.md, "Capability and status flags") and the fuzz_command flag
+# byte built from them.
 CLIENT_CONNECT_WITH_DB = 0x0000_0008
 CLIENT_SECURE_CONNECTION = 0x0000_8000
 CLIENT_PLUGIN_AUTH = 0x0008_0000
