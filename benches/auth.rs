@@ -27,6 +27,7 @@ fn params() -> ServerParams {
         client_host: "localhost".into(),
         default_plugin: Plugin::CachingSha2Password,
         rsa: None,
+        rsa_sha256: None,
         require_secure_transport: false,
         databases: Arc::from(vec![]),
         nonce: Nonce::from_wire(NONCE),
@@ -108,6 +109,7 @@ fn fast_path(c: &mut Criterion) {
 fn full_auth(c: &mut Criterion) {
     let auth = AuthString::generate(Plugin::CachingSha2Password, b"secret", [3; 20], 5000);
     let check = SlowCheck {
+        plugin: Plugin::CachingSha2Password,
         secret: SlowSecret::Cleartext(zeroize::Zeroizing::new(b"secret".to_vec())),
         auth_string: auth,
         nonce: Nonce::from_wire(NONCE),
@@ -161,6 +163,7 @@ fn rsa(c: &mut Criterion) {
         )
         .unwrap();
     let check = SlowCheck {
+        plugin: Plugin::CachingSha2Password,
         secret: SlowSecret::RsaCiphertext(ct),
         auth_string: AuthString::generate(Plugin::CachingSha2Password, b"secret", [3; 20], 5000),
         nonce,

@@ -1354,6 +1354,10 @@ mod model_tests {
                     pem: Arc::from(PEM),
                     modulus_len: 256,
                 }),
+                rsa_sha256: l.rsa_key.then(|| RsaPublicKey {
+                    pem: Arc::from(PEM),
+                    modulus_len: 256,
+                }),
                 require_secure_transport: l.require_secure_transport,
                 reserved_admin_slot: false,
                 admission: false,

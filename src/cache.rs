@@ -1,4 +1,5 @@
-//! The caching_sha2_password server-side cache (reference §6.1): account → `SHA256(SHA256(pw))`.
+//! The caching_sha2_password server-side cache (docs/protocol.md, "The caching_sha2_password
+//! cache"): account → `SHA256(SHA256(pw))`.
 //!
 //! Owns the concurrent, bounded map and nothing else. It never decides when to fill or purge
 //! entries; MySQL's rules, which the caller applies, are: insert only after a successful full

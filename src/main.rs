@@ -29,11 +29,16 @@ fn main() -> std::process::ExitCode {
         }
     };
     let result = runtime.block_on(async move {
-        let shared = vestibule::server::init(config)?;
+        use vestibule::server::{admin::AdminBackend, Server};
+        // The binary is one composition of the library: the accounts file as the store, the
+        // admin SQL as the backend.
+        let (shared, accounts) = vestibule::server::init(config)?;
+        let backend = AdminBackend::new(shared.clone(), accounts.clone());
+        let server = Server::from_parts(shared.clone(), accounts, std::sync::Arc::new(backend));
         // Handlers first, so a signal that arrives while the listeners bind is not lost.
         let stop = vestibule::server::stop_signal()
             .map_err(|e| format!("cannot install signal handlers: {e}"))?;
-        let mut server = tokio::spawn(vestibule::server::run(shared.clone()));
+        let mut server = tokio::spawn(vestibule::server::run(server));
         let signal = tokio::select! {
             r = &mut server => {
                 return r.unwrap_or_else(|e| Err(format!("server task failed: {e}")));

@@ -663,3 +663,62 @@ fn digest_rounds_survive_a_restart_with_the_default() {
         "a 5000-round account",
     );
 }
+
+/// sha256_password has its own RSA key pair when its key files differ from
+/// caching_sha2_password's: `Rsa_public_key` and `Caching_sha2_password_rsa_public_key` differ,
+/// a sha256_password login over plain TCP gets its own public key from the server, and one that
+/// encrypts with a local copy of that key (PyMySQL's `server_public_key`) logs in — which fails
+/// if the server decrypts with the other plugin's pair.
+#[test]
+fn sha256_password_uses_its_own_rsa_key_pair() {
+    let srv = Server::start(&[
+        "--sha256-password-private-key-path",
+        "sha256_private_key.pem",
+        "--sha256-password-public-key-path",
+        "sha256_public_key.pem",
+    ]);
+    admin(
+        &srv,
+        "CREATE USER 'own256'@'%' IDENTIFIED WITH sha256_password BY 'Own256-pw1'",
+    );
+    let sha256_pub = srv.datadir().join("sha256_public_key.pem");
+    let sha2_pub = srv.datadir().join("public_key.pem");
+    let (a, b) = (
+        std::fs::read_to_string(&sha256_pub).expect("sha256 public key"),
+        std::fs::read_to_string(&sha2_pub).expect("caching_sha2 public key"),
+    );
+    assert_ne!(a, b, "the two plugins share one key pair");
+    let status = admin(&srv, "SHOW STATUS LIKE 'Rsa_public_key'");
+    assert!(status.contains(a.lines().nth(1).unwrap_or("?")), "{status}");
+    let stmts = ["SELECT CURRENT_USER()"];
+    let key = sha256_pub.display().to_string();
+    for args in [vec![], vec!["--server-public-key", key.as_str()]] {
+        check_eq(
+            &srv,
+            &ok(
+                &srv,
+                pymysql_args(&srv, Via::Plain, "own256", "Own256-pw1", &args, &stmts),
+            ),
+            "own256@%\n",
+            &format!("PyMySQL over RSA {args:?}"),
+        );
+    }
+    // The other plugin's key cannot decrypt for sha256_password.
+    let other = sha2_pub.display().to_string();
+    check_eq(
+        &srv,
+        &failed(
+            &srv,
+            pymysql_args(
+                &srv,
+                Via::Plain,
+                "own256",
+                "Own256-pw1",
+                &["--server-public-key", &other],
+                &stmts,
+            ),
+        ),
+        &format!("CONNECT ERROR 1045: {}\n", access_denied("own256")),
+        "PyMySQL with caching_sha2_password's key",
+    );
+}

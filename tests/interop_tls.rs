@@ -430,7 +430,8 @@ fn client_certificates_and_require_clauses() {
         "REQUIRE SUBJECT '/CN=someone-else' with the generated client certificate"
     );
 
-    // CIPHER (MySQL also requires a client certificate for SPECIFIED, reference §7.6).
+    // CIPHER (MySQL also requires a client certificate for SPECIFIED; docs/protocol.md,
+    // "Per-account REQUIRE").
     let tls12_aes128 = [
         "--tls-version=TLSv1.2",
         "--ssl-cipher=ECDHE-RSA-AES128-GCM-SHA256",
@@ -729,11 +730,11 @@ fn tls_variables_staging_and_reload() {
     );
 }
 
-/// A connection keeps the TLS context it was accepted with (reference §7.8): after
-/// `ALTER INSTANCE RELOAD TLS NO ROLLBACK ON ERROR` disables TLS for new connections, an open TLS
-/// session still works and still reports its own `Ssl_version`, `Ssl_cipher` and
-/// `Ssl_verify_mode` (5: the server context verifies client certificates; MySQL reads the value
-/// from the connection's SSL object).
+/// A connection keeps the TLS context it was accepted with (docs/protocol.md, "ALTER INSTANCE
+/// RELOAD TLS"): after `ALTER INSTANCE RELOAD TLS NO ROLLBACK ON ERROR` disables TLS for new
+/// connections, an open TLS session still works and still reports its own `Ssl_version`,
+/// `Ssl_cipher` and `Ssl_verify_mode` (5: the server context verifies client certificates; MySQL
+/// reads the value from the connection's SSL object).
 #[test]
 fn open_tls_session_keeps_its_context_across_a_failed_reload() {
     let srv = Server::start(&[]);

@@ -40,6 +40,10 @@ fn params(tls: bool, rsa: bool, default_plugin: Plugin) -> ServerParams {
             pem: Arc::from("-----BEGIN PUBLIC KEY-----\nTEST\n-----END PUBLIC KEY-----\n"),
             modulus_len: 256,
         }),
+        rsa_sha256: rsa.then(|| RsaPublicKey {
+            pem: Arc::from("-----BEGIN PUBLIC KEY-----\nSHA256\n-----END PUBLIC KEY-----\n"),
+            modulus_len: 256,
+        }),
         require_secure_transport: false,
         databases: Arc::from(vec!["test".to_string()]),
         nonce: Nonce::from_wire(NONCE),
@@ -395,6 +399,7 @@ fn rsa_ciphertext_must_have_the_modulus_length() {
 
 fn check(secret: &[u8], stored: AuthString) -> SlowCheck {
     SlowCheck {
+        plugin: Plugin::CachingSha2Password,
         secret: SlowSecret::Cleartext(Zeroizing::new(secret.to_vec())),
         auth_string: stored,
         nonce: Nonce::from_wire(NONCE),
@@ -428,6 +433,7 @@ fn debug_of_slow_check_and_verdict_hides_the_secrets() {
     );
     assert_eq!(format!("{c:?}"), "SlowCheck { kind: \"cleartext\", .. }");
     let rsa = SlowCheck {
+        plugin: Plugin::CachingSha2Password,
         secret: SlowSecret::RsaCiphertext(vec![0x41; 256]),
         ..c.clone()
     };

@@ -123,6 +123,10 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<Outcome> {
             pem: Arc::from("PEM"),
             modulus_len: 256,
         }),
+        rsa_sha256: rsa.then(|| RsaPublicKey {
+            pem: Arc::from("PEM-SHA256"),
+            modulus_len: 256,
+        }),
         require_secure_transport,
         databases: Arc::from(vec!["db".to_string()]),
         nonce,

@@ -29,8 +29,8 @@
 //!                       Done (OK sent) | Failed (ERR sent, Close)
 //! ```
 //!
-//! Sequence ids run continuously through the whole exchange (reference §1.3): the machine tracks
-//! the next id and checks every client packet against it.
+//! Sequence ids run continuously through the whole exchange (docs/protocol.md, "Packets and
+//! sequence ids"): the machine tracks the next id and checks every client packet against it.
 
 mod error;
 pub mod fuzz;
@@ -58,7 +58,8 @@ pub const CONNECTION_PHASE_MAX_PACKET: usize = 70 * 1024;
 /// MySQL refuses to store passwords over 256 bytes; longer cleartext is never hashed.
 pub const MAX_PASSWORD_LEN: usize = 256;
 
-/// How the client reached the server, as the *server* sees it (reference §10.4).
+/// How the client reached the server, as the *server* sees it (docs/protocol.md, "Secure
+/// transports").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
     Tcp,
@@ -76,7 +77,8 @@ pub struct TlsInfo {
     pub peer_cert: Option<PeerCert>,
 }
 
-/// A plain description of a verified client certificate, for REQUIRE checks (reference §7.6).
+/// A plain description of a verified client certificate, for REQUIRE checks (docs/protocol.md,
+/// "Per-account REQUIRE").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeerCert {
     /// OpenSSL one-line DN, `/C=US/O=Acme/CN=client`.
@@ -86,7 +88,8 @@ pub struct PeerCert {
     pub san: Vec<String>,
 }
 
-/// The server's RSA public key for password exchange on insecure channels (reference §6.2).
+/// The server's RSA public key for password exchange on insecure channels (docs/protocol.md, "RSA
+/// key exchange").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RsaPublicKey {
     /// SubjectPublicKeyInfo PEM, sent verbatim in AuthMoreData.
@@ -107,8 +110,11 @@ pub struct ServerParams {
     pub client_host: Arc<str>,
     /// Plugin named in the greeting.
     pub default_plugin: Plugin,
-    /// `None`: RSA key exchange unavailable (no key pair loaded).
+    /// caching_sha2_password's RSA public key; `None`: RSA key exchange unavailable for it.
     pub rsa: Option<RsaPublicKey>,
+    /// sha256_password's RSA public key (its own key pair: `sha256_password_public_key_path`);
+    /// `None`: RSA key exchange unavailable for it.
+    pub rsa_sha256: Option<RsaPublicKey>,
     pub require_secure_transport: bool,
     /// The connection holds the extra slot MySQL keeps beyond `max_connections` for an
     /// administrator: only an account with the admin privilege may finish logging in; any
@@ -134,6 +140,17 @@ pub struct ServerParams {
     pub digest_rounds: u32,
 }
 
+impl ServerParams {
+    /// The RSA public key of `plugin`'s own key pair (mysql_native_password has none).
+    pub fn rsa_for(&self, plugin: Plugin) -> Option<&RsaPublicKey> {
+        match plugin {
+            Plugin::CachingSha2Password => self.rsa.as_ref(),
+            Plugin::Sha256Password => self.rsa_sha256.as_ref(),
+            Plugin::MysqlNativePassword => None,
+        }
+    }
+}
+
 /// Result of the driver's account lookup (user name + client host, most specific match).
 #[derive(Debug, Clone)]
 pub enum Lookup {
@@ -143,7 +160,8 @@ pub enum Lookup {
         cached: Option<CachedDigest>,
     },
     /// No account matches: the exchange continues against a decoy that can never authenticate
-    /// (reference §4.2), with a plugin chosen per user@host by [`crate::account::decoy_plugin`].
+    /// (docs/protocol.md, "Unknown users and the decoy"), with a plugin chosen per user@host by
+    /// [`crate::account::decoy_plugin`].
     Unknown { decoy_plugin: Plugin },
 }
 
@@ -151,6 +169,8 @@ pub enum Lookup {
 /// Run it with [`SlowCheck::run`] on a blocking pool and feed the [`Verdict`] back.
 #[derive(Clone)]
 pub struct SlowCheck {
+    /// The plugin whose exchange this is: an RSA ciphertext is decrypted with its key pair.
+    pub plugin: Plugin,
     pub secret: SlowSecret,
     pub auth_string: AuthString,
     /// Nonce the client used to obfuscate an RSA-encrypted password.
@@ -488,8 +508,9 @@ impl Handshake {
         (hs, out)
     }
 
-    /// Starts a COM_CHANGE_USER exchange on an authenticated connection (reference §9.5). The
-    /// command packet had sequence id 0; `tls` is the connection's TLS session, unchanged.
+    /// Starts a COM_CHANGE_USER exchange on an authenticated connection (docs/protocol.md,
+    /// "COM_CHANGE_USER"). The command packet had sequence id 0; `tls` is the connection's TLS
+    /// session, unchanged.
     pub fn change_user(
         params: ServerParams,
         client_caps: u32,
@@ -640,7 +661,7 @@ impl Handshake {
                         self.out.push(Action::StartTls);
                     } else {
                         // MySQL: CLIENT_SSL without a TLS context is a bad handshake, never a
-                        // silent fall-back to cleartext (reference §3.2).
+                        // silent fall-back to cleartext (docs/protocol.md, "SSLRequest and TLS").
                         self.fail(HandshakeError::BadHandshake);
                     }
                 }
@@ -716,7 +737,8 @@ impl Handshake {
             None if plugin == Plugin::MysqlNativePassword && !p.force_switch => {
                 self.plugin_first_response(ctx, &p.auth_response)
             }
-            // A pre-plugin-auth client cannot be switched (reference §4.2).
+            // A pre-plugin-auth client cannot be switched (docs/protocol.md, "Plugin selection and
+            // AuthSwitchRequest").
             None => self.fail(HandshakeError::NotSupportedAuthMode),
             // The first response is usable only if it answers the greeting's nonce for the
             // account's plugin: the client chose that plugin and it is the greeting's. Otherwise
@@ -742,7 +764,8 @@ impl Handshake {
     }
 
     fn secure_for(&self, ctx: &AuthCtx, plugin: Plugin) -> bool {
-        // caching_sha2_password: TLS or the Unix socket; sha256_password: TLS only (reference §4.5).
+        // caching_sha2_password: TLS or the Unix socket; sha256_password: TLS only
+        // (docs/protocol.md, "Secure transports").
         ctx.tls.is_some()
             || (plugin == Plugin::CachingSha2Password && self.params.transport == Transport::Unix)
     }
@@ -753,7 +776,8 @@ impl Handshake {
         let no_password = r.is_empty() || (r == [0] && ctx.plugin != Plugin::MysqlNativePassword);
         if no_password {
             ctx.using_password = false;
-            // OK or ERR directly: never 01 03 / 01 04 here (reference §4.4 step 1).
+            // OK or ERR directly: never 01 03 / 01 04 here (docs/protocol.md,
+            // "caching_sha2_password: fast path and full authentication", step 1).
             let empty_ok = ctx
                 .account
                 .as_ref()
@@ -826,6 +850,7 @@ impl Handshake {
                 return;
             }
             let check = SlowCheck {
+                plugin,
                 secret: SlowSecret::Cleartext(Zeroizing::new(pw.to_vec())),
                 auth_string: ctx.auth_string(&self.params),
                 nonce: ctx.nonce,
@@ -834,7 +859,7 @@ impl Handshake {
             self.state = State::ExpectVerdict(Box::new(ctx));
             return;
         }
-        let Some(rsa) = self.params.rsa.clone() else {
+        let Some(rsa) = self.params.rsa_for(plugin).cloned() else {
             // "Authentication requires either RSA keys or SSL encryption".
             self.deny(&ctx);
             return;
@@ -853,9 +878,10 @@ impl Handshake {
     }
 
     fn rsa_ciphertext(&mut self, ctx: AuthCtx, p: &[u8]) {
-        match &self.params.rsa {
+        match self.params.rsa_for(ctx.plugin) {
             Some(rsa) if p.len() == rsa.modulus_len => {
                 let check = SlowCheck {
+                    plugin: ctx.plugin,
                     secret: SlowSecret::RsaCiphertext(p.to_vec()),
                     auth_string: ctx.auth_string(&self.params),
                     nonce: ctx.nonce,
@@ -885,8 +911,9 @@ impl Handshake {
         self.post_auth(ctx, AuthPath::Full);
     }
 
-    /// Checks after the password, in MySQL's order (reference §7.7): REQUIRE, account lock,
-    /// require_secure_transport, default database.
+    /// Checks after the password, in MySQL's order (docs/protocol.md, "Post-authentication
+    /// checks"): REQUIRE, account lock, require_secure_transport, the administrator's slot,
+    /// default database.
     fn post_auth(&mut self, ctx: AuthCtx, path: AuthPath) {
         let Some(account) = ctx.account.clone() else {
             self.deny(&ctx);
@@ -982,7 +1009,8 @@ pub enum RequireFailure {
     SanMismatch { expected: String },
 }
 
-/// MySQL's per-account REQUIRE evaluation (reference §7.6), plus TiDB's `REQUIRE SAN`.
+/// MySQL's per-account REQUIRE evaluation, plus TiDB's `REQUIRE SAN` (docs/protocol.md,
+/// "Per-account REQUIRE").
 pub fn require_satisfied(req: &Require, tls: Option<&TlsInfo>) -> Result<(), RequireFailure> {
     let tls = match (req, tls) {
         (Require::None, _) => return Ok(()),

@@ -30,6 +30,10 @@ pub(crate) fn params(transport: Transport, tls: bool, rsa: bool) -> ServerParams
             pem: Arc::from("-----BEGIN PUBLIC KEY-----\nTEST\n-----END PUBLIC KEY-----\n"),
             modulus_len: 256,
         }),
+        rsa_sha256: rsa.then(|| RsaPublicKey {
+            pem: Arc::from("-----BEGIN PUBLIC KEY-----\nSHA256\n-----END PUBLIC KEY-----\n"),
+            modulus_len: 256,
+        }),
         require_secure_transport: false,
         reserved_admin_slot: false,
         admission: false,
@@ -738,6 +742,79 @@ fn sha256_password_over_tls_and_rsa_but_not_over_the_socket() {
     assert!(d.last().payload.starts_with(b"\x01-----BEGIN"));
     d.client_send(&fake_encrypt("secret", &SWITCH_NONCE));
     assert!(d.session.is_some());
+}
+
+/// Each plugin has its own RSA key pair: a sha256_password login gets sha256_password's public
+/// key and its ciphertext is decrypted with that pair (the check names the plugin), a
+/// caching_sha2_password login gets its own; without sha256_password's pair its RSA path is
+/// refused even when caching_sha2_password has one.
+#[test]
+fn each_plugin_sends_and_decrypts_with_its_own_rsa_key_pair() {
+    let key_sent = |plugin: Plugin, p: ServerParams| {
+        let name = plugin.name();
+        let acct = account("k", plugin, "secret");
+        let (mut hs, _) = Handshake::new(p);
+        // sha256_password: an empty response, then the switch; caching_sha2_password: a scramble
+        // that cannot match (no cache entry), then `01 04`.
+        let first: &[u8] = if plugin == Plugin::Sha256Password {
+            &[]
+        } else {
+            &[9; 32]
+        };
+        let resp = response("k", first, Some(name), None, CLIENT_CAPS);
+        let _ = hs.handle(Event::Packet {
+            seq: 1,
+            payload: &resp,
+        });
+        let _ = hs.handle(Event::Account(Lookup::Found {
+            account: Arc::new(acct),
+            cached: None,
+        }));
+        // The switch (or `01 04`), then the client's key request.
+        let request = if plugin == Plugin::Sha256Password {
+            0x01
+        } else {
+            0x02
+        };
+        let seq = hs.expected_seq();
+        let actions = hs.handle(Event::Packet {
+            seq,
+            payload: &[request],
+        });
+        let pem = actions.iter().find_map(|a| match a {
+            // AuthMoreData (`01` + PEM), not an ERR.
+            Action::Send(bytes) if bytes.get(4) == Some(&1) => {
+                Some(String::from_utf8_lossy(&bytes[5..]).into_owned())
+            }
+            _ => None,
+        });
+        let seq = hs.expected_seq();
+        let nonce = if plugin == Plugin::Sha256Password {
+            SWITCH_NONCE
+        } else {
+            NONCE
+        };
+        let actions = hs.handle(Event::Packet {
+            seq,
+            payload: &fake_encrypt("secret", &nonce),
+        });
+        let checked = actions.iter().find_map(|a| match a {
+            Action::RunSlowCheck(c) => Some(c.plugin),
+            _ => None,
+        });
+        (pem, checked)
+    };
+    let p = params(Transport::Tcp, false, true);
+    let (pem, checked) = key_sent(Plugin::Sha256Password, p.clone());
+    assert!(pem.is_some_and(|p| p.contains("SHA256")));
+    assert_eq!(checked, Some(Plugin::Sha256Password));
+    let (pem, checked) = key_sent(Plugin::CachingSha2Password, p.clone());
+    assert!(pem.is_some_and(|p| p.contains("TEST") && !p.contains("SHA256")));
+    assert_eq!(checked, Some(Plugin::CachingSha2Password));
+    let mut no_sha256 = p;
+    no_sha256.rsa_sha256 = None;
+    let (pem, checked) = key_sent(Plugin::Sha256Password, no_sha256);
+    assert_eq!((pem, checked), (None, None));
 }
 
 #[test]

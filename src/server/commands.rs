@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use tracing::{info, warn};
 
-use super::conn::ConnState;
+use super::admin::{Admin, ConnState};
+use super::random_bytes;
 use super::vars::{self, Scope};
-use super::{random_bytes, Shared};
 use crate::account::{self, Account, AccountError};
 use crate::account_ops::{self, AccountOp, AlterChange, Applied};
 use crate::auth::{AuthString, Plugin};
@@ -107,14 +107,14 @@ fn unsupported(what: &str) -> Reply {
 }
 
 /// `COM_INIT_DB` / `USE db`.
-pub fn use_database(st: &mut ConnState, shared: &Shared, db: &str) -> Vec<Vec<u8>> {
+pub fn use_database(st: &mut ConnState, shared: &Admin, db: &str) -> Vec<Vec<u8>> {
     match use_db(st, shared, db) {
         Reply::Err(e) => vec![e.encode()],
         _ => vec![OkPacket::with_status(st.status_flags).encode()],
     }
 }
 
-fn use_db(st: &mut ConnState, shared: &Shared, db: &str) -> Reply {
+fn use_db(st: &mut ConnState, shared: &Admin, db: &str) -> Reply {
     if shared.databases.iter().any(|d| d == db) {
         st.session.database = Some(db.to_string());
         ok()
@@ -130,7 +130,7 @@ fn use_db(st: &mut ConnState, shared: &Shared, db: &str) -> Reply {
 /// Runs one COM_QUERY and returns the payloads of the reply (sequence ids are the caller's).
 /// With CLIENT_MULTI_STATEMENTS the statements run in order, each result flagged
 /// SERVER_MORE_RESULTS_EXISTS but the last; the first error ends the batch, as in MySQL.
-pub async fn execute(st: &mut ConnState, shared: &Arc<Shared>, sql: &[u8]) -> Vec<Vec<u8>> {
+pub async fn execute(st: &mut ConnState, shared: &Arc<Admin>, sql: &[u8]) -> Vec<Vec<u8>> {
     let text = String::from_utf8_lossy(sql);
     let caps = st.session.client_capabilities;
     let parse_error = |e: ParseError| -> Vec<u8> {
@@ -175,7 +175,7 @@ pub async fn execute(st: &mut ConnState, shared: &Arc<Shared>, sql: &[u8]) -> Ve
     out
 }
 
-async fn run_one(st: &mut ConnState, shared: &Arc<Shared>, stmt: Statement) -> Reply {
+async fn run_one(st: &mut ConnState, shared: &Arc<Admin>, stmt: Statement) -> Reply {
     if !matches!(stmt, Statement::ShowWarnings) {
         st.warnings.clear();
     }
@@ -239,18 +239,18 @@ fn encode_rows(columns: &[String], rows: &[Vec<Value>], caps: u32, status: u16) 
 }
 
 /// The current account as it is now (GRANT/REVOKE by another session take effect at once).
-fn current_account(st: &ConnState, shared: &Shared) -> Option<Account> {
-    let accounts = shared.accounts.read().unwrap_or_else(|e| e.into_inner());
+fn current_account(st: &ConnState, shared: &Admin) -> Option<Account> {
+    let accounts = shared.accounts.read();
     accounts
         .get(st.session.account_user(), st.session.account_host())
         .cloned()
 }
 
-fn is_admin(st: &ConnState, shared: &Shared) -> bool {
+fn is_admin(st: &ConnState, shared: &Admin) -> bool {
     current_account(st, shared).is_some_and(|a| a.admin)
 }
 
-async fn run(st: &mut ConnState, shared: &Arc<Shared>, stmt: Statement) -> Reply {
+async fn run(st: &mut ConnState, shared: &Arc<Admin>, stmt: Statement) -> Reply {
     match stmt {
         Statement::Set(assignments) => set(st, shared, assignments),
         Statement::Select(sel) => select(st, shared, &sel),
@@ -420,7 +420,7 @@ fn show_scope(s: ShowScope) -> Scope {
 
 fn show_pairs(
     st: &ConnState,
-    shared: &Shared,
+    shared: &Admin,
     pairs: Vec<(String, String)>,
     filter: Option<ShowFilter>,
 ) -> Reply {
@@ -456,7 +456,7 @@ fn show_pairs(
 
 struct Ctx<'a> {
     st: &'a ConnState,
-    shared: &'a Shared,
+    shared: &'a Admin,
     /// Columns of the current row (lower-case names), for WHERE over status tables.
     row: Option<&'a [(&'a str, &'a str)]>,
 }
@@ -746,7 +746,7 @@ fn item_name(item: &SelectItem) -> String {
     }
 }
 
-fn select(st: &ConnState, shared: &Shared, sel: &Select) -> Reply {
+fn select(st: &ConnState, shared: &Admin, sel: &Select) -> Reply {
     let cx = Ctx {
         st,
         shared,
@@ -790,7 +790,7 @@ fn select(st: &ConnState, shared: &Shared, sel: &Select) -> Reply {
 
 /// `performance_schema.{session,global}_{status,variables}` (two columns, VARIABLE_NAME and
 /// VARIABLE_VALUE) and `mysql.user` (administrators only).
-fn select_from_table(st: &ConnState, shared: &Shared, sel: &Select, table: &TableRef) -> Reply {
+fn select_from_table(st: &ConnState, shared: &Admin, sel: &Select, table: &TableRef) -> Reply {
     let schema = table
         .schema
         .clone()
@@ -829,7 +829,7 @@ fn select_from_table(st: &ConnState, shared: &Shared, sel: &Select, table: &Tabl
                     ),
                 );
             }
-            let accounts = shared.accounts.read().unwrap_or_else(|e| e.into_inner());
+            let accounts = shared.accounts.read();
             let rows = accounts
                 .iter()
                 .map(|a| {
@@ -929,7 +929,7 @@ fn ssl_type(r: &account::Require) -> &'static str {
 }
 
 /// Session and global `SET`.
-fn set(st: &mut ConnState, shared: &Shared, assignments: Vec<SetAssignment>) -> Reply {
+fn set(st: &mut ConnState, shared: &Admin, assignments: Vec<SetAssignment>) -> Reply {
     for a in assignments {
         let r = match a {
             SetAssignment::User { name, value } => match eval(
@@ -1028,7 +1028,7 @@ const READ_ONLY: &[&str] = &[
 /// `DEFAULT` is the global value (session) or the startup value (global).
 fn set_timeout(
     st: &mut ConnState,
-    shared: &Shared,
+    shared: &Admin,
     scope: VarScope,
     name: &str,
     value: Option<&str>,
@@ -1081,7 +1081,7 @@ fn set_timeout(
 
 fn set_system(
     st: &mut ConnState,
-    shared: &Shared,
+    shared: &Admin,
     scope: VarScope,
     name: &str,
     value: SetValue,
@@ -1271,7 +1271,7 @@ fn backtick(s: &str) -> String {
 }
 
 /// Reading another account's definition needs the admin privilege (MySQL: SELECT on mysql).
-fn own_or_admin(st: &ConnState, shared: &Shared, user: &str, host: &str) -> Result<(), Reply> {
+fn own_or_admin(st: &ConnState, shared: &Admin, user: &str, host: &str) -> Result<(), Reply> {
     if is_own(st, user, host) || is_admin(st, shared) {
         return Ok(());
     }
@@ -1285,12 +1285,12 @@ fn own_or_admin(st: &ConnState, shared: &Shared, user: &str, host: &str) -> Resu
     ))
 }
 
-fn show_create_user(st: &ConnState, shared: &Shared, u: &UserSpec) -> Reply {
+fn show_create_user(st: &ConnState, shared: &Admin, u: &UserSpec) -> Reply {
     let (user, host) = resolve_user(st, u);
     if let Err(denied) = own_or_admin(st, shared, &user, &host) {
         return denied;
     }
-    let accounts = shared.accounts.read().unwrap_or_else(|e| e.into_inner());
+    let accounts = shared.accounts.read();
     let Some(a) = accounts.get(&user, &host) else {
         return err(
             1396,
@@ -1366,7 +1366,7 @@ pub fn require_text(r: &account::Require) -> String {
     }
 }
 
-fn show_grants(st: &ConnState, shared: &Shared, u: Option<&UserSpec>) -> Reply {
+fn show_grants(st: &ConnState, shared: &Admin, u: Option<&UserSpec>) -> Reply {
     let (user, host) = u.map_or_else(
         || resolve_user(st, &UserSpec::CurrentUser),
         |u| resolve_user(st, u),
@@ -1374,7 +1374,7 @@ fn show_grants(st: &ConnState, shared: &Shared, u: Option<&UserSpec>) -> Reply {
     if let Err(denied) = own_or_admin(st, shared, &user, &host) {
         return denied;
     }
-    let accounts = shared.accounts.read().unwrap_or_else(|e| e.into_inner());
+    let accounts = shared.accounts.read();
     let Some(a) = accounts.get(&user, &host) else {
         return err(
             1141,
@@ -1431,7 +1431,7 @@ fn account_error(e: AccountError) -> Reply {
 
 /// The plugin and stored string an `IDENTIFIED …` clause asks for. Hashing runs off the reactor.
 async fn credentials(
-    shared: &Shared,
+    shared: &Admin,
     auth: Option<AuthOption>,
     keep_plugin: Option<Plugin>,
 ) -> Result<(Plugin, AuthString), Reply> {
@@ -1488,34 +1488,21 @@ async fn credentials(
     Ok((plugin, s))
 }
 
-/// Runs an account statement on a copy of the set, saves it atomically, publishes it, and only
-/// then applies its cache effect (so no login can refill an entry from the old set afterwards —
-/// see also the fill check in `conn.rs`). The caller holds `account_write`.
-async fn run_op(shared: &Arc<Shared>, op: AccountOp) -> Result<Applied, Reply> {
-    let mut set = shared
-        .accounts
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    let applied =
-        account_ops::apply(&mut set, op).map_err(|e| err(e.code(), e.sqlstate(), e.to_string()))?;
-    let shared2 = shared.clone();
-    let set2 = set.clone();
-    match tokio::task::spawn_blocking(move || shared2.store.save(&set2)).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => {
-            warn!("cannot save accounts: {e}");
-            return Err(err(
-                1105,
-                "HY000",
-                format!("Cannot save the accounts file: {e}"),
-            ));
+/// Runs an account statement through the store ([`FileAccounts::apply`]: saved, published,
+/// then evicted from the cache). The caller holds the store's write lock.
+///
+/// [`FileAccounts::apply`]: super::store::FileAccounts::apply
+async fn run_op(shared: &Arc<Admin>, op: AccountOp) -> Result<Applied, Reply> {
+    match shared.accounts.apply(op).await {
+        Ok(applied) => Ok(applied),
+        Err(super::store::ApplyError::Refused(e)) => {
+            Err(err(e.code(), e.sqlstate(), e.to_string()))
         }
-        Err(_) => return Err(err(1105, "HY000", "Unknown error")),
+        Err(e @ super::store::ApplyError::Save(_)) => {
+            warn!("cannot save accounts: {e}");
+            Err(err(1105, "HY000", e.to_string()))
+        }
     }
-    *shared.accounts.write().unwrap_or_else(|e| e.into_inner()) = set;
-    applied.cache.apply_to(&shared.cache);
-    Ok(applied)
 }
 
 fn push_warnings(st: &mut ConnState, warnings: Vec<account::Warning>) {
@@ -1542,7 +1529,7 @@ fn is_own(st: &ConnState, user: &str, host: &str) -> bool {
 
 async fn create_user(
     st: &mut ConnState,
-    shared: &Arc<Shared>,
+    shared: &Arc<Admin>,
     if_not_exists: bool,
     users: Vec<UserAuth>,
     require: Option<Require>,
@@ -1551,7 +1538,7 @@ async fn create_user(
     if !is_admin(st, shared) {
         return access_denied("CREATE USER");
     }
-    let _guard = shared.account_write.lock().await;
+    let _guard = shared.accounts.lock_writes().await;
     let mut accounts = Vec::new();
     for ua in users {
         let (user, host) = resolve_user(st, &ua.user);
@@ -1582,7 +1569,7 @@ async fn create_user(
 
 async fn alter_user(
     st: &mut ConnState,
-    shared: &Arc<Shared>,
+    shared: &Arc<Admin>,
     if_exists: bool,
     users: Vec<UserAuth>,
     require: Option<Require>,
@@ -1591,7 +1578,7 @@ async fn alter_user(
     let admin = is_admin(st, shared);
     // Held while the new hashes are computed, so the plugin kept by a plain IDENTIFIED BY is
     // the account's plugin at the time of the change.
-    let _guard = shared.account_write.lock().await;
+    let _guard = shared.accounts.lock_writes().await;
     let require = require.map(convert_require);
     let mut changes = Vec::new();
     for ua in users {
@@ -1600,12 +1587,7 @@ async fn alter_user(
         if !(admin || (is_own(st, &user, &host) && require.is_none() && lock.is_none())) {
             return access_denied("CREATE USER");
         }
-        let existing = shared
-            .accounts
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&user, &host)
-            .map(|a| a.plugin);
+        let existing = shared.accounts.read().get(&user, &host).map(|a| a.plugin);
         let credential = match (ua.auth, existing) {
             (Some(auth), Some(plugin)) => match credentials(shared, Some(auth), Some(plugin)).await
             {
@@ -1628,14 +1610,14 @@ async fn alter_user(
 
 async fn drop_user(
     st: &mut ConnState,
-    shared: &Arc<Shared>,
+    shared: &Arc<Admin>,
     if_exists: bool,
     users: Vec<UserSpec>,
 ) -> Reply {
     if !is_admin(st, shared) {
         return access_denied("CREATE USER");
     }
-    let _guard = shared.account_write.lock().await;
+    let _guard = shared.accounts.lock_writes().await;
     let ids: Vec<(String, String)> = users.iter().map(|u| resolve_user(st, u)).collect();
     let r = run_op(shared, AccountOp::Drop { ids, if_exists }).await;
     done(st, r)
@@ -1643,13 +1625,13 @@ async fn drop_user(
 
 async fn rename_user(
     st: &mut ConnState,
-    shared: &Arc<Shared>,
+    shared: &Arc<Admin>,
     pairs: Vec<(UserSpec, UserSpec)>,
 ) -> Reply {
     if !is_admin(st, shared) {
         return access_denied("CREATE USER");
     }
-    let _guard = shared.account_write.lock().await;
+    let _guard = shared.accounts.lock_writes().await;
     let pairs: Vec<((String, String), (String, String))> = pairs
         .iter()
         .map(|(a, b)| (resolve_user(st, a), resolve_user(st, b)))
@@ -1662,7 +1644,7 @@ async fn rename_user(
 /// privilege is all Vestibule has.
 async fn grant(
     st: &mut ConnState,
-    shared: &Arc<Shared>,
+    shared: &Arc<Admin>,
     privileges: Privileges,
     level: GrantLevel,
     users: Vec<UserSpec>,
@@ -1680,7 +1662,7 @@ async fn grant(
             "REVOKE of privileges other than ALL ON *.*"
         });
     }
-    let _guard = shared.account_write.lock().await;
+    let _guard = shared.accounts.lock_writes().await;
     let ids: Vec<(String, String)> = users.iter().map(|u| resolve_user(st, u)).collect();
     let n = ids.len();
     let op = if is_grant {

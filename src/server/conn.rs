@@ -1,7 +1,10 @@
 //! One connection: drives the pure handshake machine over the socket (upgrading to TLS when it
-//! asks), then runs the command phase. Stalls in the connection phase end at `connect_timeout`.
+//! asks), asks the backend to admit the session, then runs the command phase, handing every
+//! command to the backend's [`Connection`]. Stalls in the connection phase end at
+//! `connect_timeout`; the command phase has MySQL's `wait_timeout` / `net_read_timeout` /
+//! `net_write_timeout`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,16 +12,17 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tracing::{debug, info, warn};
 
-use super::{random_bytes, RsaAdapter, Shared, Timeouts};
+use super::api::{AccountStore, Backend, Connection, ConnectionInfo, Reply, Request};
+use super::{random_bytes, RsaAdapter, Server, Shared, Timeouts};
 use crate::account::ClientHost;
 use crate::auth::Nonce;
 use crate::handshake::{
-    Action, AuthPath, Event, Handshake, HandshakeError, PeerCert, ServerParams, Session, TlsInfo,
-    Transport,
+    Action, AuthPath, Event, Handshake, HandshakeError, Lookup, PeerCert, ServerParams, Session,
+    TlsInfo, Transport,
 };
 use crate::wire::command::Command;
 use crate::wire::frame::{self, Header, HEADER_LEN, MAX_PACKET_CHUNK};
-use crate::wire::packets::{ErrPacket, OkPacket};
+use crate::wire::packets::ErrPacket;
 
 /// Any byte stream a connection can run over (TCP, Unix socket, or TLS on top of either).
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -37,42 +41,13 @@ impl Drop for ConnectedGuard {
     }
 }
 
-/// Per-connection state of the command phase.
-pub struct ConnState {
-    pub id: u32,
-    pub session: Session,
-    /// Session system variables set by the client (lower-case names).
-    pub session_vars: HashMap<String, String>,
-    /// User variables (`@x`).
-    pub user_vars: HashMap<String, String>,
-    pub status_flags: u16,
-    pub client: ClientHost,
-    /// Warnings of the last statement (SHOW WARNINGS).
-    pub warnings: Vec<(String, u16, String)>,
-    /// The TLS context this connection was accepted with (its session status values).
-    pub tls_ctx: Option<Arc<super::tls::ActiveTls>>,
-    /// This session's `wait_timeout`, `net_read_timeout` … (`SET SESSION` changes them).
-    pub timeouts: Timeouts,
-}
-
-impl ConnState {
-    /// COM_RESET_CONNECTION and a successful COM_CHANGE_USER: session variables back to the
-    /// global defaults, user variables gone, autocommit on.
-    pub fn reset_session(&mut self, shared: &Shared) {
-        self.session_vars.clear();
-        self.user_vars.clear();
-        self.status_flags = crate::wire::SERVER_STATUS_AUTOCOMMIT;
-        self.timeouts = shared
-            .timeouts()
-            .for_session(self.session.client_capabilities);
-    }
-}
-
-pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
-    stream: S,
-    client: ClientHost,
-    shared: Arc<Shared>,
-) {
+pub async fn serve<T, S, B>(stream: T, client: ClientHost, server: Server<S, B>)
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: AccountStore,
+    B: Backend,
+{
+    let shared = Arc::clone(server.shared());
     shared.stats.connections.fetch_add(1, Ordering::Relaxed);
     let connected = shared
         .stats
@@ -88,7 +63,9 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     let reserved_admin_slot = connected == max + 1;
     if connected > max + 1 {
         let mut err = ErrPacket::new(1040, "08004", "Too many connections");
-        err.sql_state = None; // before the greeting no capabilities are known (reference §8.2)
+        // Before the greeting no capabilities are known (docs/protocol.md, "Errors before and
+        // during the connection phase").
+        err.sql_state = None;
         let _ = io.write_all(&frame::packet(0, &err.encode())).await;
         let _ = io.shutdown().await;
         return;
@@ -106,28 +83,31 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
         reserved_admin_slot,
     );
     let (hs, actions) = Handshake::new(params);
+    let mut admission = NewSession {
+        backend: server.backend(),
+        info: ConnectionInfo { id, client },
+        admitted: None,
+    };
     let outcome = tokio::time::timeout(
         timeout,
-        connection_phase(io, hs, actions, &client, &shared, tls.clone()),
+        connection_phase(io, hs, actions, &client, &server, tls, &mut admission),
     )
     .await;
     match outcome {
         Ok(Ok((io, session))) => {
-            let session_tls = session.tls.is_some();
-            let timeouts = shared.timeouts().for_session(session.client_capabilities);
-            debug!(id, user = %session.user, host = %session.client_host, tls = session.tls.is_some(), "logged in");
-            let state = ConnState {
-                id,
-                session,
-                session_vars: HashMap::new(),
-                user_vars: HashMap::new(),
-                status_flags: crate::wire::SERVER_STATUS_AUTOCOMMIT,
-                client,
-                warnings: Vec::new(),
-                tls_ctx: tls.filter(|_| session_tls),
-                timeouts,
+            let Some(conn) = admission.admitted.take() else {
+                return;
             };
-            if let Err(e) = command_phase(io, state, &shared).await {
+            debug!(id, user = %session.user, host = %session.client_host, tls = session.tls.is_some(), "logged in");
+            let timeouts = shared.timeouts().for_session(session.client_capabilities);
+            let phase = CommandPhase {
+                id,
+                client,
+                session,
+                timeouts,
+                conn,
+            };
+            if let Err(e) = phase.run(io, &server).await {
                 debug!(id, "connection closed: {e}");
             }
         }
@@ -168,6 +148,7 @@ fn connection_params(
         client_host: client.display_host().into(),
         default_plugin: shared.config.default_plugin,
         rsa: shared.rsa_public(crate::auth::Plugin::CachingSha2Password),
+        rsa_sha256: shared.rsa_public(crate::auth::Plugin::Sha256Password),
         require_secure_transport: shared.require_secure_transport(),
         reserved_admin_slot,
         admission: true,
@@ -195,14 +176,16 @@ pub enum ConnError {
 }
 
 /// Runs the machine to the end: returns the (possibly TLS-wrapped) stream and the session.
-async fn connection_phase(
+async fn connection_phase<S: AccountStore, B: Backend>(
     mut io: Stream,
     mut hs: Handshake,
     actions: Vec<Action>,
     client: &ClientHost,
-    shared: &Arc<Shared>,
+    server: &Server<S, B>,
     tls: Option<Arc<super::tls::ActiveTls>>,
+    admission: &mut impl Admission,
 ) -> Result<(Stream, Session), ConnError> {
+    let shared = server.shared();
     let mut pending: VecDeque<Action> = actions.into();
     let mut failure = None;
     loop {
@@ -222,7 +205,7 @@ async fn connection_phase(
                     pending.extend(hs.handle(Event::TlsEstablished(info)));
                 }
                 Action::LookupAccount { user } => {
-                    let lookup = shared.lookup(&user, client);
+                    let lookup = lookup(server, &user, client).await;
                     pending.extend(hs.handle(Event::Account(lookup)));
                 }
                 Action::RunSlowCheck(check) => {
@@ -235,18 +218,17 @@ async fn connection_phase(
                     digest,
                     verified,
                 } => {
-                    let accounts = shared.accounts.read().unwrap_or_else(|e| e.into_inner());
-                    crate::handshake::fill_cache_if_current(
-                        &accounts,
-                        &shared.cache,
-                        &user,
-                        &host,
-                        digest,
-                        &verified,
-                    );
+                    let mut fill = Some(digest);
+                    server.store().if_current(&user, &host, &verified, &mut || {
+                        if let Some(d) = fill.take() {
+                            shared.cache.insert(&user, &host, d);
+                        }
+                    });
                 }
-                Action::Admit(_session) => {
-                    pending.extend(hs.handle(Event::Admission(Ok(()))));
+                Action::Admit(session) => {
+                    io.flush().await?;
+                    let verdict = admission.admit(&session).await;
+                    pending.extend(hs.handle(Event::Admission(verdict)));
                 }
                 Action::Authenticated(session) => {
                     io.flush().await?;
@@ -309,7 +291,11 @@ async fn run_slow_check(
     let Ok(_permit) = shared.slow_checks.clone().acquire_owned().await else {
         return failed;
     };
-    let rsa = shared.rsa.clone();
+    // Each plugin decrypts with its own key pair.
+    let rsa = match check.plugin {
+        crate::auth::Plugin::Sha256Password => shared.sha256_rsa.clone(),
+        _ => shared.rsa.clone(),
+    };
     tokio::task::spawn_blocking(move || {
         let adapter = rsa.as_deref().map(RsaAdapter);
         check.run(
@@ -337,16 +323,16 @@ fn tls_info(conn: &rustls::ServerConnection) -> TlsInfo {
                 .map_or_else(|| format!("{:?}", s.suite()), str::to_string)
         })
         .unwrap_or_default();
-    let peer_cert: Option<PeerCert> = conn
-        .peer_certificates()
-        .and_then(|c| c.first())
-        .and_then(|der| match super::tls::describe_cert(der.as_ref()) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                warn!("cannot describe the client certificate: {e}");
-                None
-            }
-        });
+    let peer_cert: Option<PeerCert> =
+        conn.peer_certificates()
+            .and_then(|c| c.first())
+            .and_then(|der| match super::tls::describe_cert(der.as_ref()) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    warn!("cannot describe the client certificate: {e}");
+                    None
+                }
+            });
     TlsInfo {
         version: version.to_string(),
         cipher,
@@ -498,106 +484,180 @@ async fn send_and_close(io: &mut Stream, err: ErrPacket, timeouts: Timeouts) {
     let _ = io.shutdown().await;
 }
 
-async fn command_phase(
-    mut io: Stream,
-    mut st: ConnState,
-    shared: &Arc<Shared>,
-) -> Result<(), ConnError> {
-    let limit = shared.config.max_allowed_packet as usize;
-    loop {
-        let t = st.timeouts;
-        let (payload, seq) = match read_command(&mut io, limit, t, shared).await {
-            Ok(Incoming::Command(payload, seq)) => (payload, seq),
-            Ok(Incoming::Refused(err)) => {
-                // Framing errors end the connection, as in MySQL.
-                write_payloads(&mut io, 1, &[err.encode()], t).await?;
-                return Ok(());
+/// The account for a login, with its cache entry, or the decoy of an unknown user.
+async fn lookup<S: AccountStore, B: Backend>(
+    server: &Server<S, B>,
+    user: &str,
+    client: &ClientHost,
+) -> Lookup {
+    let shared = server.shared();
+    match server.store().lookup(user, client).await {
+        Some(account) => Lookup::Found {
+            cached: if account.plugin == crate::auth::Plugin::CachingSha2Password {
+                shared.cache.get(&account.user, &account.host)
+            } else {
+                None
+            },
+            account,
+        },
+        None => Lookup::Unknown {
+            decoy_plugin: crate::account::decoy_plugin(
+                user,
+                &client.display_host(),
+                &shared.decoy_secret,
+            ),
+        },
+    }
+}
+
+/// Who answers [`Action::Admit`]: the backend for a new session, the session's connection for
+/// COM_CHANGE_USER.
+trait Admission: Send {
+    fn admit(
+        &mut self,
+        session: &Session,
+    ) -> impl std::future::Future<Output = Result<(), ErrPacket>> + Send;
+}
+
+/// A new login: [`Backend::admit`], keeping the connection it returns.
+struct NewSession<'a, B: Backend> {
+    backend: &'a B,
+    info: ConnectionInfo,
+    admitted: Option<B::Connection>,
+}
+
+impl<B: Backend> Admission for NewSession<'_, B> {
+    async fn admit(&mut self, session: &Session) -> Result<(), ErrPacket> {
+        let conn = self.backend.admit(session, &self.info).await?;
+        self.admitted = Some(conn);
+        Ok(())
+    }
+}
+
+/// COM_CHANGE_USER: [`Connection::on_change_user`].
+struct ChangeUser<'a, C: Connection>(&'a mut C);
+
+impl<C: Connection> Admission for ChangeUser<'_, C> {
+    async fn admit(&mut self, session: &Session) -> Result<(), ErrPacket> {
+        self.0.on_change_user(session).await
+    }
+}
+
+/// The command phase of one session.
+struct CommandPhase<C> {
+    id: u32,
+    client: ClientHost,
+    session: Session,
+    timeouts: Timeouts,
+    conn: C,
+}
+
+impl<C: Connection> CommandPhase<C> {
+    async fn run<S: AccountStore, B: Backend>(
+        mut self,
+        mut io: Stream,
+        server: &Server<S, B>,
+    ) -> Result<(), ConnError> {
+        let shared = server.shared();
+        let limit = shared.config.max_allowed_packet as usize;
+        loop {
+            let t = self.timeouts;
+            let (payload, seq) = match read_command(&mut io, limit, t, shared).await {
+                Ok(Incoming::Command(payload, seq)) => (payload, seq),
+                Ok(Incoming::Refused(err)) => {
+                    // Framing errors end the connection, as in MySQL.
+                    write_payloads(&mut io, 1, &[err.encode()], t).await?;
+                    return Ok(());
+                }
+                Ok(Incoming::Idle) => {
+                    info!(
+                        id = self.id,
+                        wait_timeout = t.wait,
+                        "closing an idle session"
+                    );
+                    let err = ErrPacket::new(4031, "HY000", IDLE_MESSAGE);
+                    send_and_close(&mut io, err, t).await;
+                    return Ok(());
+                }
+                Ok(Incoming::Shutdown) => {
+                    let err = ErrPacket::new(1053, "08S01", "Server shutdown in progress");
+                    send_and_close(&mut io, err, t).await;
+                    return Ok(());
+                }
+                Ok(Incoming::Closed) => return Ok(()),
+                Err(ConnError::ReadTimeout) => {
+                    info!(
+                        id = self.id,
+                        net_read_timeout = t.net_read,
+                        "a packet stalled; closing"
+                    );
+                    let err =
+                        ErrPacket::new(1159, "08S01", "Got timeout reading communication packets");
+                    send_and_close(&mut io, err, t).await;
+                    return Ok(());
+                }
+                Err(ConnError::Io(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return Ok(())
+                }
+                Err(e) => return Err(e),
+            };
+            let command = Command::parse(&payload, self.session.client_capabilities).ok();
+            match command {
+                Some(Command::Quit) => return Ok(()),
+                Some(Command::ChangeUser(cu)) => {
+                    io = self.change_user(io, server, cu).await?;
+                }
+                command => {
+                    if matches!(command, Some(Command::Query(_))) {
+                        shared.stats.questions.fetch_add(1, Ordering::Relaxed);
+                    }
+                    let net_write = Duration::from_secs(t.net_write);
+                    let caps = self.session.client_capabilities;
+                    let mut reply = Reply::new(&mut *io, seq, caps, net_write);
+                    let request = Request {
+                        payload: &payload,
+                        command,
+                    };
+                    self.conn.on_command(request, &mut reply).await?;
+                    reply.flush().await?;
+                }
             }
-            Ok(Incoming::Idle) => {
-                info!(id = st.id, wait_timeout = t.wait, "closing an idle session");
-                send_and_close(&mut io, ErrPacket::new(4031, "HY000", IDLE_MESSAGE), t).await;
-                return Ok(());
-            }
-            Ok(Incoming::Shutdown) => {
-                let err = ErrPacket::new(1053, "08S01", "Server shutdown in progress");
-                send_and_close(&mut io, err, t).await;
-                return Ok(());
-            }
-            Ok(Incoming::Closed) => return Ok(()),
-            Err(ConnError::ReadTimeout) => {
-                info!(
-                    id = st.id,
-                    net_read_timeout = t.net_read,
-                    "a packet stalled; closing"
-                );
-                let err =
-                    ErrPacket::new(1159, "08S01", "Got timeout reading communication packets");
-                send_and_close(&mut io, err, t).await;
-                return Ok(());
-            }
-            Err(ConnError::Io(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
-            Err(e) => return Err(e),
-        };
-        let ok = || OkPacket::with_status(st.status_flags).encode();
-        let cmd = match Command::parse(&payload, st.session.client_capabilities) {
-            Ok(c) => c,
-            Err(_) => {
-                let err = ErrPacket::new(1047, "08S01", "Unknown command");
-                write_payloads(&mut io, seq, &[err.encode()], t).await?;
-                continue;
-            }
-        };
-        drop(payload);
-        match cmd {
-            Command::Quit => return Ok(()),
-            Command::Ping => write_payloads(&mut io, seq, &[ok()], t).await?,
-            Command::ResetConnection => {
-                st.reset_session(shared);
-                let ok = OkPacket::with_status(st.status_flags).encode();
-                write_payloads(&mut io, seq, &[ok], t).await?;
-            }
-            Command::InitDb(db) => {
-                let reply =
-                    super::commands::use_database(&mut st, shared, &String::from_utf8_lossy(&db));
-                write_payloads(&mut io, seq, &reply, t).await?;
-            }
-            Command::Query(sql) => {
-                shared.stats.questions.fetch_add(1, Ordering::Relaxed);
-                let reply = super::commands::execute(&mut st, shared, &sql).await;
-                write_payloads(&mut io, seq, &reply, t).await?;
-            }
-            Command::Statistics => {
-                let text = format!(
-                    "Uptime: {}  Threads: {}  Questions: {}  Slow queries: 0  Opens: 0  Flush tables: 0  Open tables: 0  Queries per second avg: 0.000",
-                    shared.started.elapsed().as_secs(),
-                    shared.stats.threads_connected.load(Ordering::Relaxed),
-                    shared.stats.questions.load(Ordering::Relaxed),
-                );
-                write_payloads(&mut io, seq, &[text.into_bytes()], t).await?;
-            }
-            Command::ChangeUser(cu) => {
-                let params =
-                    connection_params(shared, st.id, &st.client, false, st.session.nonce, false);
-                let tls = st.session.tls.clone();
-                let (hs, actions) =
-                    Handshake::change_user(params, st.session.client_capabilities, tls, cu);
-                // Failure closes the connection; the old session is not restored (MySQL). The
-                // exchange is bounded like a login, by connect_timeout.
-                let client = st.client;
-                let exchange = connection_phase(io, hs, actions, &client, shared, None);
-                let bound = Duration::from_secs(shared.config.connect_timeout);
-                let (new_io, session) = tokio::time::timeout(bound, exchange)
-                    .await
-                    .map_err(|_| ConnError::ReadTimeout)??;
-                io = new_io;
-                st.session = session;
-                st.reset_session(shared);
-            }
-            Command::Unsupported(_) => {
-                let err = ErrPacket::new(1047, "08S01", "Unknown command");
-                write_payloads(&mut io, seq, &[err.encode()], t).await?;
+            if let Some(t) = self.conn.timeouts() {
+                self.timeouts = t;
             }
         }
+    }
+
+    /// COM_CHANGE_USER: a new authentication on this connection, bounded like a login by
+    /// connect_timeout. Failure closes the connection; the old session is not restored (MySQL).
+    async fn change_user<S: AccountStore, B: Backend>(
+        &mut self,
+        io: Stream,
+        server: &Server<S, B>,
+        cu: crate::wire::command::ChangeUser,
+    ) -> Result<Stream, ConnError> {
+        let shared = server.shared();
+        let params = connection_params(
+            shared,
+            self.id,
+            &self.client,
+            false,
+            self.session.nonce,
+            false,
+        );
+        let tls = self.session.tls.clone();
+        let (hs, actions) =
+            Handshake::change_user(params, self.session.client_capabilities, tls, cu);
+        let client = self.client;
+        let mut admission = ChangeUser(&mut self.conn);
+        let exchange = connection_phase(io, hs, actions, &client, server, None, &mut admission);
+        let bound = Duration::from_secs(shared.config.connect_timeout);
+        let (io, session) = tokio::time::timeout(bound, exchange)
+            .await
+            .map_err(|_| ConnError::ReadTimeout)??;
+        self.timeouts = shared.timeouts().for_session(session.client_capabilities);
+        self.session = session;
+        Ok(io)
     }
 }
 

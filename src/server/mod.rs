@@ -5,6 +5,8 @@
 //! Owns: everything that touches the outside world. Decisions stay in the pure core; this module
 //! moves bytes, reads files and clocks, draws random numbers and runs slow checks.
 
+pub mod admin;
+pub mod api;
 pub mod commands;
 pub mod config;
 pub mod conn;
@@ -26,7 +28,9 @@ use tracing::{error, info, warn};
 use crate::account::{Account, AccountSet, ClientHost, Require};
 use crate::auth::{AuthString, Plugin};
 use crate::cache::AuthCache;
-use crate::handshake::{Lookup, RsaDecryptor, RsaPublicKey};
+use crate::handshake::{RsaDecryptor, RsaPublicKey};
+
+pub use api::{AccountStore, Backend, Connection, ConnectionInfo, Reply, Request};
 
 pub use config::Config;
 
@@ -121,11 +125,8 @@ impl Timeouts {
 /// Everything connections share.
 pub struct Shared {
     pub config: Config,
-    pub accounts: RwLock<AccountSet>,
-    /// Serialises account changes and their (atomic) saves.
-    pub account_write: tokio::sync::Mutex<()>,
-    pub store: store::AccountStore,
-    pub cache: AuthCache,
+    /// The caching_sha2_password cache (handed to the account store, which evicts from it).
+    pub cache: Arc<AuthCache>,
     pub tls: tls::TlsState,
     pub rsa: Option<Arc<rsa_keys::RsaKeyPair>>,
     pub sha256_rsa: Option<Arc<rsa_keys::RsaKeyPair>>,
@@ -180,28 +181,6 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
 }
 
 impl Shared {
-    /// Account lookup with the cache entry, or the decoy for an unknown user.
-    pub fn lookup(&self, user: &str, client: &ClientHost) -> Lookup {
-        let accounts = self.accounts.read().unwrap_or_else(|e| e.into_inner());
-        match accounts.lookup_shared(user, client) {
-            Some(a) => Lookup::Found {
-                cached: if a.plugin == Plugin::CachingSha2Password {
-                    self.cache.get(&a.user, &a.host)
-                } else {
-                    None
-                },
-                account: a.clone(),
-            },
-            None => Lookup::Unknown {
-                decoy_plugin: crate::account::decoy_plugin(
-                    user,
-                    &client.display_host(),
-                    &self.decoy_secret,
-                ),
-            },
-        }
-    }
-
     pub fn rsa_public(&self, plugin_default: Plugin) -> Option<RsaPublicKey> {
         let k = match plugin_default {
             Plugin::Sha256Password => self.sha256_rsa.as_ref(),
@@ -247,15 +226,16 @@ impl Shared {
     }
 }
 
-/// Startup: data dir, accounts (with the bootstrap root account), TLS files, RSA keys.
-pub fn init(config: Config) -> Result<Arc<Shared>, String> {
+/// Startup of the binary: data dir, accounts file (with the bootstrap root account), TLS files,
+/// RSA keys. Returns the server's state and the file account store.
+pub fn init(config: Config) -> Result<(Arc<Shared>, Arc<store::FileAccounts>), String> {
     std::fs::create_dir_all(&config.datadir).map_err(|e| {
         format!(
             "cannot create data directory {}: {e}",
             config.datadir.display()
         )
     })?;
-    let store = store::AccountStore::new(config.accounts_file());
+    let store = store::AccountsFile::new(config.accounts_file());
     let accounts = match store
         .load()
         .map_err(|e| format!("cannot load accounts: {e}"))?
@@ -291,11 +271,9 @@ pub fn init(config: Config) -> Result<Arc<Shared>, String> {
         error!("require_secure_transport=ON but no secure transport (TLS or Unix socket) is configured; turning it OFF");
         globals.require_secure_transport = false;
     }
-    Ok(Arc::new(Shared {
-        accounts: RwLock::new(accounts),
-        account_write: tokio::sync::Mutex::new(()),
-        store,
-        cache: AuthCache::new(config.cache_size, random_bytes()),
+    let accounts = Arc::new(store::FileAccounts::new(store, accounts));
+    let shared = Arc::new(Shared {
+        cache: Arc::new(AuthCache::new(config.cache_size, random_bytes())),
         tls,
         rsa,
         sha256_rsa,
@@ -317,7 +295,8 @@ pub fn init(config: Config) -> Result<Arc<Shared>, String> {
         socket_listening: std::sync::atomic::AtomicBool::new(false),
         shutdown: tokio::sync::watch::Sender::new(false),
         config,
-    }))
+    });
+    Ok((shared, accounts))
 }
 
 fn load_rsa(
@@ -344,7 +323,7 @@ fn load_rsa(
 
 /// First start: `root@localhost` with `VESTIBULE_ROOT_PASSWORD` or a random password, shown once
 /// and written 0600 into the data dir.
-fn bootstrap_accounts(config: &Config, store: &store::AccountStore) -> Result<AccountSet, String> {
+fn bootstrap_accounts(config: &Config, store: &store::AccountsFile) -> Result<AccountSet, String> {
     let (password, generated) = match std::env::var("VESTIBULE_ROOT_PASSWORD") {
         Ok(p) if !p.is_empty() => (p, false),
         _ => {
@@ -401,8 +380,62 @@ pub fn write_private(path: &std::path::Path, data: &[u8]) -> std::io::Result<()>
     f.sync_all()
 }
 
-/// Binds the listeners and serves until [`Shared::begin_shutdown`].
-pub async fn run(shared: Arc<Shared>) -> Result<(), String> {
+/// A server: its state, where accounts come from and the backend behind the door.
+pub struct Server<S, B> {
+    shared: Arc<Shared>,
+    store: Arc<S>,
+    backend: Arc<B>,
+}
+
+impl<S, B> Clone for Server<S, B> {
+    fn clone(&self) -> Self {
+        Server {
+            shared: Arc::clone(&self.shared),
+            store: Arc::clone(&self.store),
+            backend: Arc::clone(&self.backend),
+        }
+    }
+}
+
+impl<S: AccountStore, B: Backend> Server<S, B> {
+    /// Puts the parts together; hands the store the cache it must evict from.
+    pub fn from_parts(shared: Arc<Shared>, store: Arc<S>, backend: Arc<B>) -> Self {
+        store.attach_cache(Arc::clone(&shared.cache));
+        Server {
+            shared,
+            store,
+            backend,
+        }
+    }
+
+    /// The server's state (status counters, TLS, global variables, shutdown).
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    pub(crate) fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub(crate) fn backend(&self) -> &B {
+        &self.backend
+    }
+
+    /// Serves one accepted connection to its end: the connection phase, then the backend's
+    /// session. `client` is where it came from (host matching, `USER()`, the secure-transport
+    /// decision: [`ClientHost::Unix`] is the socket).
+    pub async fn serve_conn<T>(&self, stream: T, client: ClientHost)
+    where
+        T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        conn::serve(stream, client, self.clone()).await;
+    }
+}
+
+/// Binds the configured listeners (TCP, and the Unix socket unless disabled) and serves until
+/// [`Shared::begin_shutdown`].
+pub async fn run<S: AccountStore, B: Backend>(server: Server<S, B>) -> Result<(), String> {
+    let shared = Arc::clone(&server.shared);
     let addr = std::net::SocketAddr::new(shared.config.bind_address, shared.config.port);
     let tcp = TcpListener::bind(addr)
         .await
@@ -434,8 +467,9 @@ pub async fn run(shared: Arc<Shared>) -> Result<(), String> {
         "ready for connections"
     );
     let tcp_task = {
-        let shared = shared.clone();
+        let server = server.clone();
         tokio::spawn(async move {
+            let shared = Arc::clone(&server.shared);
             let stop = shared.shutdown_signal();
             tokio::pin!(stop);
             loop {
@@ -446,8 +480,11 @@ pub async fn run(shared: Arc<Shared>) -> Result<(), String> {
                 match accepted {
                     Ok((stream, peer)) => {
                         let _ = stream.set_nodelay(true);
-                        let shared = shared.clone();
-                        tokio::spawn(conn::serve(stream, ClientHost::Tcp(peer.ip()), shared));
+                        tokio::spawn(conn::serve(
+                            stream,
+                            ClientHost::Tcp(peer.ip()),
+                            server.clone(),
+                        ));
                     }
                     Err(e) => {
                         warn!("accept failed: {e}");
@@ -458,8 +495,9 @@ pub async fn run(shared: Arc<Shared>) -> Result<(), String> {
         })
     };
     let unix_task = unix.map(|unix| {
-        let shared = shared.clone();
+        let server = server.clone();
         tokio::spawn(async move {
+            let shared = Arc::clone(&server.shared);
             let stop = shared.shutdown_signal();
             tokio::pin!(stop);
             loop {
@@ -469,7 +507,7 @@ pub async fn run(shared: Arc<Shared>) -> Result<(), String> {
                 };
                 match accepted {
                     Ok((stream, _)) => {
-                        tokio::spawn(conn::serve(stream, ClientHost::Unix, shared.clone()));
+                        tokio::spawn(conn::serve(stream, ClientHost::Unix, server.clone()));
                     }
                     Err(e) => {
                         warn!("socket accept failed: {e}");

@@ -1,5 +1,7 @@
-//! The accounts file on disk: loading it at startup and replacing it atomically after every
-//! successful account-management statement.
+//! The accounts file on disk ([`AccountsFile`]: loading it at startup and replacing it
+//! atomically after every successful account-management statement), and the binary's
+//! [`super::AccountStore`] on top of it ([`FileAccounts`]: the set in memory, its changes saved
+//! before they are published).
 //!
 //! This module owns the file's lifecycle only — the text format is `crate::account`'s
 //! ([`serialize_accounts`] / [`parse_accounts`]). It uses blocking `std::fs` calls: the server runs
@@ -8,13 +10,20 @@
 //!
 //! Saves must not run concurrently on the same path (the server serialises account-management
 //! statements); the temporary file has a fixed name, so a save interrupted by a crash leaves at
-//! most one stale temporary file, which the next save replaces and [`AccountStore::load`] ignores.
+//! most one stale temporary file, which the next save replaces and [`AccountsFile::load`] ignores.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::account::{parse_accounts, serialize_accounts, AccountFileError, AccountSet};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock, RwLockReadGuard};
+
+use crate::account::{
+    parse_accounts, serialize_accounts, Account, AccountFileError, AccountSet, ClientHost,
+};
+use crate::account_ops::{self, AccountOp, Applied};
+use crate::auth::{AuthString, Plugin};
+use crate::cache::AuthCache;
 
 /// Why the accounts file could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -38,13 +47,13 @@ pub enum StoreError {
 
 /// The accounts file at one path.
 #[derive(Clone, Debug)]
-pub struct AccountStore {
+pub struct AccountsFile {
     path: PathBuf,
 }
 
-impl AccountStore {
+impl AccountsFile {
     pub fn new(path: PathBuf) -> Self {
-        AccountStore { path }
+        AccountsFile { path }
     }
 
     /// The file this store reads and writes.
@@ -146,6 +155,108 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     }
 }
 
+/// The binary's account store: the accounts file's set in memory. Logins read it; the admin
+/// SQL changes it through [`FileAccounts::apply`], which saves the file before the change is
+/// visible and evicts from the cache after.
+pub struct FileAccounts {
+    set: RwLock<AccountSet>,
+    /// Serialises account changes (each computes, saves and publishes a whole new set).
+    writes: tokio::sync::Mutex<()>,
+    file: AccountsFile,
+    cache: OnceLock<Arc<AuthCache>>,
+}
+
+/// Why [`FileAccounts::apply`] did not change anything.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// The statement is refused (the account exists, does not exist …).
+    #[error(transparent)]
+    Refused(#[from] account_ops::AccountOpError),
+    /// The new set could not be saved; nothing changed.
+    #[error("Cannot save the accounts file: {0}")]
+    Save(String),
+}
+
+impl FileAccounts {
+    /// The store over `file`, holding `set` (as loaded from it, or a new set just saved).
+    pub fn new(file: AccountsFile, set: AccountSet) -> FileAccounts {
+        FileAccounts {
+            set: RwLock::new(set),
+            writes: tokio::sync::Mutex::new(()),
+            file,
+            cache: OnceLock::new(),
+        }
+    }
+
+    /// The accounts as they are now.
+    pub fn read(&self) -> RwLockReadGuard<'_, AccountSet> {
+        self.set.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Taken around a whole account statement (its checks and [`FileAccounts::apply`]), so
+    /// that statements do not interleave.
+    pub async fn lock_writes(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.writes.lock().await
+    }
+
+    /// Runs an account statement on a copy of the set, saves the copy atomically (off the
+    /// reactor), publishes it, and only then applies its cache effect, so that no login can
+    /// refill an entry from the old set afterwards (see [`AccountStore::if_current`]). The
+    /// caller holds [`FileAccounts::lock_writes`].
+    ///
+    /// [`AccountStore::if_current`]: super::AccountStore::if_current
+    pub async fn apply(self: &Arc<Self>, op: AccountOp) -> Result<Applied, ApplyError> {
+        let mut set = self.read().clone();
+        let applied = account_ops::apply(&mut set, op)?;
+        let this = Arc::clone(self);
+        let copy = set.clone();
+        match tokio::task::spawn_blocking(move || this.file.save(&copy)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(ApplyError::Save(e.to_string())),
+            Err(e) => return Err(ApplyError::Save(e.to_string())),
+        }
+        *self.set.write().unwrap_or_else(PoisonError::into_inner) = set;
+        if let Some(cache) = self.cache.get() {
+            applied.cache.apply_to(cache);
+        }
+        Ok(applied)
+    }
+}
+
+impl super::AccountStore for FileAccounts {
+    fn lookup(
+        &self,
+        user: &str,
+        client: &ClientHost,
+    ) -> impl std::future::Future<Output = Option<Arc<Account>>> + Send {
+        let found = self.read().lookup_shared(user, client);
+        std::future::ready(found)
+    }
+
+    fn if_current(
+        &self,
+        user: &str,
+        host: &str,
+        verified: &AuthString,
+        fill: &mut dyn FnMut(),
+    ) -> bool {
+        // The read guard is held through `fill`: a change publishes under the write lock and
+        // evicts after it, so it either sees this fill or this check sees the change.
+        let set = self.read();
+        let current = set
+            .get(user, host)
+            .is_some_and(|a| a.plugin == Plugin::CachingSha2Password && a.auth_string == *verified);
+        if current {
+            fill();
+        }
+        current
+    }
+
+    fn attach_cache(&self, cache: Arc<AuthCache>) {
+        let _ = self.cache.set(cache);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,14 +294,14 @@ mod tests {
     #[test]
     fn missing_file_loads_as_none() {
         let dir = tempfile::tempdir().unwrap();
-        let store = AccountStore::new(dir.path().join("accounts"));
+        let store = AccountsFile::new(dir.path().join("accounts"));
         assert!(store.load().unwrap().is_none());
     }
 
     #[test]
     fn round_trip_and_replace() {
         let dir = tempfile::tempdir().unwrap();
-        let store = AccountStore::new(dir.path().join("accounts"));
+        let store = AccountsFile::new(dir.path().join("accounts"));
         let first = set_with(&["a", "b"]);
         store.save(&first).unwrap();
         assert_eq!(store.load().unwrap(), Some(first));
@@ -220,7 +331,7 @@ mod tests {
         let path = dir.path().join("accounts");
         fs::write(&path, "vestibule-accounts 1\n").unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-        let store = AccountStore::new(path.clone());
+        let store = AccountsFile::new(path.clone());
         store.save(&set_with(&["a"])).unwrap();
         let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
@@ -231,7 +342,7 @@ mod tests {
     fn leftover_temp_file_from_a_crash_is_ignored_then_replaced() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let store = AccountStore::new(dir.path().join("accounts"));
+        let store = AccountsFile::new(dir.path().join("accounts"));
         let good = set_with(&["a"]);
         store.save(&good).unwrap();
 
@@ -260,7 +371,7 @@ mod tests {
         let victim = dir.path().join("victim");
         fs::write(&victim, "precious").unwrap();
         std::os::unix::fs::symlink(&victim, dir.path().join(".accounts.tmp")).unwrap();
-        let store = AccountStore::new(dir.path().join("accounts"));
+        let store = AccountsFile::new(dir.path().join("accounts"));
         store.save(&set_with(&["a"])).unwrap();
         assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
         assert_eq!(store.load().unwrap(), Some(set_with(&["a"])));
@@ -271,7 +382,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("accounts");
         fs::write(&path, "vestibule-accounts 1\n\naccount user=\"x\n").unwrap();
-        let err = AccountStore::new(path.clone()).load().unwrap_err();
+        let err = AccountsFile::new(path.clone()).load().unwrap_err();
         match &err {
             StoreError::Parse { path: p, source } => {
                 assert_eq!(p, &path);
@@ -285,7 +396,7 @@ mod tests {
     #[test]
     fn save_into_a_missing_directory_fails_cleanly() {
         let dir = tempfile::tempdir().unwrap();
-        let store = AccountStore::new(dir.path().join("nope").join("accounts"));
+        let store = AccountsFile::new(dir.path().join("nope").join("accounts"));
         let err = store.save(&set_with(&["a"])).unwrap_err();
         assert!(
             matches!(
@@ -302,7 +413,7 @@ mod tests {
 
     #[test]
     fn relative_path_without_directory_uses_the_current_directory() {
-        let store = AccountStore::new(PathBuf::from("accounts"));
+        let store = AccountsFile::new(PathBuf::from("accounts"));
         assert_eq!(store.dir(), Path::new("."));
         assert_eq!(store.temp_path(), Path::new("./.accounts.tmp"));
     }

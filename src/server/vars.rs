@@ -3,10 +3,11 @@
 
 use std::sync::atomic::Ordering;
 
-use super::conn::ConnState;
+use super::admin::ConnState;
 use super::Shared;
 
-/// The version in the greeting and `@@version`: ≥ 8.0.5 so Connector/J uses OAEP (reference §2.5).
+/// The version in the greeting and `@@version`: ≥ 8.0.5 so Connector/J uses OAEP
+/// (docs/protocol.md, "Server version string").
 pub const SERVER_VERSION: &str = "8.0.40-vestibule";
 pub const VERSION_COMMENT: &str = "Vestibule MySQL-protocol front door";
 

@@ -1,0 +1,224 @@
+//! What an embedder implements to put its own engine behind the door: where accounts come from
+//! ([`AccountStore`]) and what a logged-in session talks to ([`Backend`], [`Connection`]), plus
+//! the [`Request`] / [`Reply`] pair of the command phase.
+//!
+//! The connection phase stays Vestibule's: the handshake machine runs every plugin exchange
+//! (caching_sha2_password fast and full path, RSA, sha256_password, mysql_native_password), the
+//! cache, TLS and the post-authentication checks (REQUIRE, ACCOUNT LOCK,
+//! require_secure_transport, the administrator's connection slot). Only then is the backend
+//! asked to [`Backend::admit`] the session, before the client gets its OK.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+
+use crate::account::{Account, ClientHost};
+use crate::auth::AuthString;
+use crate::cache::AuthCache;
+use crate::handshake::Session;
+use crate::wire::command::Command;
+use crate::wire::frame;
+use crate::wire::packets::{ErrPacket, OkPacket};
+
+use super::conn::Io;
+use super::Timeouts;
+
+/// Where accounts come from. The file store of the binary ([`super::store::FileAccounts`])
+/// implements it; an embedder can keep accounts anywhere (a database table, a service).
+///
+/// MySQL's matching rules stay in the core: an implementation that holds an
+/// [`crate::account::AccountSet`] answers [`AccountStore::lookup`] with
+/// [`crate::account::AccountSet::lookup_shared`].
+pub trait AccountStore: Send + Sync + 'static {
+    /// The account `user` logs in as from `client`: MySQL's most specific match of user name
+    /// and host pattern, or `None` (the login then runs against a decoy and fails with the same
+    /// 1045 as a wrong password).
+    fn lookup(
+        &self,
+        user: &str,
+        client: &ClientHost,
+    ) -> impl Future<Output = Option<Arc<Account>>> + Send;
+
+    /// The guard of every cache fill: runs `fill` only while `verified` is still the stored
+    /// credential of the account `user`@`host` (as stored: `host` is the pattern), and returns
+    /// whether it ran. No change of that account may complete between the check and the end of
+    /// `fill` — hold the lock that changes take — or a login whose full authentication started
+    /// before an `ALTER USER` could put the old password back into the cache.
+    fn if_current(
+        &self,
+        user: &str,
+        host: &str,
+        verified: &AuthString,
+        fill: &mut dyn FnMut(),
+    ) -> bool;
+
+    /// Hands the store the server's caching_sha2_password cache once, when the server is built:
+    /// a store whose accounts change must evict the changed accounts from it after the change
+    /// is visible to [`AccountStore::lookup`] (what [`crate::account_ops`] computes as
+    /// [`crate::account_ops::CacheEffect`]), and clear it where MySQL does (FLUSH PRIVILEGES).
+    /// The default ignores it (a store whose accounts never change).
+    fn attach_cache(&self, cache: Arc<AuthCache>) {
+        let _ = cache;
+    }
+}
+
+/// What the connection driver knows about a connection when it asks for admission.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ConnectionInfo {
+    /// The connection id of the greeting (`CONNECTION_ID()`).
+    pub id: u32,
+    /// Where the client connected from.
+    pub client: ClientHost,
+}
+
+/// The engine behind the door.
+pub trait Backend: Send + Sync + 'static {
+    /// The per-session state the backend keeps.
+    type Connection: Connection;
+
+    /// Called once per login, after every check of the connection phase and **before** the
+    /// client gets its OK: return the session's [`Connection`], or refuse the login with a
+    /// MySQL error packet (the client gets exactly that packet and the connection closes).
+    fn admit(
+        &self,
+        session: &Session,
+        info: &ConnectionInfo,
+    ) -> impl Future<Output = Result<Self::Connection, ErrPacket>> + Send;
+}
+
+/// One logged-in session of a [`Backend`].
+pub trait Connection: Send + 'static {
+    /// One command from the client (anything but COM_QUIT and COM_CHANGE_USER, which the
+    /// driver handles). Answer it through `reply`, which numbers the packets; the driver writes
+    /// what is left in `reply` when this returns. An error ends the connection.
+    fn on_command(
+        &mut self,
+        request: Request<'_>,
+        reply: &mut Reply<'_>,
+    ) -> impl Future<Output = std::io::Result<()>> + Send;
+
+    /// COM_CHANGE_USER: the client authenticated as `session` on this connection, and every
+    /// check passed. Accept it (the client then gets OK; reset the session state, as MySQL
+    /// does), or refuse it with an error packet (the client gets it and the connection closes).
+    /// The default accepts.
+    fn on_change_user(
+        &mut self,
+        session: &Session,
+    ) -> impl Future<Output = Result<(), ErrPacket>> + Send {
+        let _ = session;
+        async { Ok(()) }
+    }
+
+    /// The session's timeouts if the backend changed them (`SET SESSION wait_timeout …`);
+    /// `None` keeps the ones the session started with. Read after every command.
+    fn timeouts(&self) -> Option<Timeouts> {
+        None
+    }
+}
+
+/// One command-phase request.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Request<'a> {
+    /// The whole payload, command byte first (continuation packets joined).
+    pub payload: &'a [u8],
+    /// The payload parsed with the session's capability flags; `None` when it does not parse
+    /// (MySQL answers 1047 "Unknown command" then, which a proxy may leave to its backend).
+    pub command: Option<Command>,
+}
+
+/// The answer to one [`Request`]: numbers its packets (from 1, after the client's 0) and
+/// buffers them; [`Reply::flush`] writes what is buffered, and the driver flushes at the end.
+pub struct Reply<'a> {
+    io: &'a mut dyn Io,
+    seq: u8,
+    out: Vec<u8>,
+    client_capabilities: u32,
+    net_write: Duration,
+}
+
+impl<'a> Reply<'a> {
+    pub(crate) fn new(
+        io: &'a mut dyn Io,
+        seq: u8,
+        client_capabilities: u32,
+        net_write: Duration,
+    ) -> Self {
+        Reply {
+            io,
+            seq,
+            out: Vec::new(),
+            client_capabilities,
+            net_write,
+        }
+    }
+
+    /// The client's capability flags (CLIENT_DEPRECATE_EOF decides how result sets end).
+    pub fn client_capabilities(&self) -> u32 {
+        self.client_capabilities
+    }
+
+    /// Queues one payload as the next packet (split into 16 MiB chunks as the protocol wants).
+    pub fn packet(&mut self, payload: &[u8]) {
+        self.seq = frame::encode(self.seq, payload, &mut self.out);
+    }
+
+    /// Queues an OK packet.
+    pub fn ok(&mut self, ok: &OkPacket) {
+        self.packet(&ok.encode());
+    }
+
+    /// Queues an ERR packet.
+    pub fn error(&mut self, err: &ErrPacket) {
+        self.packet(&err.encode());
+    }
+
+    /// Queues a text result set: string column definitions, then rows of text values (`None`
+    /// is NULL), ended as the client's flags ask (EOF, or OK with CLIENT_DEPRECATE_EOF).
+    pub fn text_result(&mut self, columns: &[&str], rows: &[Vec<Option<String>>]) {
+        use crate::wire::resultset::{encode_result_set, ColumnDefinition41};
+        let defs: Vec<ColumnDefinition41> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let width = rows
+                    .iter()
+                    .filter_map(|r| r.get(i)?.as_deref())
+                    .map(|t| t.chars().count())
+                    .max()
+                    .unwrap_or(0);
+                ColumnDefinition41::string(name, u32::try_from(width.max(1)).unwrap_or(u32::MAX))
+            })
+            .collect();
+        let rows: Vec<Vec<Option<Vec<u8>>>> = rows
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .map(|v| v.clone().map(String::into_bytes))
+                    .collect()
+            })
+            .collect();
+        let status = crate::wire::SERVER_STATUS_AUTOCOMMIT;
+        for p in encode_result_set(&defs, &rows, self.client_capabilities, status) {
+            self.packet(&p);
+        }
+    }
+
+    /// Writes what is queued; waits at most `net_write_timeout` for the client to take it.
+    pub async fn flush(&mut self) -> std::io::Result<()> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        let out = std::mem::take(&mut self.out);
+        let write = async {
+            self.io.write_all(&out).await?;
+            self.io.flush().await
+        };
+        tokio::time::timeout(self.net_write, write)
+            .await
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))?
+    }
+}
