@@ -12,7 +12,7 @@ use rustls::server::WebPkiClientVerifier;
 use rustls::{ServerConfig, SupportedCipherSuite, SupportedProtocolVersion};
 use tracing::warn;
 
-use super::{TlsFileError, TlsMaterial};
+use super::{TlsError, TlsFileError, TlsMaterial};
 use crate::tls_policy::{
     parse_tls_versions, ssl_cipher_setting, tls_ciphersuites_setting, CertKeyType, CipherList,
     TlsPolicy, TlsVersion, TlsVersions,
@@ -126,8 +126,8 @@ impl PolicyChoice {
         tls_version: &str,
         ssl_cipher: Option<&str>,
         tls_ciphersuites: Option<&str>,
-    ) -> Result<PolicyChoice, String> {
-        let versions = parse_tls_versions(tls_version).map_err(|e| e.to_string())?;
+    ) -> Result<PolicyChoice, TlsError> {
+        let versions = parse_tls_versions(tls_version)?;
         for v in &versions.dropped {
             warn!(
                 "tls_version lists {}, which this server's TLS library does not support; ignoring it",
@@ -135,10 +135,10 @@ impl PolicyChoice {
             );
         }
         if versions.enabled.is_empty() {
-            return Err("TLS version is invalid: tls_version enables no supported version".into());
+            return Err(TlsError::NoSupportedVersion);
         }
-        let tls12 = ssl_cipher_setting(ssl_cipher).map_err(|e| e.to_string())?;
-        let tls13 = tls_ciphersuites_setting(tls_ciphersuites).map_err(|e| e.to_string())?;
+        let tls12 = ssl_cipher_setting(ssl_cipher)?;
+        let tls13 = tls_ciphersuites_setting(tls_ciphersuites)?;
         for name in tls12.dropped.iter().chain(&tls13.dropped) {
             warn!(
                 cipher = name,
@@ -154,15 +154,15 @@ impl PolicyChoice {
 
     /// The context for `material`: the policy is checked against the certificate's key type
     /// (a warning names the versions left without a usable suite), then rustls builds it.
-    pub(super) fn context(self, material: &TlsMaterial) -> Result<Context, String> {
+    pub(super) fn context(self, material: &TlsMaterial) -> Result<Context, TlsError> {
         let PolicyChoice {
             versions,
             tls12,
             tls13,
         } = self;
-        let key_type = cert_key_type(material).map_err(|e| e.to_string())?;
+        let key_type = cert_key_type(material)?;
         let policy = TlsPolicy::new(&versions, &tls12, &tls13, key_type);
-        policy.check().map_err(|e| e.to_string())?;
+        policy.check()?;
         let usable = policy.usable_versions();
         if usable != versions.enabled {
             warn!(
@@ -181,8 +181,7 @@ impl PolicyChoice {
             .collect();
         let codes: Vec<u16> = tls13.codes.iter().chain(&tls12.codes).copied().collect();
         let suites = rustls_suites(&codes);
-        let config =
-            server_config(material, &rustls_versions, Some(suites)).map_err(|e| e.to_string())?;
+        let config = server_config(material, &rustls_versions, Some(suites))?;
         Ok(Context {
             config,
             versions: versions.enabled,

@@ -77,6 +77,196 @@ impl fmt::Debug for TlsMaterial {
     }
 }
 
+/// Where an input came from, which decides the error variant: a file (named in the text) or
+/// memory.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Origin<'a> {
+    /// A file or directory.
+    File(&'a Path),
+    /// Bytes or rustls types handed over by the embedder.
+    Memory,
+}
+
+impl Origin<'_> {
+    fn cert_invalid(self, detail: String) -> TlsFileError {
+        match self {
+            Origin::File(path) => TlsFileError::CertificateInvalid {
+                path: path.to_path_buf(),
+                detail,
+            },
+            Origin::Memory => TlsFileError::CertificateInMemory { detail },
+        }
+    }
+
+    fn key_invalid(self, detail: String) -> TlsFileError {
+        match self {
+            Origin::File(path) => TlsFileError::KeyInvalid {
+                path: path.to_path_buf(),
+                detail,
+            },
+            Origin::Memory => TlsFileError::KeyInMemory { detail },
+        }
+    }
+
+    fn ca_invalid(self, detail: String) -> TlsFileError {
+        match self {
+            Origin::File(path) => TlsFileError::CaInvalid {
+                path: path.to_path_buf(),
+                detail,
+            },
+            Origin::Memory => TlsFileError::CaInMemory { detail },
+        }
+    }
+
+    fn crl_invalid(self, detail: String) -> TlsFileError {
+        match self {
+            Origin::File(path) => TlsFileError::CrlInvalid {
+                path: path.to_path_buf(),
+                detail,
+            },
+            Origin::Memory => TlsFileError::CrlInMemory { detail },
+        }
+    }
+}
+
+/// The server's certificate chain and private key, checked to belong together, with the leaf's
+/// printable facts.
+pub(super) struct Identity {
+    /// Leaf first.
+    pub cert_chain: Vec<CertificateDer<'static>>,
+    /// The leaf's private key.
+    pub key: PrivateKeyDer<'static>,
+    /// The leaf as `Ssl_server_not_before` / `Ssl_server_not_after` show it.
+    pub server_cert: CertInfo,
+}
+
+impl fmt::Debug for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Identity")
+            .field("cert_chain_len", &self.cert_chain.len())
+            .field("key", &"<redacted>")
+            .field("server_cert", &self.server_cert)
+            .finish()
+    }
+}
+
+impl Identity {
+    /// `ssl_cert` and `ssl_key`, read and checked in MySQL's order: the certificate file is
+    /// read and parsed before the key file is opened.
+    pub(super) fn from_files(cert: &Path, key: &Path) -> Result<Identity, TlsFileError> {
+        let cert_pem = fs::read(cert).map_err(|source| TlsFileError::CertificateIo {
+            path: cert.to_path_buf(),
+            source,
+        })?;
+        let cert_chain = chain_from_pem(&cert_pem, Origin::File(cert))?;
+        let server_cert = leaf_info(&cert_chain, Origin::File(cert))?;
+        let key_pem = Zeroizing::new(fs::read(key).map_err(|source| TlsFileError::KeyIo {
+            path: key.to_path_buf(),
+            source,
+        })?);
+        let key_der = key_from_pem(&key_pem, Origin::File(key))?;
+        check_pair(&cert_chain, &key_der, Origin::File(cert), Origin::File(key))?;
+        Ok(Identity {
+            cert_chain,
+            key: key_der,
+            server_cert,
+        })
+    }
+
+    /// A PEM chain (leaf first) and a PEM key given in memory, with the checks files get.
+    pub(super) fn from_pem(
+        cert_chain_pem: &[u8],
+        key_pem: &[u8],
+    ) -> Result<Identity, TlsFileError> {
+        let cert_chain = chain_from_pem(cert_chain_pem, Origin::Memory)?;
+        let server_cert = leaf_info(&cert_chain, Origin::Memory)?;
+        let key = key_from_pem(key_pem, Origin::Memory)?;
+        check_pair(&cert_chain, &key, Origin::Memory, Origin::Memory)?;
+        Ok(Identity {
+            cert_chain,
+            key,
+            server_cert,
+        })
+    }
+
+    /// A DER chain (leaf first) and key given in memory, with the checks files get.
+    pub(super) fn from_der(
+        cert_chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+    ) -> Result<Identity, TlsFileError> {
+        let server_cert = leaf_info(&cert_chain, Origin::Memory)?;
+        check_pair(&cert_chain, &key, Origin::Memory, Origin::Memory)?;
+        Ok(Identity {
+            cert_chain,
+            key,
+            server_cert,
+        })
+    }
+}
+
+/// Every PEM certificate of `pem` (other PEM blocks are skipped); at least one.
+fn chain_from_pem(
+    pem: &[u8],
+    origin: Origin<'_>,
+) -> Result<Vec<CertificateDer<'static>>, TlsFileError> {
+    let chain = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| origin.cert_invalid(format!("invalid PEM: {e}")))?;
+    if chain.is_empty() {
+        return Err(origin.cert_invalid("no PEM certificate found".into()));
+    }
+    Ok(chain)
+}
+
+/// The leaf (first) certificate's facts; the leaf must parse as X.509.
+fn leaf_info(chain: &[CertificateDer<'_>], origin: Origin<'_>) -> Result<CertInfo, TlsFileError> {
+    let leaf = chain
+        .first()
+        .ok_or_else(|| origin.cert_invalid("no certificate given".into()))?;
+    let (_, parsed) = X509Certificate::from_der(leaf)
+        .map_err(|e| origin.cert_invalid(format!("invalid certificate: {e}")))?;
+    Ok(CertInfo::of(&parsed))
+}
+
+/// The first PEM private key of `pem`: unencrypted PKCS#1, PKCS#8 or SEC1.
+fn key_from_pem(pem: &[u8], origin: Origin<'_>) -> Result<PrivateKeyDer<'static>, TlsFileError> {
+    PrivateKeyDer::from_pem_slice(pem).map_err(|e| match e {
+        rustls::pki_types::pem::Error::NoItemsFound => origin.key_invalid(no_key_detail(pem)),
+        other => origin.key_invalid(format!("invalid PEM: {other}")),
+    })
+}
+
+/// The key must be one aws-lc-rs can sign with and belong to the leaf certificate — what
+/// MySQL's `new_VioSSLFd` checks (`SSL_CTX_check_private_key`) before a context becomes active.
+fn check_pair(
+    chain: &[CertificateDer<'static>],
+    key: &PrivateKeyDer<'static>,
+    cert_origin: Origin<'_>,
+    key_origin: Origin<'_>,
+) -> Result<(), TlsFileError> {
+    let provider = aws_lc_rs::default_provider();
+    let signing_key = provider
+        .key_provider
+        .load_private_key(key.clone_key())
+        .map_err(|e| key_origin.key_invalid(format!("unsupported key: {e}")))?;
+    match CertifiedKey::new(chain.to_vec(), signing_key).keys_match() {
+        Ok(()) => Ok(()),
+        Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => {
+            Err(match (cert_origin, key_origin) {
+                (Origin::File(cert), Origin::File(key)) => TlsFileError::KeyMismatch {
+                    cert: cert.to_path_buf(),
+                    key: key.to_path_buf(),
+                },
+                _ => TlsFileError::KeyMismatchInMemory,
+            })
+        }
+        // aws-lc-rs can always derive the public key; if some key type could not, OpenSSL's
+        // check would not run either.
+        Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => Ok(()),
+        Err(e) => Err(cert_origin.cert_invalid(format!("invalid certificate: {e}"))),
+    }
+}
+
 /// Loads `ssl_cert` (PEM chain, leaf first), `ssl_key` (unencrypted PKCS#1, PKCS#8 or SEC1 PEM)
 /// and the optional trust files, and checks that the key belongs to the leaf certificate —
 /// what MySQL's `new_VioSSLFd` checks before a context becomes active (startup and
@@ -86,64 +276,16 @@ pub fn load_tls_material(
     key: &Path,
     trust: &TrustFiles<'_>,
 ) -> Result<TlsMaterial, TlsFileError> {
-    let cert_invalid = |detail: String| TlsFileError::CertificateInvalid {
-        path: cert.to_path_buf(),
-        detail,
-    };
-    let key_invalid = |detail: String| TlsFileError::KeyInvalid {
-        path: key.to_path_buf(),
-        detail,
-    };
-
-    let cert_pem = fs::read(cert).map_err(|source| TlsFileError::CertificateIo {
-        path: cert.to_path_buf(),
-        source,
-    })?;
-    let cert_chain = CertificateDer::pem_slice_iter(&cert_pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| cert_invalid(format!("invalid PEM: {e}")))?;
-    let leaf = cert_chain
-        .first()
-        .ok_or_else(|| cert_invalid("no PEM certificate found".into()))?;
-    let server_cert = {
-        let (_, parsed) = X509Certificate::from_der(leaf)
-            .map_err(|e| cert_invalid(format!("invalid certificate: {e}")))?;
-        CertInfo::of(&parsed)
-    };
-
-    let key_pem = Zeroizing::new(fs::read(key).map_err(|source| TlsFileError::KeyIo {
-        path: key.to_path_buf(),
-        source,
-    })?);
-    let private_key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| match e {
-        rustls::pki_types::pem::Error::NoItemsFound => key_invalid(no_key_detail(&key_pem)),
-        other => key_invalid(format!("invalid PEM: {other}")),
-    })?;
-
-    let provider = aws_lc_rs::default_provider();
-    let signing_key = provider
-        .key_provider
-        .load_private_key(private_key.clone_key())
-        .map_err(|e| key_invalid(format!("unsupported key: {e}")))?;
-    match CertifiedKey::new(cert_chain.clone(), signing_key).keys_match() {
-        Ok(()) => {}
-        Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => {
-            return Err(TlsFileError::KeyMismatch {
-                cert: cert.to_path_buf(),
-                key: key.to_path_buf(),
-            })
-        }
-        // aws-lc-rs can always derive the public key; if some key type could not, OpenSSL's
-        // check would not run either.
-        Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => {}
-        Err(e) => return Err(cert_invalid(format!("invalid certificate: {e}"))),
-    }
-
+    let Identity {
+        cert_chain,
+        key,
+        server_cert,
+    } = Identity::from_files(cert, key)?;
     let client_roots = load_client_roots(trust.ca, trust.capath)?;
     let crls = load_crls(trust.crl, trust.crlpath)?;
     Ok(TlsMaterial {
         cert_chain,
-        key: private_key,
+        key,
         client_roots,
         crls,
         server_cert,
@@ -152,7 +294,7 @@ pub fn load_tls_material(
 
 /// CRLs from the `ssl_crl` file (at least one) and every file of the `ssl_crlpath` directory
 /// (files without a PEM CRL add nothing).
-fn load_crls(
+pub(super) fn load_crls(
     crl: Option<&Path>,
     crlpath: Option<&Path>,
 ) -> Result<Vec<CertificateRevocationListDer<'static>>, TlsFileError> {
@@ -162,12 +304,9 @@ fn load_crls(
             path: path.to_path_buf(),
             source,
         })?;
-        let found = read_crls(&pem, path, &mut crls)?;
+        let found = read_crls(&pem, Origin::File(path), &mut crls)?;
         if found == 0 {
-            return Err(TlsFileError::CrlInvalid {
-                path: path.to_path_buf(),
-                detail: "no PEM CRL found".into(),
-            });
+            return Err(Origin::File(path).crl_invalid("no PEM CRL found".into()));
         }
     }
     if let Some(dir) = crlpath {
@@ -179,8 +318,19 @@ fn load_crls(
                 path: file.clone(),
                 source,
             })?;
-            read_crls(&pem, &file, &mut crls)?;
+            read_crls(&pem, Origin::File(&file), &mut crls)?;
         }
+    }
+    Ok(crls)
+}
+
+/// The PEM CRLs of `pem` given in memory (other PEM blocks are skipped); at least one.
+pub(super) fn crls_from_pem(
+    pem: &[u8],
+) -> Result<Vec<CertificateRevocationListDer<'static>>, TlsFileError> {
+    let mut crls = Vec::new();
+    if read_crls(pem, Origin::Memory, &mut crls)? == 0 {
+        return Err(Origin::Memory.crl_invalid("no PEM CRL found".into()));
     }
     Ok(crls)
 }
@@ -201,15 +351,12 @@ fn dir_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
 /// Appends the PEM CRLs of `pem` (other PEM blocks are skipped); returns how many were found.
 fn read_crls(
     pem: &[u8],
-    path: &Path,
+    origin: Origin<'_>,
     out: &mut Vec<CertificateRevocationListDer<'static>>,
 ) -> Result<usize, TlsFileError> {
     let before = out.len();
     for crl in CertificateRevocationListDer::pem_slice_iter(pem) {
-        out.push(crl.map_err(|e| TlsFileError::CrlInvalid {
-            path: path.to_path_buf(),
-            detail: format!("invalid PEM: {e}"),
-        })?);
+        out.push(crl.map_err(|e| origin.crl_invalid(format!("invalid PEM: {e}")))?);
     }
     Ok(out.len() - before)
 }
@@ -231,7 +378,7 @@ fn no_key_detail(pem: &[u8]) -> String {
 /// a superset of what OpenSSL's hashed-name lookup would find). The directory must be readable
 /// (OpenSSL would only notice at the first verification), and hold a certificate unless `ssl_ca`
 /// is set too.
-fn load_client_roots(
+pub(super) fn load_client_roots(
     ca: Option<&Path>,
     capath: Option<&Path>,
 ) -> Result<Option<Arc<RootCertStore>>, TlsFileError> {
@@ -244,11 +391,8 @@ fn load_client_roots(
             path: path.to_path_buf(),
             source,
         })?;
-        if add_roots(&pem, path, &mut roots)? == 0 {
-            return Err(TlsFileError::CaInvalid {
-                path: path.to_path_buf(),
-                detail: "no PEM certificate found".into(),
-            });
+        if add_roots_pem(&pem, Origin::File(path), &mut roots)? == 0 {
+            return Err(Origin::File(path).ca_invalid("no PEM certificate found".into()));
         }
     }
     if let Some(dir) = capath {
@@ -259,35 +403,43 @@ fn load_client_roots(
         let mut found = 0;
         for file in dir_files(dir).map_err(|e| io(dir, e))? {
             let pem = fs::read(&file).map_err(|e| io(&file, e))?;
-            found += add_roots(&pem, &file, &mut roots)?;
+            found += add_roots_pem(&pem, Origin::File(&file), &mut roots)?;
         }
         // With `ssl_ca` beside it an empty directory only adds nothing (OpenSSL would not
         // look into it before a verification either); alone it would leave nothing to trust.
         if found == 0 && ca.is_none() {
-            return Err(TlsFileError::CaInvalid {
-                path: dir.to_path_buf(),
-                detail: "no PEM certificate found in the directory".into(),
-            });
+            return Err(
+                Origin::File(dir).ca_invalid("no PEM certificate found in the directory".into())
+            );
         }
     }
     Ok(Some(Arc::new(roots)))
 }
 
 /// Adds the PEM certificates of `pem` (other PEM blocks are skipped); returns how many.
-fn add_roots(pem: &[u8], path: &Path, roots: &mut RootCertStore) -> Result<usize, TlsFileError> {
-    let invalid = |detail: String| TlsFileError::CaInvalid {
-        path: path.to_path_buf(),
-        detail,
-    };
+pub(super) fn add_roots_pem(
+    pem: &[u8],
+    origin: Origin<'_>,
+    roots: &mut RootCertStore,
+) -> Result<usize, TlsFileError> {
     let mut found = 0;
     for cert in CertificateDer::pem_slice_iter(pem) {
-        let cert = cert.map_err(|e| invalid(format!("invalid PEM: {e}")))?;
-        roots
-            .add(cert)
-            .map_err(|e| invalid(format!("unusable CA certificate: {e}")))?;
+        let cert = cert.map_err(|e| origin.ca_invalid(format!("invalid PEM: {e}")))?;
+        add_root(cert, origin, roots)?;
         found += 1;
     }
     Ok(found)
+}
+
+/// Adds one CA certificate as a trust anchor.
+pub(super) fn add_root(
+    cert: CertificateDer<'_>,
+    origin: Origin<'_>,
+    roots: &mut RootCertStore,
+) -> Result<(), TlsFileError> {
+    roots
+        .add(cert)
+        .map_err(|e| origin.ca_invalid(format!("unusable CA certificate: {e}")))
 }
 
 #[cfg(test)]
