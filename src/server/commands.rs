@@ -686,7 +686,7 @@ fn function(name: &str, args: &[Expr], cx: &Ctx<'_>) -> Result<Value, Reply> {
         )
     };
     Ok(match upper.as_str() {
-        "VERSION" if argc_ok(0) => Value::Str(vars::SERVER_VERSION.into()),
+        "VERSION" if argc_ok(0) => Value::Str(cx.shared.config.server_version.clone()),
         "USER" | "SESSION_USER" | "SYSTEM_USER" if argc_ok(0) => {
             Value::Str(format!("{}@{}", s.user, s.client_host))
         }

@@ -209,6 +209,10 @@ pub struct Config {
     pub tls_ciphersuites: Option<String>,
     pub require_secure_transport: bool,
     pub connect_timeout: u64,
+    /// The version in the greeting and `@@version` (the binary's is
+    /// [`super::vars::SERVER_VERSION`]; an embedder may set its own, ≥ 8.0.5 so that
+    /// Connector/J uses OAEP).
+    pub server_version: String,
     /// Defaults of the session timeouts (seconds, 1..=[`MAX_TIMEOUT`]); `SET GLOBAL` changes
     /// the live values in [`super::GlobalVars`].
     pub wait_timeout: u64,
@@ -265,7 +269,7 @@ impl Config {
         Self::merge(flags, file)
     }
 
-    fn merge(f: Flags, file: Flags) -> Result<Config, ConfigError> {
+    pub(crate) fn merge(f: Flags, file: Flags) -> Result<Config, ConfigError> {
         macro_rules! pick {
             ($field:ident, $default:expr) => {
                 f.$field
@@ -317,6 +321,7 @@ impl Config {
             tls_ciphersuites: f.tls_ciphersuites.or(file.tls_ciphersuites),
             require_secure_transport: pick!(require_secure_transport, Toggle(false)).0,
             connect_timeout: pick!(connect_timeout, 10).max(1),
+            server_version: super::vars::SERVER_VERSION.to_string(),
             wait_timeout: pick!(wait_timeout, 28800).clamp(1, MAX_TIMEOUT),
             interactive_timeout: pick!(interactive_timeout, 28800).clamp(1, MAX_TIMEOUT),
             net_read_timeout: pick!(net_read_timeout, 30).clamp(1, MAX_TIMEOUT),

@@ -28,7 +28,8 @@ use crate::wire::packets::ErrPacket;
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
-type Stream = Box<dyn Io>;
+/// A connection's stream once the connection phase has run (TLS-wrapped or not).
+pub type Stream = Box<dyn Io>;
 
 /// Decrements `Threads_connected` when the connection ends, however it ends.
 struct ConnectedGuard(Arc<Shared>);
@@ -128,6 +129,50 @@ where
     }
 }
 
+/// [`Server::authenticate`]: the connection phase alone, every session admitted.
+pub async fn authenticate<T, S, B>(
+    stream: T,
+    client: ClientHost,
+    server: &Server<S, B>,
+) -> Result<(Stream, Session), ConnError>
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: AccountStore,
+    B: Backend,
+{
+    let shared = server.shared();
+    shared.stats.connections.fetch_add(1, Ordering::Relaxed);
+    let id = shared.next_connection_id.fetch_add(1, Ordering::Relaxed);
+    let tls = shared.tls.current();
+    let nonce = Nonce::from_random(random_bytes());
+    let params = connection_params(shared, id, &client, tls.is_some(), nonce, false);
+    let (hs, actions) = Handshake::new(params);
+    let io: Stream = Box::new(stream);
+    let timeout = Duration::from_secs(shared.config.connect_timeout);
+    let mut admit_all = AdmitAll;
+    let phase = connection_phase(io, hs, actions, &client, server, tls, &mut admit_all);
+    let outcome = tokio::time::timeout(timeout, phase)
+        .await
+        .map_err(|_| ConnError::ConnectTimeout)
+        .and_then(|r| r);
+    if outcome.is_err() {
+        shared
+            .stats
+            .aborted_connects
+            .fetch_add(1, Ordering::Relaxed);
+    }
+    outcome
+}
+
+/// Admits every session ([`Server::authenticate`]: the embedder decides what follows).
+struct AdmitAll;
+
+impl Admission for AdmitAll {
+    async fn admit(&mut self, _session: &Session) -> Result<(), ErrPacket> {
+        Ok(())
+    }
+}
+
 /// `nonce`: a fresh one for a new connection; the session's own for COM_CHANGE_USER.
 fn connection_params(
     shared: &Shared,
@@ -138,7 +183,7 @@ fn connection_params(
     reserved_admin_slot: bool,
 ) -> ServerParams {
     ServerParams {
-        server_version: super::vars::SERVER_VERSION.to_string(),
+        server_version: shared.config.server_version.clone(),
         connection_id: id,
         tls_available,
         transport: match client {
@@ -159,18 +204,30 @@ fn connection_params(
     }
 }
 
+/// Why a connection ended with an error.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConnError {
+    /// The socket failed.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    /// The login was refused (the client got the error packet).
     #[error("login failed: {0}")]
     Login(HandshakeError),
+    /// The TLS handshake failed.
     #[error("TLS handshake failed: {0}")]
     Tls(std::io::Error),
+    /// The exchange ended without an error of its own (for example TLS was asked for but is
+    /// not available any more).
     #[error("closed by the server")]
     Closed,
+    /// The connection phase took longer than `connect_timeout`.
+    #[error("connect_timeout passed")]
+    ConnectTimeout,
+    /// `net_read_timeout` passed inside a packet.
     #[error("net_read_timeout passed inside a packet")]
     ReadTimeout,
+    /// `net_write_timeout` passed while writing.
     #[error("net_write_timeout passed while writing")]
     WriteTimeout,
 }

@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod builder;
 pub mod commands;
 pub mod config;
 pub mod conn;
@@ -31,6 +32,8 @@ use crate::cache::AuthCache;
 use crate::handshake::{RsaDecryptor, RsaPublicKey};
 
 pub use api::{AccountStore, Backend, Connection, ConnectionInfo, Reply, Request};
+pub use builder::{BuildError, NoBackend, ServerBuilder};
+pub use store::{FileAccounts, MemoryAccounts};
 
 pub use config::Config;
 
@@ -181,6 +184,50 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
 }
 
 impl Shared {
+    /// The state of a server that uses `config`'s limits, timeouts and plugin settings, with
+    /// the given TLS state and RSA key pairs (one per plugin; `None`: no RSA key exchange for
+    /// that plugin).
+    pub fn new(
+        config: Config,
+        tls: tls::TlsState,
+        rsa: Option<Arc<rsa_keys::RsaKeyPair>>,
+        sha256_rsa: Option<Arc<rsa_keys::RsaKeyPair>>,
+        hostname: String,
+    ) -> Arc<Shared> {
+        let mut globals = GlobalVars {
+            require_secure_transport: config.require_secure_transport,
+            timeouts: Timeouts::from_config(&config),
+        };
+        if globals.require_secure_transport && !tls.available() && config.socket.is_none() {
+            error!("require_secure_transport=ON but no secure transport (TLS or Unix socket) is configured; turning it OFF");
+            globals.require_secure_transport = false;
+        }
+        Arc::new(Shared {
+            cache: Arc::new(AuthCache::new(config.cache_size, random_bytes())),
+            tls,
+            rsa,
+            sha256_rsa,
+            globals: RwLock::new(globals),
+            stats: Stats::default(),
+            started: Instant::now(),
+            decoy_secret: random_bytes(),
+            slow_checks: Arc::new(Semaphore::new(config.full_auth_concurrency)),
+            next_connection_id: AtomicU32::new(1),
+            databases: Arc::from(vec![
+                "information_schema".to_string(),
+                "mysql".to_string(),
+                "performance_schema".to_string(),
+                "sys".to_string(),
+            ]),
+            hostname,
+            tcp_port: AtomicU32::new(u32::from(config.port)),
+            socket_path: config.socket.clone(),
+            socket_listening: std::sync::atomic::AtomicBool::new(false),
+            shutdown: tokio::sync::watch::Sender::new(false),
+            config,
+        })
+    }
+
     pub fn rsa_public(&self, plugin_default: Plugin) -> Option<RsaPublicKey> {
         let k = match plugin_default {
             Plugin::Sha256Password => self.sha256_rsa.as_ref(),
@@ -263,39 +310,8 @@ pub fn init(config: Config) -> Result<(Arc<Shared>, Arc<store::FileAccounts>), S
             "sha256_password",
         )
     };
-    let mut globals = GlobalVars {
-        require_secure_transport: config.require_secure_transport,
-        timeouts: Timeouts::from_config(&config),
-    };
-    if globals.require_secure_transport && !tls.available() && config.socket.is_none() {
-        error!("require_secure_transport=ON but no secure transport (TLS or Unix socket) is configured; turning it OFF");
-        globals.require_secure_transport = false;
-    }
     let accounts = Arc::new(store::FileAccounts::new(store, accounts));
-    let shared = Arc::new(Shared {
-        cache: Arc::new(AuthCache::new(config.cache_size, random_bytes())),
-        tls,
-        rsa,
-        sha256_rsa,
-        globals: RwLock::new(globals),
-        stats: Stats::default(),
-        started: Instant::now(),
-        decoy_secret: random_bytes(),
-        slow_checks: Arc::new(Semaphore::new(config.full_auth_concurrency)),
-        next_connection_id: AtomicU32::new(1),
-        databases: Arc::from(vec![
-            "information_schema".to_string(),
-            "mysql".to_string(),
-            "performance_schema".to_string(),
-            "sys".to_string(),
-        ]),
-        hostname,
-        tcp_port: AtomicU32::new(u32::from(config.port)),
-        socket_path: config.socket.clone(),
-        socket_listening: std::sync::atomic::AtomicBool::new(false),
-        shutdown: tokio::sync::watch::Sender::new(false),
-        config,
-    });
+    let shared = Shared::new(config, tls, rsa, sha256_rsa, hostname);
     Ok((shared, accounts))
 }
 
@@ -421,6 +437,68 @@ impl<S: AccountStore, B: Backend> Server<S, B> {
         &self.backend
     }
 
+    /// Accepts TCP connections and serves each on its own task until
+    /// [`Shared::begin_shutdown`]. Accept errors (out of file descriptors …) are logged and
+    /// retried after a pause.
+    pub async fn serve(&self, listener: TcpListener) {
+        let stop = self.shared.shutdown_signal();
+        tokio::pin!(stop);
+        loop {
+            let accepted = tokio::select! {
+                r = listener.accept() => r,
+                () = &mut stop => break,
+            };
+            match accepted {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    let client = ClientHost::Tcp(peer.ip());
+                    tokio::spawn(conn::serve(stream, client, self.clone()));
+                }
+                Err(e) => {
+                    warn!("accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+            }
+        }
+    }
+
+    /// The same for a Unix socket: its clients are [`ClientHost::Unix`] (`localhost`, a secure
+    /// transport for caching_sha2_password).
+    pub async fn serve_unix(&self, listener: UnixListener) {
+        let stop = self.shared.shutdown_signal();
+        tokio::pin!(stop);
+        loop {
+            let accepted = tokio::select! {
+                r = listener.accept() => r,
+                () = &mut stop => break,
+            };
+            match accepted {
+                Ok((stream, _)) => {
+                    tokio::spawn(conn::serve(stream, ClientHost::Unix, self.clone()));
+                }
+                Err(e) => {
+                    warn!("socket accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+            }
+        }
+    }
+
+    /// Runs only the connection phase on `stream` — TLS, every plugin exchange, the cache and
+    /// the post-authentication checks — and hands back the (possibly TLS-wrapped) stream and
+    /// the session, for an embedder that keeps its own command loop. The client has its OK;
+    /// the next packet it sends is a command with sequence id 0. Bounded by `connect_timeout`.
+    pub async fn authenticate<T>(
+        &self,
+        stream: T,
+        client: ClientHost,
+    ) -> Result<(Box<dyn conn::Io>, crate::handshake::Session), conn::ConnError>
+    where
+        T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        conn::authenticate(stream, client, self).await
+    }
+
     /// Serves one accepted connection to its end: the connection phase, then the backend's
     /// session. `client` is where it came from (host matching, `USER()`, the secure-transport
     /// decision: [`ClientHost::Unix`] is the socket).
@@ -463,59 +541,16 @@ pub async fn run<S: AccountStore, B: Backend>(server: Server<S, B>) -> Result<()
     info!(
         address = %local,
         socket = shared.socket_path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
-        version = vars::SERVER_VERSION,
+        version = %shared.config.server_version,
         "ready for connections"
     );
     let tcp_task = {
         let server = server.clone();
-        tokio::spawn(async move {
-            let shared = Arc::clone(&server.shared);
-            let stop = shared.shutdown_signal();
-            tokio::pin!(stop);
-            loop {
-                let accepted = tokio::select! {
-                    r = tcp.accept() => r,
-                    () = &mut stop => break,
-                };
-                match accepted {
-                    Ok((stream, peer)) => {
-                        let _ = stream.set_nodelay(true);
-                        tokio::spawn(conn::serve(
-                            stream,
-                            ClientHost::Tcp(peer.ip()),
-                            server.clone(),
-                        ));
-                    }
-                    Err(e) => {
-                        warn!("accept failed: {e}");
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    }
-                }
-            }
-        })
+        tokio::spawn(async move { server.serve(tcp).await })
     };
     let unix_task = unix.map(|unix| {
         let server = server.clone();
-        tokio::spawn(async move {
-            let shared = Arc::clone(&server.shared);
-            let stop = shared.shutdown_signal();
-            tokio::pin!(stop);
-            loop {
-                let accepted = tokio::select! {
-                    r = unix.accept() => r,
-                    () = &mut stop => break,
-                };
-                match accepted {
-                    Ok((stream, _)) => {
-                        tokio::spawn(conn::serve(stream, ClientHost::Unix, server.clone()));
-                    }
-                    Err(e) => {
-                        warn!("socket accept failed: {e}");
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    }
-                }
-            }
-        })
+        tokio::spawn(async move { server.serve_unix(unix).await })
     });
     let _ = tcp_task.await;
     if let Some(task) = unix_task {

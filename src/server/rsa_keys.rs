@@ -110,8 +110,34 @@ impl RsaKeyPair {
         private_pem_path: &Path,
         public_pem_path: &Path,
     ) -> Result<RsaKeyPair, RsaKeyError> {
-        let private = load_private(private_pem_path)?;
-        let (public_pem, public) = load_public(public_pem_path)?;
+        let private_pem = read_key_file(KeyKind::Private, private_pem_path)?;
+        let public_pem = read_key_file(KeyKind::Public, public_pem_path)?;
+        Self::parse(&private_pem, &public_pem, private_pem_path, public_pem_path)
+    }
+
+    /// The same from PEM text in memory (an embedder's own key pair): the same formats and
+    /// checks as [`RsaKeyPair::load`]; errors name the path `<memory>`.
+    pub fn from_pem(private_pem: &[u8], public_pem: &[u8]) -> Result<RsaKeyPair, RsaKeyError> {
+        let memory = Path::new("<memory>");
+        Self::parse(private_pem, public_pem, memory, memory)
+    }
+
+    /// A new 2048-bit pair in memory (what `--…-auto-generate-rsa-keys` writes to files).
+    pub fn generate() -> Result<RsaKeyPair, RsaKeyError> {
+        let pair = KeyPair::generate_rsa_for(&PKCS_RSA_SHA256, RsaKeySize::_2048)
+            .map_err(|e| RsaKeyError::Generate(e.to_string()))?;
+        let private_pem = Zeroizing::new(pair.serialize_pem());
+        Self::from_pem(private_pem.as_bytes(), pair.public_key_pem().as_bytes())
+    }
+
+    fn parse(
+        private_pem: &[u8],
+        public_pem: &[u8],
+        private_pem_path: &Path,
+        public_pem_path: &Path,
+    ) -> Result<RsaKeyPair, RsaKeyError> {
+        let private = parse_private(private_pem, private_pem_path)?;
+        let (public_pem, public) = parse_public(public_pem, public_pem_path)?;
 
         let invalid = |kind, path: &Path, e: aws_lc_rs::error::Unspecified| RsaKeyError::Invalid {
             kind,
@@ -196,15 +222,14 @@ fn read_key_file(kind: KeyKind, path: &Path) -> Result<Zeroizing<Vec<u8>>, RsaKe
     })
 }
 
-fn load_private(path: &Path) -> Result<PrivateDecryptingKey, RsaKeyError> {
+fn parse_private(pem_bytes: &[u8], path: &Path) -> Result<PrivateDecryptingKey, RsaKeyError> {
     let invalid = |detail: String| RsaKeyError::Invalid {
         kind: KeyKind::Private,
         path: path.to_path_buf(),
         detail,
     };
-    let pem_bytes = read_key_file(KeyKind::Private, path)?;
-    let der = PrivateKeyDer::from_pem_slice(&pem_bytes).map_err(|e| match e {
-        pem::Error::NoItemsFound if contains(&pem_bytes, b"ENCRYPTED") => {
+    let der = PrivateKeyDer::from_pem_slice(pem_bytes).map_err(|e| match e {
+        pem::Error::NoItemsFound if contains(pem_bytes, b"ENCRYPTED") => {
             invalid("encrypted private keys are not supported".into())
         }
         pem::Error::NoItemsFound => invalid("no PEM private key found".into()),
@@ -228,13 +253,12 @@ fn load_private(path: &Path) -> Result<PrivateDecryptingKey, RsaKeyError> {
     }
 }
 
-fn load_public(path: &Path) -> Result<(String, PublicEncryptingKey), RsaKeyError> {
+fn parse_public(bytes: &[u8], path: &Path) -> Result<(String, PublicEncryptingKey), RsaKeyError> {
     let invalid = |detail: String| RsaKeyError::Invalid {
         kind: KeyKind::Public,
         path: path.to_path_buf(),
         detail,
     };
-    let bytes = read_key_file(KeyKind::Public, path)?;
     let text = String::from_utf8(bytes.to_vec()).map_err(|_| invalid("not a text file".into()))?;
     let spki = SubjectPublicKeyInfoDer::from_pem_slice(text.as_bytes()).map_err(|e| match e {
         pem::Error::NoItemsFound if text.contains("BEGIN RSA PUBLIC KEY") => invalid(

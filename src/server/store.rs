@@ -257,6 +257,91 @@ impl super::AccountStore for FileAccounts {
     }
 }
 
+/// An account store in memory, for an embedder that keeps its accounts in its own code, and for
+/// tests: accounts are added with [`MemoryAccounts::add`] (or replaced wholesale with
+/// [`MemoryAccounts::replace`]), which evicts what changed from the server's cache.
+#[derive(Default)]
+pub struct MemoryAccounts {
+    set: RwLock<AccountSet>,
+    cache: OnceLock<Arc<AuthCache>>,
+}
+
+impl MemoryAccounts {
+    /// An empty store.
+    pub fn new() -> MemoryAccounts {
+        MemoryAccounts::default()
+    }
+
+    /// Adds an account (its host pattern lower-cased, MySQL's matching order kept), refusing a
+    /// duplicate or invalid identity as CREATE USER does. `salt` seeds the stored hash (draw it
+    /// at random); caching_sha2_password hashes use `rounds` (5000 is MySQL's default).
+    pub fn add(
+        &self,
+        user: &str,
+        host: &str,
+        plugin: Plugin,
+        password: &str,
+        salt: [u8; 20],
+        rounds: u32,
+    ) -> Result<(), crate::account::AccountError> {
+        let auth = AuthString::generate(plugin, password.as_bytes(), salt, rounds);
+        self.add_account(Account::new(user, host, plugin, auth))
+    }
+
+    /// Adds a fully described account (REQUIRE, lock, admin privilege …).
+    pub fn add_account(&self, account: Account) -> Result<(), crate::account::AccountError> {
+        let (user, host) = (account.user.clone(), account.host.to_ascii_lowercase());
+        self.set
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .create(vec![account], false)?;
+        if let Some(cache) = self.cache.get() {
+            cache.remove(&user, &host);
+        }
+        Ok(())
+    }
+
+    /// Replaces every account, and empties the cache (as FLUSH PRIVILEGES does).
+    pub fn replace(&self, set: AccountSet) {
+        *self.set.write().unwrap_or_else(PoisonError::into_inner) = set;
+        if let Some(cache) = self.cache.get() {
+            cache.clear();
+        }
+    }
+}
+
+impl super::AccountStore for MemoryAccounts {
+    fn lookup(
+        &self,
+        user: &str,
+        client: &ClientHost,
+    ) -> impl std::future::Future<Output = Option<Arc<Account>>> + Send {
+        let set = self.set.read().unwrap_or_else(PoisonError::into_inner);
+        std::future::ready(set.lookup_shared(user, client))
+    }
+
+    fn if_current(
+        &self,
+        user: &str,
+        host: &str,
+        verified: &AuthString,
+        fill: &mut dyn FnMut(),
+    ) -> bool {
+        let set = self.set.read().unwrap_or_else(PoisonError::into_inner);
+        let current = set
+            .get(user, host)
+            .is_some_and(|a| a.plugin == Plugin::CachingSha2Password && a.auth_string == *verified);
+        if current {
+            fill();
+        }
+        current
+    }
+
+    fn attach_cache(&self, cache: Arc<AuthCache>) {
+        let _ = self.cache.set(cache);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -95,7 +95,7 @@ pub fn system_variables(
         ("transaction_isolation", "REPEATABLE-READ".into()),
         ("transaction_read_only", "OFF".into()),
         ("tx_isolation", "REPEATABLE-READ".into()),
-        ("version", SERVER_VERSION.into()),
+        ("version", c.server_version.clone()),
         ("version_comment", VERSION_COMMENT.into()),
         ("version_compile_machine", std::env::consts::ARCH.into()),
         ("version_compile_os", "Linux".into()),

@@ -1,0 +1,287 @@
+//! [`Server::builder`]: a server put together in code — the account store, the backend, TLS,
+//! the RSA key pairs and MySQL's limits — with no file, flag or log of its own.
+
+use std::sync::Arc;
+
+use super::api::{AccountStore, Backend, Connection, ConnectionInfo, Reply, Request};
+use super::config::{Config, Flags};
+use super::rsa_keys::RsaKeyPair;
+use super::{tls, Server, Shared, Timeouts};
+use crate::auth::Plugin;
+use crate::handshake::Session;
+use crate::wire::packets::ErrPacket;
+
+/// Why [`ServerBuilder::build`] failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// No [`ServerBuilder::accounts`] was given.
+    #[error("no account store: call ServerBuilder::accounts")]
+    NoAccountStore,
+    /// A setting is out of MySQL's range.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The backend of a server built without [`ServerBuilder::backend`]: it admits nobody (1045),
+/// for embedders that only call [`Server::authenticate`] and keep their own command loop.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoBackend;
+
+/// The connection type of [`NoBackend`] (never created).
+#[derive(Debug)]
+pub struct NoConnection;
+
+impl Backend for NoBackend {
+    type Connection = NoConnection;
+
+    async fn admit(
+        &self,
+        session: &Session,
+        _info: &ConnectionInfo,
+    ) -> Result<NoConnection, ErrPacket> {
+        Err(ErrPacket::new(
+            1045,
+            "28000",
+            format!(
+                "Access denied for user '{}'@'{}' (no backend)",
+                crate::handshake::clip(&session.user, 48),
+                crate::handshake::clip(&session.client_host, 64)
+            ),
+        ))
+    }
+}
+
+impl Connection for NoConnection {
+    async fn on_command(
+        &mut self,
+        _request: Request<'_>,
+        reply: &mut Reply<'_>,
+    ) -> std::io::Result<()> {
+        reply.error(&ErrPacket::new(1047, "08S01", "Unknown command"));
+        Ok(())
+    }
+}
+
+/// The placeholder store type of a builder before [`ServerBuilder::accounts`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoStore;
+
+/// Builds a [`Server`]; start with [`Server::builder`]. Every setting has MySQL 8.0's default.
+pub struct ServerBuilder<S = NoStore, B = NoBackend> {
+    store: Option<Arc<S>>,
+    backend: Arc<B>,
+    config: Option<Config>,
+    tls: Option<tls::TlsState>,
+    rsa_caching_sha2: Option<Arc<RsaKeyPair>>,
+    rsa_sha256: Option<Arc<RsaKeyPair>>,
+    hostname: String,
+}
+
+impl Server<NoStore, NoBackend> {
+    /// A builder with MySQL 8.0's defaults, no TLS, no RSA key pair and no backend.
+    pub fn builder() -> ServerBuilder<NoStore, NoBackend> {
+        // Empty flags always merge into the defaults; `build` reports it if they ever did not.
+        let mut config = Config::merge(Flags::default(), Flags::default()).ok();
+        if let Some(c) = config.as_mut() {
+            // Embedded: no files of its own. The socket and data dir belong to the binary.
+            c.socket = None;
+            c.auto_generate_certs = false;
+        }
+        ServerBuilder {
+            store: None,
+            backend: Arc::new(NoBackend),
+            config,
+            tls: None,
+            rsa_caching_sha2: None,
+            rsa_sha256: None,
+            hostname: "localhost".into(),
+        }
+    }
+}
+
+impl<S, B> ServerBuilder<S, B> {
+    /// Where accounts come from.
+    pub fn accounts<S2: AccountStore>(self, store: S2) -> ServerBuilder<S2, B> {
+        self.accounts_shared(Arc::new(store))
+    }
+
+    /// The same, for a store the embedder keeps a handle to (to change accounts later).
+    pub fn accounts_shared<S2: AccountStore>(self, store: Arc<S2>) -> ServerBuilder<S2, B> {
+        ServerBuilder {
+            store: Some(store),
+            backend: self.backend,
+            config: self.config,
+            tls: self.tls,
+            rsa_caching_sha2: self.rsa_caching_sha2,
+            rsa_sha256: self.rsa_sha256,
+            hostname: self.hostname,
+        }
+    }
+
+    /// The engine behind the door.
+    pub fn backend<B2: Backend>(self, backend: B2) -> ServerBuilder<S, B2> {
+        self.backend_shared(Arc::new(backend))
+    }
+
+    /// The same, for a backend the embedder keeps a handle to.
+    pub fn backend_shared<B2: Backend>(self, backend: Arc<B2>) -> ServerBuilder<S, B2> {
+        ServerBuilder {
+            store: self.store,
+            backend,
+            config: self.config,
+            tls: self.tls,
+            rsa_caching_sha2: self.rsa_caching_sha2,
+            rsa_sha256: self.rsa_sha256,
+            hostname: self.hostname,
+        }
+    }
+
+    /// TLS: the server's identity, trusted client CAs and the version / cipher policy (from
+    /// files or from memory: see [`tls::TlsState`]). Without it the greeting offers no TLS.
+    pub fn tls(mut self, tls: tls::TlsState) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// The RSA key pair of `plugin` (caching_sha2_password or sha256_password) for password
+    /// exchange on plain TCP; the two plugins may share one. Without it that plugin's full
+    /// authentication needs TLS (or, for caching_sha2_password, a Unix socket).
+    pub fn rsa_key_pair(mut self, plugin: Plugin, pair: Arc<RsaKeyPair>) -> Self {
+        match plugin {
+            Plugin::CachingSha2Password => self.rsa_caching_sha2 = Some(pair),
+            Plugin::Sha256Password => self.rsa_sha256 = Some(pair),
+            Plugin::MysqlNativePassword => {}
+        }
+        self
+    }
+
+    /// `default_authentication_plugin`: the plugin the greeting names (caching_sha2_password).
+    pub fn default_plugin(mut self, plugin: Plugin) -> Self {
+        if let Some(c) = self.config.as_mut() {
+            c.default_plugin = plugin;
+        }
+        self
+    }
+
+    /// The version in the greeting and `@@version` (keep it ≥ 8.0.5: Connector/J chooses
+    /// RSA-OAEP from it).
+    pub fn server_version(mut self, version: impl Into<String>) -> Self {
+        if let Some(c) = self.config.as_mut() {
+            c.server_version = version.into();
+        }
+        self
+    }
+
+    /// `caching_sha2_password_cache_size`… the number of accounts the fast-path cache holds.
+    pub fn cache_size(mut self, accounts: usize) -> Self {
+        if let Some(c) = self.config.as_mut() {
+            c.cache_size = accounts.max(1);
+        }
+        self
+    }
+
+    /// `caching_sha2_password_digest_rounds`: rounds of an unknown user's decoy hash (set it to
+    /// what the store's hashes use).
+    pub fn digest_rounds(mut self, rounds: u32) -> Self {
+        if let Some(c) = self.config.as_mut() {
+            c.digest_rounds = rounds;
+        }
+        self
+    }
+
+    /// `connect_timeout` in seconds (10): the bound of a login and of a COM_CHANGE_USER.
+    pub fn connect_timeout(mut self, seconds: u64) -> Self {
+        if let Some(c) = self.config.as_mut() {
+            c.connect_timeout = seconds.max(1);
+        }
+        self
+    }
+
+    /// `wait_timeout`, `interactive_timeout`, `net_read_timeout`, `net_write_timeout`.
+    pub fn timeouts(mut self, t: Timeouts) -> Self {
+        if let Some(c) = self.config.as_mut() {
+            c.wait_timeout = t.wait;
+        }
+        if let Some(c) = self.config.as_mut() {
+            c.interactive_timeout = t.interactive;
+        }
+        if let Some(c) = self.config.as_mut() {
+            c.net_read_timeout = t.net_read;
+        }
+        if let Some(c) = self.config.as_mut() {
+            c.net_write_timeout = t.net_write;
+        }
+        self
+    }
+
+    /// `max_connections` (151); one more connection is kept for an administrator.
+    pub fn max_connections(mut self, n: u32) -> Self {
+        if let Some(c) = self.config.as_mut() {
+            c.max_connections = n.max(1);
+        }
+        self
+    }
+
+    /// `max_allowed_packet` in bytes (64 MiB): the largest command the backend receives.
+    pub fn max_allowed_packet(mut self, bytes: u64) -> Self {
+        if let Some(c) = self.config.as_mut() {
+            c.max_allowed_packet = bytes;
+        }
+        self
+    }
+
+    /// `require_secure_transport` (OFF): refuse logins over plain TCP with 3159.
+    pub fn require_secure_transport(mut self, on: bool) -> Self {
+        if let Some(c) = self.config.as_mut() {
+            c.require_secure_transport = on;
+        }
+        self
+    }
+
+    /// How many full authentications (SHA-256-crypt, RSA) run at once off the reactor (the
+    /// number of CPUs).
+    pub fn full_auth_concurrency(mut self, n: usize) -> Self {
+        if let Some(c) = self.config.as_mut() {
+            c.full_auth_concurrency = n.max(1);
+        }
+        self
+    }
+
+    /// The host name `@@hostname` shows.
+    pub fn hostname(mut self, name: impl Into<String>) -> Self {
+        self.hostname = name.into();
+        self
+    }
+}
+
+impl<S: AccountStore, B: Backend> ServerBuilder<S, B> {
+    /// The server. Nothing is bound yet: hand it listeners ([`Server::serve`]) or connections
+    /// ([`Server::serve_conn`]).
+    pub fn build(self) -> Result<Server<S, B>, BuildError> {
+        let store = self.store.ok_or(BuildError::NoAccountStore)?;
+        let config = self
+            .config
+            .ok_or_else(|| BuildError::Invalid("the default configuration is invalid".into()))?;
+        let rounds = config.digest_rounds;
+        if !(crate::auth::MIN_DIGEST_ROUNDS..=crate::auth::MAX_DIGEST_ROUNDS).contains(&rounds) {
+            return Err(BuildError::Invalid(format!(
+                "caching_sha2_password_digest_rounds {rounds} is outside {}..={}",
+                crate::auth::MIN_DIGEST_ROUNDS,
+                crate::auth::MAX_DIGEST_ROUNDS
+            )));
+        }
+        let tls = match self.tls {
+            Some(tls) => tls,
+            None => tls::TlsState::disabled(),
+        };
+        let shared = Shared::new(
+            config,
+            tls,
+            self.rsa_caching_sha2,
+            self.rsa_sha256,
+            self.hostname,
+        );
+        Ok(Server::from_parts(shared, store, self.backend))
+    }
+}
