@@ -1,9 +1,10 @@
 //! Embedding Vestibule: its connection phase in front of an engine of your own.
 //!
-//! The engine here is a toy — every query is answered with one row naming the account and
-//! echoing the statement — but the door is the real one: caching_sha2_password with the
-//! fast-path cache and RSA key exchange on plain TCP, mysql_native_password, and an admission
-//! step where the backend can still refuse a login with its own error.
+//! The engine here is a toy — every query is answered with one row naming the account, the TLS
+//! version and the statement — but the door is the real one: TLS from an in-memory
+//! certificate, caching_sha2_password with the fast-path cache and RSA key exchange on plain
+//! TCP, mysql_native_password, and an admission step where the backend can still refuse a
+//! login with its own error.
 //!
 //! ```sh
 //! cargo run --example embed -- 3307
@@ -15,6 +16,7 @@ use std::sync::Arc;
 use vestibule::auth::Plugin;
 use vestibule::handshake::Session;
 use vestibule::server::rsa_keys::RsaKeyPair;
+use vestibule::server::tls::{TlsConfig, TlsIdentity};
 use vestibule::server::{
     Backend, Connection, ConnectionInfo, MemoryAccounts, Reply, Request, Server,
 };
@@ -26,6 +28,7 @@ struct Echo;
 
 struct EchoSession {
     account: String,
+    tls: String,
 }
 
 impl Backend for Echo {
@@ -47,6 +50,10 @@ impl Backend for Echo {
         eprintln!("connection {} admitted: {}", info.id, session.user);
         Ok(EchoSession {
             account: format!("{}@{}", session.account_user(), session.account_host()),
+            tls: session
+                .tls
+                .as_ref()
+                .map_or("none".into(), |t| t.version.clone()),
         })
     }
 }
@@ -61,8 +68,12 @@ impl Connection for EchoSession {
             Some(Command::Query(sql)) => {
                 let sql = String::from_utf8_lossy(&sql).into_owned();
                 reply.text_result(
-                    &["account", "you said"],
-                    &[vec![Some(self.account.clone()), Some(sql)]],
+                    &["account", "tls", "you said"],
+                    &[vec![
+                        Some(self.account.clone()),
+                        Some(self.tls.clone()),
+                        Some(sql),
+                    ]],
                 );
             }
             Some(Command::Ping | Command::InitDb(_) | Command::ResetConnection) => {
@@ -116,9 +127,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // One RSA pair for both SHA-256 plugins: full authentication on plain TCP.
     let rsa = Arc::new(RsaKeyPair::generate()?);
+    // A self-signed certificate made here; a real embedder loads its own (files or memory).
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()])?;
+    let identity = TlsIdentity::from_pem(
+        cert.cert.pem().as_bytes(),
+        cert.signing_key.serialize_pem().as_bytes(),
+    )?;
     let server = Server::builder()
         .accounts(accounts)
         .backend(Echo)
+        .tls(TlsConfig::new(identity))
         .rsa_key_pair(Plugin::CachingSha2Password, rsa.clone())
         .rsa_key_pair(Plugin::Sha256Password, rsa)
         .build()?;

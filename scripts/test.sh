@@ -60,5 +60,7 @@ if command -v cargo-fuzz >/dev/null 2>&1 && [ "$VESTIBULE_FUZZ_SECONDS" -gt 0 ];
 fi
 echo "== benches, once each as smoke tests"
 cargo test -q --benches 2>&1 | tail -3
+echo "== examples (tests/embed_example.rs runs examples/embed against the mariadb CLI)"
+cargo build -q --examples
 echo "== tests (unit, property, snapshot, corpus replay, interop)"
 cargo test --no-fail-fast --lib --bins --tests 2>&1

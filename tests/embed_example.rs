@@ -6,7 +6,8 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-/// The example binary cargo built next to this test's executable.
+/// The example binary next to this test's executable (`cargo build --examples`, which the test
+/// command runs first: `cargo test --tests` does not build examples).
 fn example_path() -> std::path::PathBuf {
     let exe = std::env::current_exe().expect("test executable");
     let dir = exe
@@ -25,7 +26,7 @@ impl Example {
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .expect("run examples/embed (built by cargo test)");
+            .expect("run target/…/examples/embed: build it with `cargo build --examples`");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
         BufReader::new(stdout)
@@ -40,18 +41,25 @@ impl Example {
     }
 
     fn mariadb(&self, user: &str, pw: &str, sql: &str) -> std::process::Output {
+        self.mariadb_with(user, pw, &["--skip-ssl"], sql)
+    }
+
+    fn mariadb_with(
+        &self,
+        user: &str,
+        pw: &str,
+        extra: &[&str],
+        sql: &str,
+    ) -> std::process::Output {
         let mut cmd = Command::new("mariadb");
         cmd.args([
             "-h127.0.0.1",
             &format!("-P{}", self.1),
             &format!("-u{user}"),
             &format!("-p{pw}"),
-            "--skip-ssl",
-            "--batch",
-            "--skip-column-names",
-            "-e",
-            sql,
         ]);
+        cmd.args(extra);
+        cmd.args(["--batch", "--skip-column-names", "-e", sql]);
         let child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -79,12 +87,20 @@ fn the_embedding_example_serves_the_mariadb_cli() {
     for _ in 0..2 {
         let out = ex.mariadb("app", "secret", "hello engine");
         assert!(out.status.success(), "{}", text(&out.stderr));
-        assert_eq!(text(&out.stdout), "app@%\thello engine\n");
+        assert_eq!(text(&out.stdout), "app@%\tnone\thello engine\n");
     }
     let out = ex.mariadb("legacy", "old", "SELECT 1");
     assert_eq!(
         text(&out.stdout),
-        "legacy@%\tSELECT 1\n",
+        "legacy@%\tnone\tSELECT 1\n",
+        "{}",
+        text(&out.stderr)
+    );
+    // TLS from the example's in-memory certificate.
+    let out = ex.mariadb_with("app", "secret", &["--ssl"], "over TLS");
+    assert_eq!(
+        text(&out.stdout),
+        "app@%\tTLSv1.3\tover TLS\n",
         "{}",
         text(&out.stderr)
     );

@@ -21,6 +21,9 @@ pub enum BuildError {
     /// A setting is out of MySQL's range.
     #[error("{0}")]
     Invalid(String),
+    /// The TLS configuration cannot make a context (no usable version, cipher, identity …).
+    #[error("TLS: {0}")]
+    Tls(#[from] tls::TlsError),
 }
 
 /// The backend of a server built without [`ServerBuilder::backend`]: it admits nobody (1045),
@@ -72,7 +75,7 @@ pub struct ServerBuilder<S = NoStore, B = NoBackend> {
     store: Option<Arc<S>>,
     backend: Arc<B>,
     config: Option<Config>,
-    tls: Option<tls::TlsState>,
+    tls: Option<tls::TlsConfig>,
     rsa_caching_sha2: Option<Arc<RsaKeyPair>>,
     rsa_sha256: Option<Arc<RsaKeyPair>>,
     hostname: String,
@@ -137,9 +140,10 @@ impl<S, B> ServerBuilder<S, B> {
         }
     }
 
-    /// TLS: the server's identity, trusted client CAs and the version / cipher policy (from
-    /// files or from memory: see [`tls::TlsState`]). Without it the greeting offers no TLS.
-    pub fn tls(mut self, tls: tls::TlsState) -> Self {
+    /// TLS: the server's identity, trusted client CAs and CRLs, and the version / cipher
+    /// policy, each from files or from memory ([`tls::TlsConfig`], [`tls::TlsIdentity`]).
+    /// Without it the greeting offers no TLS.
+    pub fn tls(mut self, tls: tls::TlsConfig) -> Self {
         self.tls = Some(tls);
         self
     }
@@ -272,7 +276,7 @@ impl<S: AccountStore, B: Backend> ServerBuilder<S, B> {
             )));
         }
         let tls = match self.tls {
-            Some(tls) => tls,
+            Some(config) => tls::TlsState::new(config)?,
             None => tls::TlsState::disabled(),
         };
         let shared = Shared::new(
