@@ -1086,4 +1086,6 @@ fn san_eq(have: &str, want: &str) -> bool {
 #[cfg(test)]
 mod model_tests;
 #[cfg(test)]
+mod step_tests;
+#[cfg(test)]
 mod tests;

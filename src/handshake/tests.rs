@@ -237,7 +237,7 @@ fn seqs(d: &Driver) -> Vec<u8> {
     d.sent.iter().map(|f| f.seq).collect()
 }
 
-const CS2: &str = "caching_sha2_password";
+pub(crate) const CS2: &str = "caching_sha2_password";
 
 #[test]
 fn fast_path_on_plain_tcp_follows_the_reference_trace() {

@@ -259,6 +259,29 @@ mod tests {
         assert_eq!(cu.encode(plugin)[1..], with_plugin[..]);
     }
 
+    /// COM_CHANGE_USER is read field by field as the capability flags call for, and bytes past
+    /// the last field are ignored, as MySQL's parse_com_change_user_multipacket() does
+    /// (mysql_async 0.37 sends an empty connect-attributes block without CLIENT_CONNECT_ATTRS).
+    #[test]
+    fn change_user_ignores_bytes_past_its_fields() {
+        let caps = CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION;
+        let mut body = change_user_body(true);
+        let cu = ChangeUser::parse(&body, caps).unwrap();
+        assert_eq!(cu.username, b"bob");
+        assert_eq!(cu.character_set, Some(255));
+        assert_eq!(cu.client_plugin, None);
+        // Without CLIENT_PLUGIN_AUTH a plugin name is not a field: ignored.
+        body.extend_from_slice(b"caching_sha2_password\0");
+        let cu = ChangeUser::parse(&body, caps).unwrap();
+        assert_eq!((cu.client_plugin, cu.auth_response), (None, vec![7; 20]));
+        let cu = ChangeUser::parse(&body, caps | CLIENT_PLUGIN_AUTH).unwrap();
+        assert_eq!(cu.client_plugin, Some(b"caching_sha2_password".to_vec()));
+        // A field the flags call for that is cut short is still refused.
+        let cut = &body[..body.len() - 1];
+        assert!(ChangeUser::parse(cut, caps | CLIENT_PLUGIN_AUTH).is_err());
+        assert!(ChangeUser::parse(&body[..10], caps).is_err());
+    }
+
     #[test]
     fn change_user_name_limit_is_inclusive() {
         let caps = CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION;

@@ -277,6 +277,106 @@ mod tests {
         assert_eq!(dec.next_frame(), Err(FrameError::UnexpectedTls));
     }
 
+    /// Both TLS record bytes must match: a MySQL packet of 22 bytes (`16 00 00`) or with 0x03 as
+    /// its second length byte is not a ClientHello.
+    #[test]
+    fn tls_sniff_needs_both_record_bytes() {
+        assert!(Header::looks_like_tls_client_hello([
+            0x16, 0x03, 0x01, 0x02
+        ]));
+        assert!(Header::looks_like_tls_client_hello([
+            0x16, 0x03, 0x03, 0x00
+        ]));
+        assert!(!Header::looks_like_tls_client_hello([
+            0x16, 0x00, 0x00, 0x01
+        ]));
+        assert!(!Header::looks_like_tls_client_hello([
+            0x20, 0x03, 0x00, 0x01
+        ]));
+    }
+
+    #[test]
+    fn decoder_with_tls_detection_still_decodes_mysql_packets() {
+        // A 22-byte first packet: its header starts with 0x16 like a TLS record.
+        let payload = [0x42u8; 22];
+        let mut dec = FrameDecoder::new(1, 1024);
+        dec.detect_tls(true);
+        dec.push(&packet(1, &payload));
+        let f = dec.next_frame().unwrap().unwrap();
+        assert_eq!((f.seq, f.payload.as_slice()), (1, &payload[..]));
+    }
+
+    #[test]
+    fn decoder_without_tls_detection_reads_a_client_hello_as_a_header() {
+        let hello = [0x16, 0x03, 0x01, 0x02, 0x00, 0x01];
+        let mut dec = FrameDecoder::new(1, 1 << 20);
+        dec.push(&hello);
+        assert_eq!(
+            dec.next_frame(),
+            Err(FrameError::OutOfOrder {
+                expected: 1,
+                got: 2
+            })
+        );
+        let mut dec = FrameDecoder::new(1, 1 << 20);
+        dec.detect_tls(true);
+        dec.push(&hello);
+        assert_eq!(dec.next_frame(), Err(FrameError::UnexpectedTls));
+    }
+
+    #[test]
+    fn limit_is_inclusive_and_can_be_raised() {
+        let mut dec = FrameDecoder::new(0, 10);
+        dec.push(&packet(0, &[7; 10]));
+        assert_eq!(dec.next_frame().unwrap().unwrap().payload, vec![7; 10]);
+
+        let mut dec = FrameDecoder::new(0, 10);
+        dec.push(&packet(0, &[7; 11]));
+        assert_eq!(
+            dec.next_frame(),
+            Err(FrameError::TooLarge { len: 11, limit: 10 })
+        );
+
+        let mut dec = FrameDecoder::new(0, 10);
+        dec.set_limit(100);
+        dec.push(&packet(0, &[7; 50]));
+        assert_eq!(dec.next_frame().unwrap().unwrap().payload, vec![7; 50]);
+    }
+
+    /// `buffered` counts undecoded bytes and the collected part of a multi-packet payload;
+    /// `take_buffered` hands back exactly the undecoded bytes (what followed an SSLRequest).
+    #[test]
+    fn buffered_bytes_are_counted_and_handed_back_exactly() {
+        let mut dec = FrameDecoder::new(1, 1 << 20);
+        assert_eq!(dec.buffered(), 0);
+        let mut wire = packet(1, &[9; 32]);
+        wire.extend_from_slice(&[0x16, 0x03, 0x01, 0x00, 0xC8, 0x01]);
+        dec.push(&wire);
+        assert_eq!(dec.buffered(), wire.len());
+        assert_eq!(dec.next_frame().unwrap().unwrap().payload, vec![9; 32]);
+        assert_eq!(dec.buffered(), 6);
+        assert_eq!(
+            dec.take_buffered(),
+            vec![0x16, 0x03, 0x01, 0x00, 0xC8, 0x01]
+        );
+        assert_eq!(dec.buffered(), 0);
+        assert_eq!(dec.take_buffered(), Vec::<u8>::new());
+
+        // A payload of 0xFFFFFF + 3 bytes: after the first wire packet, its 0xFFFFFF bytes wait in
+        // the decoder together with the first byte of the second packet's header.
+        let big = vec![0x5A; MAX_PACKET_CHUNK + 3];
+        let mut wire = Vec::new();
+        assert_eq!(encode(0, &big, &mut wire), 2);
+        let mut dec = FrameDecoder::new(0, usize::MAX);
+        dec.push(&wire[..4 + MAX_PACKET_CHUNK + 1]);
+        assert_eq!(dec.next_frame(), Ok(None));
+        assert_eq!(dec.buffered(), MAX_PACKET_CHUNK + 1);
+        dec.push(&wire[4 + MAX_PACKET_CHUNK + 1..]);
+        let f = dec.next_frame().unwrap().unwrap();
+        assert_eq!((f.seq, f.payload.len()), (0, big.len()));
+        assert_eq!(dec.buffered(), 0);
+    }
+
     proptest! {
         #[test]
         fn decode_of_encode_is_identity_under_any_chunking(
