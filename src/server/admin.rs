@@ -207,7 +207,7 @@ mod tests {
         set.create(vec![root], false).expect("root");
         let file = crate::server::store::AccountsFile::new(dir.path().join("accounts"));
         let accounts = Arc::new(FileAccounts::new(file, set));
-        accounts.attach_cache_for_tests(Arc::clone(&shared.cache));
+        crate::server::AccountStore::attach_cache(&*accounts, Arc::clone(&shared.cache));
         Harness {
             _dir: dir,
             backend: AdminBackend::new(shared, accounts),

@@ -223,14 +223,6 @@ impl FileAccounts {
     }
 }
 
-#[cfg(test)]
-impl FileAccounts {
-    /// [`super::AccountStore::attach_cache`] without the trait in scope (unit tests).
-    pub(crate) fn attach_cache_for_tests(&self, cache: Arc<AuthCache>) {
-        let _ = self.cache.set(cache);
-    }
-}
-
 impl super::AccountStore for FileAccounts {
     fn lookup(
         &self,
