@@ -574,6 +574,14 @@ impl AccountSet {
             .map(|a| &**a)
     }
 
+    /// Whether `verified` is still the stored credential of the caching_sha2_password account
+    /// with exactly this identity: the condition of a cache fill (an `ALTER USER` that landed
+    /// while a full authentication ran must not have its old password cached).
+    pub fn credential_is_current(&self, user: &str, host: &str, verified: &AuthString) -> bool {
+        self.get(user, host)
+            .is_some_and(|a| a.plugin == Plugin::CachingSha2Password && a.auth_string == *verified)
+    }
+
     /// Accounts in matching order.
     pub fn iter(&self) -> impl Iterator<Item = &Account> {
         self.accounts.iter().map(|a| &**a)
@@ -1233,6 +1241,8 @@ fn parse_account_line(line: &str) -> Result<Account, AccountFileErrorKind> {
 /// an equal set and serializes identically again. Unlike the rest of the core this function
 /// **panics** when that invariant is violated — that is how a fuzzer (and the corpus-replay test)
 /// notices the bug. It never panics when [`parse_accounts`] and [`serialize_accounts`] are correct.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub fn fuzz_accounts_file(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let Ok(set) = parse_accounts(&text) else {

@@ -33,6 +33,8 @@
 //! sequence ids"): the machine tracks the next id and checks every client packet against it.
 
 mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub mod fuzz;
 pub use error::{clip, HandshakeError};
 
@@ -989,9 +991,7 @@ pub fn fill_cache_if_current(
     digest: CachedDigest,
     verified: &AuthString,
 ) -> bool {
-    let current = accounts
-        .get(user, host)
-        .is_some_and(|a| a.plugin == Plugin::CachingSha2Password && a.auth_string == *verified);
+    let current = accounts.credential_is_current(user, host, verified);
     if current {
         cache.insert(user, host, digest);
     }

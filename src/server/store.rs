@@ -240,16 +240,7 @@ impl super::AccountStore for FileAccounts {
         verified: &AuthString,
         fill: &mut dyn FnMut(),
     ) -> bool {
-        // The read guard is held through `fill`: a change publishes under the write lock and
-        // evicts after it, so it either sees this fill or this check sees the change.
-        let set = self.read();
-        let current = set
-            .get(user, host)
-            .is_some_and(|a| a.plugin == Plugin::CachingSha2Password && a.auth_string == *verified);
-        if current {
-            fill();
-        }
-        current
+        fill_if_current(&self.read(), user, host, verified, fill)
     }
 
     fn attach_cache(&self, cache: Arc<AuthCache>) {
@@ -328,18 +319,29 @@ impl super::AccountStore for MemoryAccounts {
         fill: &mut dyn FnMut(),
     ) -> bool {
         let set = self.set.read().unwrap_or_else(PoisonError::into_inner);
-        let current = set
-            .get(user, host)
-            .is_some_and(|a| a.plugin == Plugin::CachingSha2Password && a.auth_string == *verified);
-        if current {
-            fill();
-        }
-        current
+        fill_if_current(&set, user, host, verified, fill)
     }
 
     fn attach_cache(&self, cache: Arc<AuthCache>) {
         let _ = self.cache.set(cache);
     }
+}
+
+/// [`super::AccountStore::if_current`] over a set whose read guard the caller holds: a change
+/// publishes under the write lock and evicts after it, so it either sees this fill or this
+/// check sees the change.
+fn fill_if_current(
+    set: &AccountSet,
+    user: &str,
+    host: &str,
+    verified: &AuthString,
+    fill: &mut dyn FnMut(),
+) -> bool {
+    let current = set.credential_is_current(user, host, verified);
+    if current {
+        fill();
+    }
+    current
 }
 
 #[cfg(test)]
