@@ -63,4 +63,4 @@ cargo test -q --benches 2>&1 | tail -3
 echo "== examples (tests/embed_example.rs runs examples/embed against the mariadb CLI)"
 cargo build -q --examples
 echo "== tests (unit, property, snapshot, corpus replay, interop)"
-cargo test --no-fail-fast --lib --bins --tests 2>&1
+cargo test --no-fail-fast --features fuzzing --lib --bins --tests 2>&1

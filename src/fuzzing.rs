@@ -1,6 +1,10 @@
 //! Fuzz bodies, one per parser, shared by the cargo-fuzz targets in `fuzz/` and by the corpus
-//! replay test (`tests/fuzz_corpus.rs`), so every committed corpus file is checked by plain
-//! `cargo test` on the stable toolchain.
+//! replay test (`tests/fuzz_corpus.rs`), so every committed corpus file is checked by
+//! `cargo test --features fuzzing` on the stable toolchain (`scripts/test.sh` passes the feature).
+//!
+//! Test harness, not API: this module and the bodies it lists exist only with the `fuzzing`
+//! feature (the crate's own unit tests also build the bodies, as oracles) and are hidden from the
+//! docs.
 //!
 //! Each body must not panic on any input except where it asserts an invariant of the code under
 //! test (a round trip, a bound) — a panic there is a finding.
@@ -27,7 +31,7 @@ pub const TARGETS: &[(&str, Body)] = &[
 /// The server's parsers: certificate names (DN strings) and the config file.
 #[cfg(feature = "server")]
 pub const SERVER_TARGETS: &[(&str, Body)] = &[
-    ("dn", crate::server::tls_files::fuzz_dn),
+    ("dn", crate::server::tls::fuzz_dn),
     ("config", crate::server::config::fuzz_config_file),
 ];
 

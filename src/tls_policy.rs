@@ -1162,6 +1162,8 @@ pub fn ssl_cipher_list(policy: &TlsPolicy) -> String {
 
 /// Fuzz body: parsing never panics; an accepted list re-joined parses to the same result and has
 /// no hole.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub fn fuzz_tls_versions(data: &[u8]) {
     let Ok(s) = std::str::from_utf8(data) else {
         return;
@@ -1180,6 +1182,8 @@ pub fn fuzz_tls_versions(data: &[u8]) {
 /// Fuzz body for both cipher parsers: neither panics on any UTF-8 input; an accepted list printed
 /// back (OpenSSL names for `ssl_cipher`, IANA names for `tls_ciphersuites`) parses to the same
 /// codes with nothing dropped; every accepted code is a [`SUITES`] entry of the right version.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub fn fuzz_cipher_lists(data: &[u8]) {
     let Ok(s) = std::str::from_utf8(data) else {
         return;

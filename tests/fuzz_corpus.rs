@@ -1,5 +1,6 @@
 //! Replays every committed fuzz corpus and crash artifact through the same fuzz bodies the
-//! cargo-fuzz targets call, so plain `cargo test` on stable checks them all.
+//! cargo-fuzz targets call, so `cargo test --features fuzzing` on stable checks them all (the
+//! bodies exist only with that feature; Cargo.toml gives this test `required-features`).
 
 use std::path::Path;
 

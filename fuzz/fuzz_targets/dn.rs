@@ -1,4 +1,4 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| vestibule::server::tls_files::fuzz_dn(data));
+fuzz_target!(|data: &[u8]| vestibule::server::tls::fuzz_dn(data));

@@ -117,6 +117,8 @@ impl std::fmt::Debug for CachedDigest {
 /// never panics for any input on which [`AuthString::parse`] and [`AuthString::to_bytes`] are
 /// correct.
 #[allow(clippy::panic)] // Panicking on a broken invariant is this function's purpose.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub fn fuzz_auth_string(data: &[u8]) {
     for plugin in Plugin::ALL {
         let Ok(parsed) = AuthString::parse(plugin, data) else {

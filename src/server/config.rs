@@ -420,6 +420,8 @@ pub fn parse_file(text: &str) -> Result<Flags, String> {
 /// Fuzz body of the `config` target: any text as a config file. Never panics; a rejected file
 /// has a message; an accepted one means the same when every key is moved into a `[mysqld]` table
 /// and written with dashes, and the configuration built from it keeps its ranges.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub fn fuzz_config_file(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;

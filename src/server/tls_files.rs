@@ -5,7 +5,7 @@
 pub(crate) use super::tls::write_file_atomic;
 pub use super::tls::{
     auto_generate_certs, cert_key_type, default_versions, describe_cert, format_openssl_time,
-    format_openssl_time_unix, fuzz_dn, load_tls_material, rustls_suites, server_config,
-    x509_name_oneline, AutoCerts, CertInfo, TlsFileError, TlsMaterial, TrustFiles, CA_CERT_FILE,
-    CA_KEY_FILE, CLIENT_CERT_FILE, CLIENT_KEY_FILE, SERVER_CERT_FILE, SERVER_KEY_FILE,
+    format_openssl_time_unix, load_tls_material, rustls_suites, server_config, x509_name_oneline,
+    AutoCerts, CertInfo, TlsFileError, TlsMaterial, TrustFiles, CA_CERT_FILE, CA_KEY_FILE,
+    CLIENT_CERT_FILE, CLIENT_KEY_FILE, SERVER_CERT_FILE, SERVER_KEY_FILE,
 };

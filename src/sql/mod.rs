@@ -227,6 +227,8 @@ impl Iterator for Statements<'_> {
 /// for every statement that parses, that its canonical text parses back to the same tree and
 /// prints identically. Unlike the rest of the module it **panics** when that property is
 /// violated (the signal for the fuzzer and the corpus-replay test), and never otherwise.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub fn fuzz_parse(data: &[u8]) {
     let sql = String::from_utf8_lossy(data);
     for result in statements(&sql) {

@@ -145,6 +145,8 @@ impl Command {
 
 /// Fuzz body for COM_* parsing: never panics; a parsed COM_CHANGE_USER re-encodes to itself.
 #[allow(clippy::panic)]
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub fn fuzz_command(data: &[u8]) {
     let Some((&caps_byte, rest)) = data.split_first() else {
         return;

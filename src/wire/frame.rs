@@ -195,6 +195,8 @@ impl FrameDecoder {
 /// Fuzz body: arbitrary bytes through the decoder in arbitrary chunks must never panic, never
 /// return a payload over the limit, and re-encoding the returned frames must reproduce exactly
 /// the consumed prefix of the input.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub fn fuzz_frames(data: &[u8]) {
     let (limit, rest) = match data.split_first() {
         Some((l, r)) => (usize::from(*l) * 64, r),

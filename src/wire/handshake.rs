@@ -373,6 +373,8 @@ pub const SHA256_REQUEST_PUBLIC_KEY: u8 = 0x01;
 
 /// Fuzz body: the server-side parsers of client connection-phase packets never panic, and what
 /// they parse re-encodes to something that parses to the same value.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub fn fuzz_client_packets(data: &[u8]) {
     if let Ok(FirstClientPacket::Response(resp)) = HandshakeResponse41::parse_first(data) {
         let again = HandshakeResponse41::parse(&resp.encode());

@@ -20,6 +20,7 @@
 mod config;
 mod context;
 mod describe;
+#[cfg(any(test, feature = "fuzzing"))]
 mod dn_fuzz;
 mod error;
 mod generate;
@@ -40,6 +41,7 @@ pub use describe::{
     cert_info, describe_cert, format_openssl_time, format_openssl_time_unix, x509_name_oneline,
     CertInfo,
 };
+#[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub use dn_fuzz::fuzz_dn;
 pub use error::{TlsError, TlsFileError};
