@@ -104,6 +104,14 @@ impl Server<NoStore, NoBackend> {
 }
 
 impl<S, B> ServerBuilder<S, B> {
+    /// Applies one setting to the configuration.
+    fn with(mut self, set: impl FnOnce(&mut Config)) -> Self {
+        if let Some(c) = self.config.as_mut() {
+            set(c);
+        }
+        self
+    }
+
     /// Where accounts come from.
     pub fn accounts<S2: AccountStore>(self, store: S2) -> ServerBuilder<S2, B> {
         self.accounts_shared(Arc::new(store))
@@ -161,95 +169,62 @@ impl<S, B> ServerBuilder<S, B> {
     }
 
     /// `default_authentication_plugin`: the plugin the greeting names (caching_sha2_password).
-    pub fn default_plugin(mut self, plugin: Plugin) -> Self {
-        if let Some(c) = self.config.as_mut() {
-            c.default_plugin = plugin;
-        }
-        self
+    pub fn default_plugin(self, plugin: Plugin) -> Self {
+        self.with(|c| c.default_plugin = plugin)
     }
 
     /// The version in the greeting and `@@version` (keep it ≥ 8.0.5: Connector/J chooses
     /// RSA-OAEP from it).
-    pub fn server_version(mut self, version: impl Into<String>) -> Self {
-        if let Some(c) = self.config.as_mut() {
-            c.server_version = version.into();
-        }
-        self
+    pub fn server_version(self, version: impl Into<String>) -> Self {
+        self.with(|c| c.server_version = version.into())
     }
 
     /// `caching_sha2_password_cache_size`… the number of accounts the fast-path cache holds.
-    pub fn cache_size(mut self, accounts: usize) -> Self {
-        if let Some(c) = self.config.as_mut() {
-            c.cache_size = accounts.max(1);
-        }
-        self
+    pub fn cache_size(self, accounts: usize) -> Self {
+        self.with(|c| c.cache_size = accounts.max(1))
     }
 
     /// `caching_sha2_password_digest_rounds`: rounds of an unknown user's decoy hash (set it to
     /// what the store's hashes use).
-    pub fn digest_rounds(mut self, rounds: u32) -> Self {
-        if let Some(c) = self.config.as_mut() {
-            c.digest_rounds = rounds;
-        }
-        self
+    pub fn digest_rounds(self, rounds: u32) -> Self {
+        self.with(|c| c.digest_rounds = rounds)
     }
 
     /// `connect_timeout` in seconds (10): the bound of a login and of a COM_CHANGE_USER.
-    pub fn connect_timeout(mut self, seconds: u64) -> Self {
-        if let Some(c) = self.config.as_mut() {
-            c.connect_timeout = seconds.max(1);
-        }
-        self
+    pub fn connect_timeout(self, seconds: u64) -> Self {
+        self.with(|c| c.connect_timeout = seconds.max(1))
     }
 
     /// `wait_timeout`, `interactive_timeout`, `net_read_timeout`, `net_write_timeout`.
-    pub fn timeouts(mut self, t: Timeouts) -> Self {
-        if let Some(c) = self.config.as_mut() {
+    pub fn timeouts(self, t: Timeouts) -> Self {
+        self.with(|c| {
             c.wait_timeout = t.wait;
-        }
-        if let Some(c) = self.config.as_mut() {
             c.interactive_timeout = t.interactive;
-        }
-        if let Some(c) = self.config.as_mut() {
             c.net_read_timeout = t.net_read;
-        }
-        if let Some(c) = self.config.as_mut() {
             c.net_write_timeout = t.net_write;
-        }
-        self
+        })
     }
 
     /// `max_connections` (151); one more connection is kept for an administrator.
-    pub fn max_connections(mut self, n: u32) -> Self {
-        if let Some(c) = self.config.as_mut() {
-            c.max_connections = n.max(1);
-        }
-        self
+    pub fn max_connections(self, n: u32) -> Self {
+        self.with(|c| c.max_connections = n.max(1))
     }
 
-    /// `max_allowed_packet` in bytes (64 MiB): the largest command the backend receives.
-    pub fn max_allowed_packet(mut self, bytes: u64) -> Self {
-        if let Some(c) = self.config.as_mut() {
-            c.max_allowed_packet = bytes;
-        }
-        self
+    /// `max_allowed_packet` in bytes (64 MiB; 1 KiB to 1 GiB): the largest command the backend
+    /// receives.
+    pub fn max_allowed_packet(self, bytes: u64) -> Self {
+        self.with(|c| c.max_allowed_packet = bytes.clamp(1024, 1 << 30))
     }
 
     /// `require_secure_transport` (OFF): refuse logins over plain TCP with 3159.
-    pub fn require_secure_transport(mut self, on: bool) -> Self {
-        if let Some(c) = self.config.as_mut() {
-            c.require_secure_transport = on;
-        }
-        self
+    pub fn require_secure_transport(self, on: bool) -> Self {
+        self.with(|c| c.require_secure_transport = on)
     }
 
     /// How many full authentications (SHA-256-crypt, RSA) run at once off the reactor (the
     /// number of CPUs).
-    pub fn full_auth_concurrency(mut self, n: usize) -> Self {
-        if let Some(c) = self.config.as_mut() {
-            c.full_auth_concurrency = n.max(1);
-        }
-        self
+    pub fn full_auth_concurrency(self, n: usize) -> Self {
+        self.with(|c| c.full_auth_concurrency = n.max(1))
     }
 
     /// The host name `@@hostname` shows.
