@@ -93,6 +93,16 @@ pub(crate) struct Driver {
 impl Driver {
     pub fn new(p: ServerParams, account: Option<Account>, cache: Option<CachedDigest>) -> Driver {
         let (hs, actions) = Handshake::new(p);
+        Driver::start(hs, actions, account, cache)
+    }
+
+    /// Carries out the machine's first actions with this account and cache entry.
+    fn start(
+        hs: Handshake,
+        actions: Vec<Action>,
+        account: Option<Account>,
+        cache: Option<CachedDigest>,
+    ) -> Driver {
         let mut d = Driver {
             hs,
             sent: Vec::new(),
@@ -174,21 +184,7 @@ impl Driver {
         cmd: ChangeUser,
     ) -> Driver {
         let (hs, actions) = Handshake::change_user(p, client_caps, None, cmd);
-        let mut d = Driver {
-            hs,
-            sent: Vec::new(),
-            account,
-            cache,
-            session: None,
-            error: None,
-            closed: false,
-            filled: None,
-            tls: None,
-            decoy: Plugin::CachingSha2Password,
-            admission: Ok(()),
-        };
-        d.apply(actions);
-        d
+        Driver::start(hs, actions, account, cache)
     }
 
     pub fn client_send(&mut self, payload: &[u8]) {
