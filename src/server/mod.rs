@@ -441,43 +441,29 @@ impl<S: AccountStore, B: Backend> Server<S, B> {
     /// [`Shared::begin_shutdown`]. Accept errors (out of file descriptors …) are logged and
     /// retried after a pause.
     pub async fn serve(&self, listener: TcpListener) {
-        let stop = self.shared.shutdown_signal();
-        tokio::pin!(stop);
-        loop {
-            let accepted = tokio::select! {
-                r = listener.accept() => r,
-                () = &mut stop => break,
-            };
-            match accepted {
-                Ok((stream, peer)) => {
-                    let _ = stream.set_nodelay(true);
-                    let client = ClientHost::Tcp(peer.ip());
-                    tokio::spawn(conn::serve(stream, client, self.clone()));
-                }
-                Err(e) => {
-                    warn!("accept failed: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                }
-            }
-        }
+        self.accept_loop(listener).await;
     }
 
     /// The same for a Unix socket: its clients are [`ClientHost::Unix`] (`localhost`, a secure
     /// transport for caching_sha2_password).
     pub async fn serve_unix(&self, listener: UnixListener) {
+        self.accept_loop(listener).await;
+    }
+
+    async fn accept_loop<L: Accept>(&self, listener: L) {
         let stop = self.shared.shutdown_signal();
         tokio::pin!(stop);
         loop {
             let accepted = tokio::select! {
-                r = listener.accept() => r,
+                r = listener.accept_one() => r,
                 () = &mut stop => break,
             };
             match accepted {
-                Ok((stream, _)) => {
-                    tokio::spawn(conn::serve(stream, ClientHost::Unix, self.clone()));
+                Ok((stream, client)) => {
+                    tokio::spawn(conn::serve(stream, client, self.clone()));
                 }
                 Err(e) => {
-                    warn!("socket accept failed: {e}");
+                    warn!(listener = L::KIND, "accept failed: {e}");
                     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 }
             }
@@ -507,6 +493,34 @@ impl<S: AccountStore, B: Backend> Server<S, B> {
         T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
         conn::serve(stream, client, self.clone()).await;
+    }
+}
+
+/// A listener [`Server`]'s accept loop takes connections from.
+trait Accept: Send + Sync {
+    type Conn: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static;
+    const KIND: &'static str;
+    fn accept_one(
+        &self,
+    ) -> impl std::future::Future<Output = std::io::Result<(Self::Conn, ClientHost)>> + Send;
+}
+
+impl Accept for TcpListener {
+    type Conn = tokio::net::TcpStream;
+    const KIND: &'static str = "tcp";
+    async fn accept_one(&self) -> std::io::Result<(Self::Conn, ClientHost)> {
+        let (stream, peer) = self.accept().await?;
+        let _ = stream.set_nodelay(true);
+        Ok((stream, ClientHost::Tcp(peer.ip())))
+    }
+}
+
+impl Accept for UnixListener {
+    type Conn = tokio::net::UnixStream;
+    const KIND: &'static str = "unix";
+    async fn accept_one(&self) -> std::io::Result<(Self::Conn, ClientHost)> {
+        let (stream, _) = self.accept().await?;
+        Ok((stream, ClientHost::Unix))
     }
 }
 
