@@ -11,14 +11,13 @@ use std::sync::Arc;
 use super::api::{Backend, Connection, ConnectionInfo, Reply, Request};
 use super::store::FileAccounts;
 use super::{Shared, Timeouts};
-use crate::account::ClientHost;
 use crate::handshake::Session;
 use crate::wire::command::Command;
 use crate::wire::packets::{ErrPacket, OkPacket};
 
 /// What the admin statements work on: the server's state and the account store. Derefs to
 /// [`Shared`], so statements read `config`, `stats`, `tls` … directly.
-pub struct Admin {
+pub(crate) struct Admin {
     pub shared: Arc<Shared>,
     pub accounts: Arc<FileAccounts>,
 }
@@ -38,6 +37,8 @@ pub struct AdminBackend {
 }
 
 impl AdminBackend {
+    /// The admin SQL over `shared` (variables, status, TLS) and `accounts` (the statements
+    /// that create, alter and drop accounts save through it).
     pub fn new(shared: Arc<Shared>, accounts: Arc<FileAccounts>) -> AdminBackend {
         AdminBackend {
             admin: Arc::new(Admin { shared, accounts }),
@@ -46,7 +47,7 @@ impl AdminBackend {
 }
 
 /// Per-session state of the admin SQL.
-pub struct ConnState {
+pub(crate) struct ConnState {
     pub id: u32,
     pub session: Session,
     /// Session system variables set by the client (lower-case names).
@@ -54,7 +55,6 @@ pub struct ConnState {
     /// User variables (`@x`).
     pub user_vars: HashMap<String, String>,
     pub status_flags: u16,
-    pub client: ClientHost,
     /// Warnings of the last statement (SHOW WARNINGS).
     pub warnings: Vec<(String, u16, String)>,
     /// The TLS context current when the session was admitted (its session status values; a
@@ -99,7 +99,6 @@ impl Backend for AdminBackend {
             session_vars: HashMap::new(),
             user_vars: HashMap::new(),
             status_flags: crate::wire::SERVER_STATUS_AUTOCOMMIT,
-            client: info.client,
             warnings: Vec::new(),
             tls_ctx,
             timeouts: admin.timeouts().for_session(session.client_capabilities),
@@ -170,7 +169,7 @@ impl Connection for AdminConnection {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::account::{Account, AccountSet};
+    use crate::account::{Account, AccountSet, ClientHost};
     use crate::auth::{AuthString, Nonce, Plugin};
     use crate::handshake::{AuthPath, Transport};
     use crate::wire::capabilities::{CLIENT_DEPRECATE_EOF, CLIENT_PROTOCOL_41};

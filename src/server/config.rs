@@ -19,8 +19,12 @@ pub const MAX_TIMEOUT: u64 = 31_536_000;
     about = "MySQL-protocol front door: TLS and caching_sha2_password authentication"
 )]
 pub struct Flags {
-    /// TOML configuration file (flat keys or a [mysqld] table, mysqld option names).
-    #[arg(long, value_name = "FILE")]
+    /// TOML configuration file (flat keys or a `[mysqld]` table, mysqld option names).
+    #[arg(
+        long,
+        value_name = "FILE",
+        help = "TOML configuration file (flat keys or a [mysqld] table, mysqld option names)"
+    )]
     pub config: Option<PathBuf>,
     /// Data directory: accounts file, generated certificates and RSA keys, the Unix socket.
     /// Default: ./vestibule-data
@@ -32,8 +36,11 @@ pub struct Flags {
     /// Address to listen on. Default 127.0.0.1.
     #[arg(long)]
     pub bind_address: Option<IpAddr>,
-    /// Unix socket path ("" disables it). Default <datadir>/mysql.sock.
-    #[arg(long)]
+    /// Unix socket path (`""` disables it). Default `<datadir>/mysql.sock`.
+    #[arg(
+        long,
+        help = "Unix socket path (\"\" disables it). Default <datadir>/mysql.sock"
+    )]
     pub socket: Option<String>,
     /// Server certificate (PEM). With neither this nor --ssl-key, certificates are generated in the
     /// data dir on first start (auto_generate_certs).
@@ -141,6 +148,8 @@ impl std::str::FromStr for Toggle {
     }
 }
 
+/// A boolean option or variable value as mysqld reads one: `ON`/`1`/`TRUE`/`YES` or
+/// `OFF`/`0`/`FALSE`/`NO`, in any case; `None` for anything else.
 pub fn parse_bool(s: &str) -> Option<bool> {
     match s.trim().to_ascii_uppercase().as_str() {
         "ON" | "1" | "TRUE" | "YES" => Some(true),
@@ -190,62 +199,108 @@ pub fn normalize_args<I: IntoIterator<Item = String>>(args: I) -> Vec<String> {
         .collect()
 }
 
-/// The effective configuration.
+/// The effective configuration: each field is the mysqld option of the same name (the
+/// [`Flags`] field says which), with its default filled in and its range enforced.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// `--datadir`.
     pub datadir: PathBuf,
+    /// `--port` (0: any free port).
     pub port: u16,
+    /// `--bind-address`.
     pub bind_address: IpAddr,
+    /// `--socket` (`None`: no Unix socket).
     pub socket: Option<PathBuf>,
+    /// `--ssl-cert` (`None`: the generated one in the data dir).
     pub ssl_cert: Option<PathBuf>,
+    /// `--ssl-key`.
     pub ssl_key: Option<PathBuf>,
+    /// `--ssl-ca`.
     pub ssl_ca: Option<PathBuf>,
+    /// `--ssl-capath`.
     pub ssl_capath: Option<PathBuf>,
+    /// `--ssl-crl`.
     pub ssl_crl: Option<PathBuf>,
+    /// `--ssl-crlpath`.
     pub ssl_crlpath: Option<PathBuf>,
+    /// `--auto-generate-certs`.
     pub auto_generate_certs: bool,
+    /// `--tls-version`, as written (parsed by [`crate::tls_policy`]).
     pub tls_version: String,
+    /// `--ssl-cipher` (`None`: MySQL's default TLS 1.2 list).
     pub ssl_cipher: Option<String>,
+    /// `--tls-ciphersuites` (`None`: MySQL's default TLS 1.3 list).
     pub tls_ciphersuites: Option<String>,
+    /// `--require-secure-transport` at startup (the live value is in [`super::GlobalVars`]).
     pub require_secure_transport: bool,
+    /// `--connect-timeout`, seconds (at least 1).
     pub connect_timeout: u64,
-    /// The version in the greeting and `@@version` (the binary's is
-    /// [`super::vars::SERVER_VERSION`]; an embedder may set its own, ≥ 8.0.5 so that
-    /// Connector/J uses OAEP).
+    /// The version in the greeting and `@@version` (the binary's is `8.0.40-vestibule`; an
+    /// embedder may set its own, ≥ 8.0.5 so that Connector/J uses OAEP: docs/protocol.md,
+    /// "Server version string").
     pub server_version: String,
     /// Defaults of the session timeouts (seconds, 1..=[`MAX_TIMEOUT`]); `SET GLOBAL` changes
-    /// the live values in [`super::GlobalVars`].
+    /// the live values in [`super::GlobalVars`]. This one is `--wait-timeout`.
     pub wait_timeout: u64,
+    /// `--interactive-timeout`.
     pub interactive_timeout: u64,
+    /// `--net-read-timeout`.
     pub net_read_timeout: u64,
+    /// `--net-write-timeout`.
     pub net_write_timeout: u64,
+    /// `--max-allowed-packet`, bytes (1 KiB..=1 GiB).
     pub max_allowed_packet: u64,
+    /// `--max-connections` (one more is kept for an administrator).
     pub max_connections: u32,
+    /// `--caching-sha2-password-digest-rounds`.
     pub digest_rounds: u32,
+    /// `--caching-sha2-password-private-key-path`, resolved against the data dir.
     pub sha2_private_key: PathBuf,
+    /// `--caching-sha2-password-public-key-path`, resolved against the data dir.
     pub sha2_public_key: PathBuf,
+    /// `--caching-sha2-password-auto-generate-rsa-keys`.
     pub sha2_auto_generate_rsa_keys: bool,
+    /// `--sha256-password-private-key-path`, resolved against the data dir.
     pub sha256_private_key: PathBuf,
+    /// `--sha256-password-public-key-path`, resolved against the data dir.
     pub sha256_public_key: PathBuf,
+    /// `--sha256-password-auto-generate-rsa-keys`.
     pub sha256_auto_generate_rsa_keys: bool,
+    /// `--default-authentication-plugin`.
     pub default_plugin: crate::auth::Plugin,
+    /// `--caching-sha2-password-cache-size`, entries (at least 1).
     pub cache_size: usize,
+    /// `--full-auth-concurrency` (at least 1).
     pub full_auth_concurrency: usize,
+    /// `--log-level`.
     pub log_level: String,
 }
 
+/// Why [`Config::load`] refused the configuration; the binary prints it and exits.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The `--config` file cannot be read.
     #[error("cannot read config file {path}: {source}")]
     Read {
+        /// The file.
         path: PathBuf,
+        /// The operating system's error.
         source: std::io::Error,
     },
+    /// The `--config` file is not valid TOML or has an unknown key or a bad value.
     #[error("invalid config file {path}: {message}")]
-    Parse { path: PathBuf, message: String },
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, as [`parse_file`] says it.
+        message: String,
+    },
+    /// An option's value is out of its range or unknown (a plugin name …).
     #[error("invalid value for {option}: {message}")]
     Value {
+        /// The option, as mysqld names it.
         option: &'static str,
+        /// What is wrong.
         message: String,
     },
 }
@@ -363,10 +418,12 @@ impl Config {
         })
     }
 
+    /// The binary's accounts file: `accounts.vestibule` in the data dir.
     pub fn accounts_file(&self) -> PathBuf {
         self.datadir.join("accounts.vestibule")
     }
 
+    /// `p` as mysqld resolves a relative file option: against the data dir.
     pub fn resolve(&self, p: &Path) -> PathBuf {
         if p.is_absolute() {
             p.to_path_buf()

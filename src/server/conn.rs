@@ -42,7 +42,7 @@ impl Drop for ConnectedGuard {
     }
 }
 
-pub async fn serve<T, S, B>(stream: T, client: ClientHost, server: Server<S, B>)
+pub(crate) async fn serve<T, S, B>(stream: T, client: ClientHost, server: Server<S, B>)
 where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     S: AccountStore,
@@ -130,7 +130,7 @@ where
 }
 
 /// [`Server::authenticate`]: the connection phase alone, every session admitted.
-pub async fn authenticate<T, S, B>(
+pub(crate) async fn authenticate<T, S, B>(
     stream: T,
     client: ClientHost,
     server: &Server<S, B>,

@@ -8,14 +8,14 @@
 pub mod admin;
 pub mod api;
 pub mod builder;
-pub mod commands;
+pub(crate) mod commands;
 pub mod config;
 pub mod conn;
 pub mod rsa_keys;
 pub mod store;
 pub mod tls;
 pub mod tls_files;
-pub mod vars;
+pub(crate) mod vars;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -40,17 +40,25 @@ pub use config::Config;
 /// Server-wide counters behind `SHOW STATUS`.
 #[derive(Default)]
 pub struct Stats {
+    /// `Connections`: connection attempts, successful or not.
     pub connections: AtomicU64,
+    /// `Threads_connected`: connections open now.
     pub threads_connected: AtomicU64,
+    /// `Aborted_connects`: connection phases that ended without a session.
     pub aborted_connects: AtomicU64,
+    /// `Caching_sha2_password_fast_path_auths` (Vestibule's): logins answered from the cache.
     pub fast_path_auths: AtomicU64,
+    /// `Caching_sha2_password_full_auths` (Vestibule's): logins that checked the stored hash.
     pub full_auths: AtomicU64,
+    /// `Questions`: COM_QUERY packets received.
     pub questions: AtomicU64,
 }
 
 /// Global system variables that can change at run time.
 #[derive(Debug, Clone)]
 pub struct GlobalVars {
+    /// `require_secure_transport`: refuse logins over plain TCP with 3159 (docs/protocol.md,
+    /// "Secure transports").
     pub require_secure_transport: bool,
     /// Defaults of new sessions' timeouts (`SET GLOBAL wait_timeout` …).
     pub timeouts: Timeouts,
@@ -79,6 +87,8 @@ impl Timeouts {
         "wait_timeout",
     ];
 
+    /// The values of `--wait-timeout`, `--interactive-timeout`, `--net-read-timeout` and
+    /// `--net-write-timeout`.
     pub fn from_config(c: &Config) -> Timeouts {
         Timeouts {
             wait: c.wait_timeout,
@@ -101,6 +111,7 @@ impl Timeouts {
         }
     }
 
+    /// The value of one of [`Timeouts::NAMES`]; `None` for any other name.
     pub fn get(&self, name: &str) -> Option<u64> {
         Some(match name {
             "wait_timeout" => self.wait,
@@ -127,24 +138,33 @@ impl Timeouts {
 
 /// Everything connections share.
 pub struct Shared {
+    /// The configuration the server was built with (startup values of the variables).
     pub config: Config,
     /// The caching_sha2_password cache (handed to the account store, which evicts from it).
     pub cache: Arc<AuthCache>,
+    /// The TLS context new connections get, and its reloads (`ALTER INSTANCE RELOAD TLS`).
     pub tls: tls::TlsState,
+    /// caching_sha2_password's RSA key pair (`None`: no RSA key exchange for it).
     pub rsa: Option<Arc<rsa_keys::RsaKeyPair>>,
+    /// sha256_password's RSA key pair (`None`: no RSA key exchange for it).
     pub sha256_rsa: Option<Arc<rsa_keys::RsaKeyPair>>,
+    /// The global variables `SET GLOBAL` changes.
     pub globals: RwLock<GlobalVars>,
+    /// The status counters.
     pub stats: Stats,
+    /// When the server started (`Uptime`).
     pub started: Instant,
     /// Key for the decoy plugin choice of unknown users.
-    pub decoy_secret: [u8; 32],
+    pub(crate) decoy_secret: [u8; 32],
     /// Bounds concurrent full authentications (SHA-256-crypt, RSA) on the blocking pool.
-    pub slow_checks: Arc<Semaphore>,
-    pub next_connection_id: AtomicU32,
-    pub databases: Arc<[String]>,
+    pub(crate) slow_checks: Arc<Semaphore>,
+    pub(crate) next_connection_id: AtomicU32,
+    pub(crate) databases: Arc<[String]>,
+    /// `@@hostname`.
     pub hostname: String,
-    /// Bound addresses, filled at startup.
+    /// `@@port`: the configured TCP port, then the bound one once [`run`] listens.
     pub tcp_port: AtomicU32,
+    /// `@@socket`: the Unix socket's path (`None`: no socket).
     pub socket_path: Option<PathBuf>,
     /// The Unix socket is listening (a secure transport exists without TLS).
     pub socket_listening: std::sync::atomic::AtomicBool,
@@ -228,6 +248,8 @@ impl Shared {
         })
     }
 
+    /// The public key `plugin_default` sends for RSA key exchange (sha256_password's pair for
+    /// it, caching_sha2_password's for the others); `None` when that plugin has no pair.
     pub fn rsa_public(&self, plugin_default: Plugin) -> Option<RsaPublicKey> {
         let k = match plugin_default {
             Plugin::Sha256Password => self.sha256_rsa.as_ref(),
@@ -245,6 +267,7 @@ impl Shared {
         self.shutdown.send_replace(true);
     }
 
+    /// Whether [`Shared::begin_shutdown`] has been called.
     pub fn shutting_down(&self) -> bool {
         *self.shutdown.borrow()
     }
@@ -265,6 +288,7 @@ impl Shared {
             .timeouts
     }
 
+    /// The live value of `require_secure_transport`.
     pub fn require_secure_transport(&self) -> bool {
         self.globals
             .read()
@@ -383,7 +407,7 @@ fn bootstrap_accounts(config: &Config, store: &store::AccountsFile) -> Result<Ac
     Ok(set)
 }
 
-pub fn write_private(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new()

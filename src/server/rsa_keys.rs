@@ -25,7 +25,9 @@ use super::tls_files::write_file_atomic;
 /// Which half of the pair an error is about; displayed as MySQL's log messages word it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyKind {
+    /// The private key file (`caching_sha2_password_private_key_path` …).
     Private,
+    /// The public key file (`caching_sha2_password_public_key_path` …).
     Public,
 }
 
@@ -45,19 +47,30 @@ impl fmt::Display for KeyKind {
 pub enum RsaKeyError {
     /// A key file does not exist.
     #[error("RSA {kind} key file not found: {}. Some authentication plugins will not work.", path.display())]
-    NotFound { kind: KeyKind, path: PathBuf },
+    NotFound {
+        /// Which file.
+        kind: KeyKind,
+        /// Where it was looked for.
+        path: PathBuf,
+    },
     /// A key file exists but cannot be read.
     #[error("Failure to read RSA {kind} key file {}: {source}", path.display())]
     Io {
+        /// Which file.
         kind: KeyKind,
+        /// The file.
         path: PathBuf,
+        /// The operating system's error.
         source: io::Error,
     },
     /// A key file was read but does not hold a usable RSA key of the expected form.
     #[error("Failure to parse RSA {kind} key (file exists): {}: {detail}", path.display())]
     Invalid {
+        /// Which file.
         kind: KeyKind,
+        /// The file.
         path: PathBuf,
+        /// What the parser refused.
         detail: String,
     },
     /// Both files hold valid keys, but not of the same pair.
@@ -66,13 +79,23 @@ pub enum RsaKeyError {
         public.display(),
         private.display()
     )]
-    Mismatch { private: PathBuf, public: PathBuf },
+    Mismatch {
+        /// The private key file.
+        private: PathBuf,
+        /// The public key file.
+        public: PathBuf,
+    },
     /// Key generation failed.
     #[error("Failed to generate the RSA key pair: {0}")]
     Generate(String),
     /// Checking for or writing a generated key file failed.
     #[error("Failed to write RSA key file {}: {source}", path.display())]
-    Write { path: PathBuf, source: io::Error },
+    Write {
+        /// The file being written.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
 }
 
 /// RSA decryption failed: wrong ciphertext length or bad OAEP padding. Deliberately without

@@ -31,15 +31,20 @@ pub enum StoreError {
     /// A filesystem call failed; `action` says which step.
     #[error("accounts file {}: cannot {action}: {source}", path.display())]
     Io {
+        /// The accounts file.
         path: PathBuf,
+        /// The step that failed ("read", "write" …).
         action: &'static str,
+        /// The operating system's error.
         #[source]
         source: io::Error,
     },
     /// The file exists but is not a valid accounts file.
     #[error("accounts file {}: {source}", path.display())]
     Parse {
+        /// The accounts file.
         path: PathBuf,
+        /// The line and what is wrong with it.
         #[source]
         source: AccountFileError,
     },
@@ -52,6 +57,8 @@ pub struct AccountsFile {
 }
 
 impl AccountsFile {
+    /// The accounts file at `path` (the binary's is `<datadir>/accounts.vestibule`); nothing
+    /// is read until [`AccountsFile::load`].
     pub fn new(path: PathBuf) -> Self {
         AccountsFile { path }
     }
