@@ -62,5 +62,7 @@ echo "== benches, once each as smoke tests"
 cargo test -q --benches 2>&1 | tail -3
 echo "== examples (tests/embed_example.rs runs examples/embed against the mariadb CLI)"
 cargo build -q --examples
+echo "== documentation examples (rustdoc)"
+cargo test -q --doc 2>&1 | tail -3
 echo "== tests (unit, property, snapshot, corpus replay, interop)"
 cargo test --no-fail-fast --features fuzzing --lib --bins --tests 2>&1
