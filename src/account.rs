@@ -26,6 +26,8 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::auth::{AuthString, Plugin};
+use crate::error::MysqlError;
+use crate::wire::packets::ErrPacket;
 
 /// Longest user name, in characters (MySQL `USERNAME_CHAR_LENGTH`).
 pub const MAX_USER_CHARS: usize = 32;
@@ -227,17 +229,35 @@ pub enum AccountError {
 }
 
 impl AccountError {
+    /// The MySQL error this is (its Display text is the entry's format filled in).
+    pub fn mysql_error(&self) -> MysqlError {
+        match self {
+            AccountError::OperationFailed { .. } => MysqlError::CannotUser,
+            AccountError::UserNameTooLong { .. } | AccountError::HostNameTooLong { .. } => {
+                MysqlError::WrongStringLength
+            }
+        }
+    }
+
     /// MySQL error code.
     pub fn code(&self) -> u16 {
-        match self {
-            AccountError::OperationFailed { .. } => 1396,
-            AccountError::UserNameTooLong { .. } | AccountError::HostNameTooLong { .. } => 1470,
-        }
+        self.mysql_error().code()
     }
 
     /// SQLSTATE.
     pub fn sqlstate(&self) -> &'static str {
-        "HY000"
+        self.mysql_error().sqlstate()
+    }
+
+    /// The ERR packet payload: the entry's code and SQLSTATE with the Display text.
+    pub fn to_err_packet(&self) -> ErrPacket {
+        self.mysql_error().packet_with_message(self.to_string())
+    }
+}
+
+impl From<&AccountError> for MysqlError {
+    fn from(e: &AccountError) -> Self {
+        e.mysql_error()
     }
 }
 
@@ -251,12 +271,17 @@ pub enum Warning {
 }
 
 impl Warning {
+    /// The MySQL error this note is.
+    pub fn mysql_error(&self) -> MysqlError {
+        match self {
+            Warning::UserAlreadyExists { .. } => MysqlError::UserAlreadyExists,
+            Warning::UserDoesNotExist { .. } => MysqlError::UserDoesNotExist,
+        }
+    }
+
     /// MySQL error code.
     pub fn code(&self) -> u16 {
-        match self {
-            Warning::UserAlreadyExists { .. } => 3163,
-            Warning::UserDoesNotExist { .. } => 3162,
-        }
+        self.mysql_error().code()
     }
 
     /// `SHOW WARNINGS` level.

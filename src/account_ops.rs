@@ -25,6 +25,8 @@ use crate::account::{
 };
 use crate::auth::{AuthString, Plugin};
 use crate::cache::AuthCache;
+use crate::error::MysqlError;
+use crate::wire::packets::ErrPacket;
 
 /// One account's part of an `ALTER USER` statement (or of `SET PASSWORD`).
 #[derive(Clone, Debug)]
@@ -133,23 +135,35 @@ pub enum AccountOpError {
 }
 
 impl AccountOpError {
+    /// The MySQL error this is (its Display text is the message sent).
+    pub fn mysql_error(&self) -> MysqlError {
+        match self {
+            AccountOpError::Account(e) => e.mysql_error(),
+            AccountOpError::GrantWouldCreateUser => MysqlError::CantCreateUserWithGrant,
+            AccountOpError::NoSuchGrant { .. } => MysqlError::NonexistingGrant,
+            AccountOpError::CannotRevokeAll => MysqlError::RevokeGrants,
+        }
+    }
+
     /// MySQL error code.
     pub fn code(&self) -> u16 {
-        match self {
-            AccountOpError::Account(e) => e.code(),
-            AccountOpError::GrantWouldCreateUser => 1410,
-            AccountOpError::NoSuchGrant { .. } => 1141,
-            AccountOpError::CannotRevokeAll => 1269,
-        }
+        self.mysql_error().code()
     }
 
     /// SQLSTATE.
     pub fn sqlstate(&self) -> &'static str {
-        match self {
-            AccountOpError::Account(e) => e.sqlstate(),
-            AccountOpError::GrantWouldCreateUser | AccountOpError::NoSuchGrant { .. } => "42000",
-            AccountOpError::CannotRevokeAll => "HY000",
-        }
+        self.mysql_error().sqlstate()
+    }
+
+    /// The ERR packet payload: the entry's code and SQLSTATE with the Display text.
+    pub fn to_err_packet(&self) -> ErrPacket {
+        self.mysql_error().packet_with_message(self.to_string())
+    }
+}
+
+impl From<&AccountOpError> for MysqlError {
+    fn from(e: &AccountOpError) -> Self {
+        e.mysql_error()
     }
 }
 

@@ -1,10 +1,12 @@
 //! The connection-phase error taxonomy: every way a login can end badly, each mapped to exactly one
 //! MySQL error code, SQLSTATE and message (docs/protocol.md, "Error codes").
 
+use crate::error::MysqlError;
 use crate::wire::packets::ErrPacket;
 
-/// Why the connection phase failed. Each variant is one MySQL error; [`HandshakeError::to_err_packet`]
-/// is the only place codes and SQLSTATEs are assigned.
+/// Why the connection phase failed. Each variant is one entry of the table of MySQL errors
+/// ([`HandshakeError::mysql_error`]), except [`HandshakeError::Refused`], whose packet is the
+/// backend's own.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HandshakeError {
     /// Malformed input: a packet that does not parse as the message the state expects, or a
@@ -62,34 +64,49 @@ pub enum HandshakeError {
 }
 
 impl HandshakeError {
+    /// The entry of the table this variant is, or the backend's own code for
+    /// [`HandshakeError::Refused`].
+    fn table_entry(&self) -> Result<MysqlError, u16> {
+        Ok(match self {
+            HandshakeError::BadHandshake | HandshakeError::UnexpectedEvent { .. } => {
+                MysqlError::HandshakeError
+            }
+            HandshakeError::AccessDenied { .. } => MysqlError::AccessDeniedError,
+            HandshakeError::NotSupportedAuthMode => MysqlError::NotSupportedAuthMode,
+            HandshakeError::AccountLocked { .. } => MysqlError::AccountHasBeenLocked,
+            HandshakeError::SecureTransportRequired => MysqlError::SecureTransportRequired,
+            HandshakeError::TooManyConnections => MysqlError::ConCountError,
+            HandshakeError::Refused(code) => return Err(*code),
+            HandshakeError::UnknownDatabase(_) => MysqlError::BadDbError,
+            HandshakeError::PacketsOutOfOrder => MysqlError::NetPacketsOutOfOrder,
+            HandshakeError::PacketTooLarge => MysqlError::NetPacketTooLarge,
+        })
+    }
+
+    /// The MySQL error this variant is; `None` for [`HandshakeError::Refused`] (the backend's
+    /// packet, not one of the table).
+    pub fn mysql_error(&self) -> Option<MysqlError> {
+        self.table_entry().ok()
+    }
+
     /// (code, SQLSTATE) of the MySQL error this variant is.
     pub fn code(&self) -> (u16, &'static str) {
-        match self {
-            HandshakeError::BadHandshake => (1043, "08S01"),
-            HandshakeError::AccessDenied { .. } => (1045, "28000"),
-            HandshakeError::NotSupportedAuthMode => (1251, "08004"),
-            HandshakeError::AccountLocked { .. } => (3118, "HY000"),
-            HandshakeError::SecureTransportRequired => (3159, "HY000"),
-            HandshakeError::TooManyConnections => (1040, "08004"),
-            HandshakeError::Refused(code) => (*code, "HY000"),
-            HandshakeError::UnknownDatabase(_) => (1049, "42000"),
-            HandshakeError::PacketsOutOfOrder => (1156, "08S01"),
-            HandshakeError::PacketTooLarge => (1153, "08S01"),
-            HandshakeError::UnexpectedEvent { .. } => (1043, "08S01"),
+        match self.table_entry() {
+            Ok(e) => (e.code(), e.sqlstate()),
+            Err(code) => (code, "HY000"),
         }
     }
 
     /// The ERR packet payload, or `None` where the connection is closed silently.
     pub fn to_err_packet(&self) -> Option<ErrPacket> {
-        // A refusal's packet is the backend's own, already queued by the machine.
-        if matches!(
-            self,
-            HandshakeError::UnexpectedEvent { .. } | HandshakeError::Refused(_)
-        ) {
+        // An unexpected event closes silently; a refusal (no entry) has the backend's own
+        // packet, already queued by the machine.
+        if matches!(self, HandshakeError::UnexpectedEvent { .. }) {
             return None;
         }
-        let (code, state) = self.code();
-        Some(ErrPacket::new(code, state, self.to_string()))
+        // The Display text is the entry's format filled in: the machine cuts user, host and
+        // database to MySQL's 48, 64 and 192 characters when it builds the error.
+        Some(self.mysql_error()?.packet_with_message(self.to_string()))
     }
 }
 

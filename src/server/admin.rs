@@ -11,6 +11,7 @@ use std::sync::Arc;
 use super::api::{Backend, Connection, ConnectionInfo, Reply, Request};
 use super::store::FileAccounts;
 use super::{Shared, Timeouts};
+use crate::error::MysqlError;
 use crate::handshake::Session;
 use crate::wire::command::Command;
 use crate::wire::packets::{ErrPacket, OkPacket};
@@ -116,7 +117,7 @@ impl Connection for AdminConnection {
         let st = &mut self.st;
         let admin = &self.admin;
         let Some(cmd) = request.command else {
-            reply.error(&ErrPacket::new(1047, "08S01", "Unknown command"));
+            reply.error(&MysqlError::UnknownComError.packet(&[]));
             return Ok(());
         };
         match cmd {
@@ -146,7 +147,7 @@ impl Connection for AdminConnection {
                 reply.packet(text.as_bytes());
             }
             Command::Quit | Command::ChangeUser(_) | Command::Unsupported(_) => {
-                reply.error(&ErrPacket::new(1047, "08S01", "Unknown command"));
+                reply.error(&MysqlError::UnknownComError.packet(&[]));
             }
         }
         Ok(())

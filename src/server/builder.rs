@@ -8,6 +8,7 @@ use super::config::{Config, Flags};
 use super::rsa_keys::RsaKeyPair;
 use super::{tls, Server, Shared, Timeouts};
 use crate::auth::Plugin;
+use crate::error::MysqlError;
 use crate::handshake::Session;
 use crate::wire::packets::ErrPacket;
 
@@ -43,15 +44,12 @@ impl Backend for NoBackend {
         session: &Session,
         _info: &ConnectionInfo,
     ) -> Result<NoConnection, ErrPacket> {
-        Err(ErrPacket::new(
-            1045,
-            "28000",
-            format!(
-                "Access denied for user '{}'@'{}' (no backend)",
-                crate::handshake::clip(&session.user, 48),
-                crate::handshake::clip(&session.client_host, 64)
-            ),
-        ))
+        // ER_ACCESS_DENIED_ERROR with a text of its own in place of "(using password: …)".
+        Err(MysqlError::AccessDeniedError.packet_with_message(format!(
+            "Access denied for user '{}'@'{}' (no backend)",
+            crate::handshake::clip(&session.user, 48),
+            crate::handshake::clip(&session.client_host, 64)
+        )))
     }
 }
 
@@ -61,7 +59,7 @@ impl Connection for NoConnection {
         _request: Request<'_>,
         reply: &mut Reply<'_>,
     ) -> std::io::Result<()> {
-        reply.error(&ErrPacket::new(1047, "08S01", "Unknown command"));
+        reply.error(&MysqlError::UnknownComError.packet(&[]));
         Ok(())
     }
 }

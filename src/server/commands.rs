@@ -14,6 +14,7 @@ use super::vars::{self, Scope};
 use crate::account::{self, Account, AccountError};
 use crate::account_ops::{self, AccountOp, AlterChange, Applied};
 use crate::auth::{AuthString, Plugin};
+use crate::error::MysqlError;
 use crate::sql::*;
 use crate::wire::packets::{ErrPacket, OkPacket};
 use crate::wire::resultset::{encode_result_set, ColumnDefinition41};
@@ -83,8 +84,14 @@ pub enum Reply {
     Err(ErrPacket),
 }
 
-fn err(code: u16, state: &str, msg: impl Into<String>) -> Reply {
-    Reply::Err(ErrPacket::new(code, state, msg))
+/// MySQL's `my_error`: the entry's format filled with `args`.
+fn err(e: MysqlError, args: &[&dyn std::fmt::Display]) -> Reply {
+    Reply::Err(e.packet(args))
+}
+
+/// MySQL's `my_message`: the entry's code and SQLSTATE with a text written here.
+fn err_text(e: MysqlError, msg: impl Into<String>) -> Reply {
+    Reply::Err(e.packet_with_message(msg))
 }
 
 fn ok() -> Reply {
@@ -95,15 +102,11 @@ fn ok() -> Reply {
 }
 
 fn access_denied(privilege: &str) -> Reply {
-    err(1227, "42000", format!("Access denied; you need (at least one of) the {privilege} privilege(s) for this operation"))
+    err(MysqlError::SpecificAccessDeniedError, &[&privilege])
 }
 
 fn unsupported(what: &str) -> Reply {
-    err(
-        1235,
-        "42000",
-        format!("This version of MySQL doesn't yet support '{what}'"),
-    )
+    err(MysqlError::NotSupportedYet, &[&what])
 }
 
 /// `COM_INIT_DB` / `USE db`.
@@ -119,11 +122,8 @@ fn use_db(st: &mut ConnState, shared: &Admin, db: &str) -> Reply {
         st.session.database = Some(db.to_string());
         ok()
     } else {
-        err(
-            1049,
-            "42000",
-            format!("Unknown database '{}'", crate::handshake::clip(db, 192)),
-        )
+        // The format cuts the name to 192 characters.
+        err(MysqlError::BadDbError, &[&db])
     }
 }
 
@@ -139,7 +139,7 @@ pub async fn execute(st: &mut ConnState, shared: &Arc<Admin>, sql: &[u8]) -> Vec
             ParseErrorKind::Empty { comment_only: true } => {
                 OkPacket::with_status(SERVER_STATUS_AUTOCOMMIT).encode()
             }
-            _ => ErrPacket::new(e.code(), e.sqlstate(), e.message(&text)).encode(),
+            _ => e.to_err_packet(&text).encode(),
         }
     };
     let mut out = Vec::new();
@@ -383,26 +383,18 @@ async fn run(st: &mut ConnState, shared: &Arc<Admin>, stmt: Statement) -> Reply 
             }
             if let Some(c) = channel {
                 if !c.eq_ignore_ascii_case("mysql_main") {
-                    return err(3887, "HY000", format!("Invalid TLS channel name: {c}"));
+                    return err(MysqlError::InvalidTlsChannel, &[&c]);
                 }
             }
             match shared.tls.reload(no_rollback_on_error) {
                 Ok(None) => ok(),
                 Ok(Some(w)) => {
-                    st.warnings.push((
-                        "Warning".into(),
-                        3888,
-                        format!(
-                            "Failed to set up SSL because of the following SSL library error: {w}"
-                        ),
-                    ));
+                    let e = MysqlError::DaSslLibraryError;
+                    st.warnings
+                        .push(("Warning".into(), e.code(), e.message(&[&w])));
                     ok()
                 }
-                Err(e) => err(
-                    3888,
-                    "HY000",
-                    format!("Failed to set up SSL because of the following SSL library error: {e}"),
-                ),
+                Err(e) => err(MysqlError::DaSslLibraryError, &[&e]),
             }
         }
         Statement::Use(db) => use_db(st, shared, &db),
@@ -479,16 +471,7 @@ fn eval(e: &Expr, cx: &Ctx<'_>) -> Result<Value, Reply> {
             };
             match vars::system_variable(cx.shared, Some(cx.st), scope, name) {
                 Some(v) => Value::from_var(v),
-                None => {
-                    return Err(err(
-                        1193,
-                        "HY000",
-                        format!(
-                            "Unknown system variable '{}'",
-                            crate::handshake::clip(name, 64)
-                        ),
-                    ))
-                }
+                None => return Err(err(MysqlError::UnknownSystemVariable, &[&name])),
             }
         }
         Expr::UserVar(name) => cx
@@ -506,19 +489,19 @@ fn eval(e: &Expr, cx: &Ctx<'_>) -> Result<Value, Reply> {
                 Some(row) => match row.iter().find(|(k, _)| *k == name) {
                     Some((_, v)) => Value::Str((*v).to_string()),
                     None => {
-                        return Err(err(
-                            1054,
-                            "42S22",
+                        // Not cut: MySQL's format would cut the name to 192 characters.
+                        return Err(err_text(
+                            MysqlError::BadFieldError,
                             format!("Unknown column '{}' in 'where clause'", parts.join(".")),
-                        ))
+                        ));
                     }
                 },
                 None => {
-                    return Err(err(
-                        1054,
-                        "42S22",
+                    // Not cut, as above.
+                    return Err(err_text(
+                        MysqlError::BadFieldError,
                         format!("Unknown column '{}' in 'field list'", parts.join(".")),
-                    ))
+                    ));
                 }
             }
         }
@@ -678,13 +661,8 @@ fn function(name: &str, args: &[Expr], cx: &Ctx<'_>) -> Result<Value, Reply> {
     let s = &cx.st.session;
     let upper = name.to_ascii_uppercase();
     let argc_ok = |n: usize| args.len() == n;
-    let wrong_count = || {
-        err(
-            1582,
-            "42000",
-            format!("Incorrect parameter count in the call to native function '{upper}'"),
-        )
-    };
+    // Only for the built-in names below, all shorter than the format's 192 characters.
+    let wrong_count = || err(MysqlError::WrongParamcountToNativeFct, &[&upper]);
     Ok(match upper.as_str() {
         "VERSION" if argc_ok(0) => Value::Str(cx.shared.config.server_version.clone()),
         "USER" | "SESSION_USER" | "SYSTEM_USER" if argc_ok(0) => {
@@ -726,12 +704,8 @@ fn function(name: &str, args: &[Expr], cx: &Ctx<'_>) -> Result<Value, Reply> {
         }
         _ => {
             return Err(err(
-                1305,
-                "42000",
-                format!(
-                    "FUNCTION {} does not exist",
-                    crate::handshake::clip(name, 64)
-                ),
+                MysqlError::SpDoesNotExist,
+                &[&"FUNCTION", &crate::handshake::clip(name, 64)],
             ))
         }
     })
@@ -768,7 +742,7 @@ fn select(st: &ConnState, shared: &Admin, sel: &Select) -> Reply {
         let mut row = Vec::new();
         for item in &sel.items {
             match item {
-                SelectItem::Wildcard => return err(1096, "HY000", "No tables used"),
+                SelectItem::Wildcard => return err(MysqlError::NoTablesUsed, &[]),
                 SelectItem::Expr { expr, .. } => match eval(expr, &cx) {
                     Ok(v) => row.push(v),
                     Err(r) => return r,
@@ -820,9 +794,9 @@ fn select_from_table(st: &ConnState, shared: &Admin, sel: &Select, table: &Table
         }
         ("mysql", "user") => {
             if !is_admin(st, shared) {
-                return err(
-                    1142,
-                    "42000",
+                // Not cut: MySQL's format would cut user and host to 48 and 64 characters.
+                return err_text(
+                    MysqlError::TableaccessDeniedError,
                     format!(
                         "SELECT command denied to user '{}'@'{}' for table 'user'",
                         st.session.user, st.session.client_host
@@ -862,9 +836,13 @@ fn select_from_table(st: &ConnState, shared: &Admin, sel: &Select, table: &Table
                 format!("{}.{}", schema, table.name)
             };
             if schema.is_empty() {
-                return err(1046, "3D000", "No database selected");
+                return err(MysqlError::NoDbError, &[]);
             }
-            return err(1146, "42S02", format!("Table '{shown}' doesn't exist"));
+            // Not cut: MySQL's format would cut schema and table to 192 characters each.
+            return err_text(
+                MysqlError::NoSuchTable,
+                format!("Table '{shown}' doesn't exist"),
+            );
         }
     };
     let lower: Vec<String> = columns.iter().map(|c| c.to_ascii_lowercase()).collect();
@@ -1048,21 +1026,15 @@ fn set_timeout(
         }
         Some(text) => {
             let Ok(n) = text.trim().parse::<i128>() else {
-                return Some(err(
-                    1232,
-                    "42000",
-                    format!("Incorrect argument type to variable '{name}'"),
-                ));
+                return Some(err(MysqlError::WrongTypeForVar, &[&name]));
             };
             let max = i128::from(super::config::MAX_TIMEOUT);
             if !(1..=max).contains(&n) {
+                let e = MysqlError::TruncatedWrongValue;
                 st.warnings.push((
                     "Warning".into(),
-                    1292,
-                    format!(
-                        "Truncated incorrect {name} value: '{}'",
-                        crate::handshake::clip(text, 64)
-                    ),
+                    e.code(),
+                    e.message(&[&name, &crate::handshake::clip(text, 64)]),
                 ));
             }
             // In range after the clamp, so the conversion cannot fail.
@@ -1088,9 +1060,8 @@ fn set_system(
 ) -> Option<Reply> {
     if READ_ONLY.contains(&name) {
         return Some(err(
-            1238,
-            "HY000",
-            format!("Variable '{name}' is a read only variable"),
+            MysqlError::IncorrectGlobalLocalVar,
+            &[&name, &"read only"],
         ));
     }
     let value_text = match &value {
@@ -1113,29 +1084,15 @@ fn set_system(
             e.text()
         }
     };
-    let wrong_value = |v: &str| {
-        err(
-            1231,
-            "42000",
-            format!(
-                "Variable '{name}' can't be set to the value of '{}'",
-                crate::handshake::clip(v, 200)
-            ),
-        )
-    };
+    // The format cuts the value to 200 characters; `name` is one of the variables below.
+    let wrong_value = |v: &str| err(MysqlError::WrongValueForVar, &[&name, &v]);
     if super::Timeouts::NAMES.contains(&name) {
         return set_timeout(st, shared, scope, name, value_text.as_deref());
     }
     match scope {
         VarScope::Session => {
             if GLOBAL_DYNAMIC.contains(&name) {
-                return Some(err(
-                    1229,
-                    "HY000",
-                    format!(
-                        "Variable '{name}' is a GLOBAL variable and should be set with SET GLOBAL"
-                    ),
-                ));
+                return Some(err(MysqlError::GlobalVariable, &[&name]));
             }
             if name == "autocommit" {
                 let on = match value_text.as_deref().map(crate::server::config::parse_bool) {
@@ -1179,7 +1136,7 @@ fn set_system(
                             .socket_listening
                             .load(std::sync::atomic::Ordering::Relaxed)
                     {
-                        return Some(err(3160, "HY000", "No secure transports (SSL or Shared Memory) are configured, unable to set --require_secure_transport=ON."));
+                        return Some(err(MysqlError::NoSecureTransportsConfigured, &[]));
                     }
                     shared
                         .globals
@@ -1232,19 +1189,11 @@ fn set_system(
                 _ => {
                     if vars::system_variable(shared, None, Scope::Global, name).is_some() {
                         Some(err(
-                            1238,
-                            "HY000",
-                            format!("Variable '{name}' is a read only variable"),
+                            MysqlError::IncorrectGlobalLocalVar,
+                            &[&name, &"read only"],
                         ))
                     } else {
-                        Some(err(
-                            1193,
-                            "HY000",
-                            format!(
-                                "Unknown system variable '{}'",
-                                crate::handshake::clip(name, 64)
-                            ),
-                        ))
+                        Some(err(MysqlError::UnknownSystemVariable, &[&name]))
                     }
                 }
             }
@@ -1275,9 +1224,9 @@ fn own_or_admin(st: &ConnState, shared: &Admin, user: &str, host: &str) -> Resul
     if is_own(st, user, host) || is_admin(st, shared) {
         return Ok(());
     }
-    Err(err(
-        1044,
-        "42000",
+    // Not cut: MySQL's format would cut user and host to 48 and 64 characters.
+    Err(err_text(
+        MysqlError::DbaccessDeniedError,
         format!(
             "Access denied for user '{}'@'{}' to database 'mysql'",
             st.session.user, st.session.client_host
@@ -1292,9 +1241,9 @@ fn show_create_user(st: &ConnState, shared: &Admin, u: &UserSpec) -> Reply {
     }
     let accounts = shared.accounts.read();
     let Some(a) = accounts.get(&user, &host) else {
-        return err(
-            1396,
-            "HY000",
+        // Not cut: MySQL's format would cut the account name to 256 characters.
+        return err_text(
+            MysqlError::CannotUser,
             format!(
                 "Operation SHOW CREATE USER failed for {}",
                 account::account_name(&user, &host)
@@ -1376,9 +1325,9 @@ fn show_grants(st: &ConnState, shared: &Admin, u: Option<&UserSpec>) -> Reply {
     }
     let accounts = shared.accounts.read();
     let Some(a) = accounts.get(&user, &host) else {
-        return err(
-            1141,
-            "42000",
+        // Not cut: MySQL's format would cut user and host to 48 and 64 characters.
+        return err_text(
+            MysqlError::NonexistingGrant,
             format!("There is no such grant defined for user '{user}' on host '{host}'"),
         );
     };
@@ -1426,7 +1375,7 @@ fn convert_require(r: Require) -> account::Require {
 }
 
 fn account_error(e: AccountError) -> Reply {
-    err(e.code(), e.sqlstate(), e.to_string())
+    Reply::Err(e.to_err_packet())
 }
 
 /// The plugin and stored string an `IDENTIFIED …` clause asks for. Hashing runs off the reactor.
@@ -1438,14 +1387,8 @@ async fn credentials(
     let default = keep_plugin.unwrap_or(shared.config.default_plugin);
     let plugin_of = |name: &str| {
         Plugin::from_name(name.as_bytes()).ok_or_else(|| {
-            err(
-                1524,
-                "HY000",
-                format!(
-                    "Plugin '{}' is not loaded",
-                    crate::handshake::clip(name, 192)
-                ),
-            )
+            // The format cuts the name to 192 characters.
+            err(MysqlError::PluginIsNotLoaded, &[&name])
         })
     };
     let (plugin, password) = match auth {
@@ -1460,23 +1403,14 @@ async fn credentials(
             auth_string,
         }) => {
             let plugin = plugin_of(&plugin)?;
-            let s = AuthString::parse(plugin, auth_string.expose().as_bytes()).map_err(|_| {
-                err(
-                    1827,
-                    "HY000",
-                    "The password hash doesn't have the expected format.",
-                )
-            })?;
+            let s = AuthString::parse(plugin, auth_string.expose().as_bytes())
+                .map_err(|_| err(MysqlError::PasswordFormat, &[]))?;
             return Ok((plugin, s));
         }
     };
     let password = zeroize::Zeroizing::new(password);
     if password.len() > crate::auth::MAX_PASSWORD_LEN {
-        return Err(err(
-            1819,
-            "HY000",
-            "Your password does not satisfy the current policy requirements",
-        ));
+        return Err(err(MysqlError::NotValidPassword, &[]));
     }
     let rounds = shared.config.digest_rounds;
     let salt: [u8; 20] = random_bytes();
@@ -1484,7 +1418,7 @@ async fn credentials(
         AuthString::generate(plugin, password.as_bytes(), salt, rounds)
     })
     .await
-    .map_err(|_| err(1105, "HY000", "Unknown error"))?;
+    .map_err(|_| err(MysqlError::UnknownError, &[]))?;
     Ok((plugin, s))
 }
 
@@ -1495,12 +1429,10 @@ async fn credentials(
 async fn run_op(shared: &Arc<Admin>, op: AccountOp) -> Result<Applied, Reply> {
     match shared.accounts.apply(op).await {
         Ok(applied) => Ok(applied),
-        Err(super::store::ApplyError::Refused(e)) => {
-            Err(err(e.code(), e.sqlstate(), e.to_string()))
-        }
+        Err(super::store::ApplyError::Refused(e)) => Err(Reply::Err(e.to_err_packet())),
         Err(e @ super::store::ApplyError::Save(_)) => {
             warn!("cannot save accounts: {e}");
-            Err(err(1105, "HY000", e.to_string()))
+            Err(err_text(MysqlError::UnknownError, e.to_string()))
         }
     }
 }

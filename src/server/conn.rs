@@ -16,6 +16,7 @@ use super::api::{AccountStore, Backend, Connection, ConnectionInfo, Reply, Reque
 use super::{random_bytes, RsaAdapter, Server, Shared, Timeouts};
 use crate::account::ClientHost;
 use crate::auth::Nonce;
+use crate::error::MysqlError;
 use crate::handshake::{
     Action, AuthPath, Event, Handshake, HandshakeError, Lookup, PeerCert, ServerParams, Session,
     TlsInfo, Transport,
@@ -63,7 +64,7 @@ where
     let max = u64::from(shared.config.max_connections);
     let reserved_admin_slot = connected == max + 1;
     if connected > max + 1 {
-        let mut err = ErrPacket::new(1040, "08004", "Too many connections");
+        let mut err = MysqlError::ConCountError.packet(&[]);
         // Before the greeting no capabilities are known (docs/protocol.md, "Errors before and
         // during the connection phase").
         err.sql_state = None;
@@ -491,18 +492,12 @@ async fn read_command(
         raw.copy_from_slice(&hdr);
         let h = Header::parse(raw);
         if h.seq != seq {
-            return Ok(Incoming::Refused(ErrPacket::new(
-                1156,
-                "08S01",
-                "Got packets out of order",
-            )));
+            return Ok(Incoming::Refused(
+                MysqlError::NetPacketsOutOfOrder.packet(&[]),
+            ));
         }
         if payload.len() + h.len > limit {
-            return Ok(Incoming::Refused(ErrPacket::new(
-                1153,
-                "08S01",
-                "Got a packet bigger than 'max_allowed_packet' bytes",
-            )));
+            return Ok(Incoming::Refused(MysqlError::NetPacketTooLarge.packet(&[])));
         }
         read_growing(io, &mut payload, h.len, net_read).await?;
         seq = seq.wrapping_add(1);
@@ -632,12 +627,13 @@ impl<C: Connection> CommandPhase<C> {
                         wait_timeout = t.wait,
                         "closing an idle session"
                     );
-                    let err = ErrPacket::new(4031, "HY000", IDLE_MESSAGE);
+                    // MySQL 8.0.24+ sends it before closing an idle session.
+                    let err = MysqlError::ClientInteractionTimeout.packet(&[]);
                     send_and_close(&mut io, err, t).await;
                     return Ok(());
                 }
                 Ok(Incoming::Shutdown) => {
-                    let err = ErrPacket::new(1053, "08S01", "Server shutdown in progress");
+                    let err = MysqlError::ServerShutdown.packet(&[]);
                     send_and_close(&mut io, err, t).await;
                     return Ok(());
                 }
@@ -648,8 +644,7 @@ impl<C: Connection> CommandPhase<C> {
                         net_read_timeout = t.net_read,
                         "a packet stalled; closing"
                     );
-                    let err =
-                        ErrPacket::new(1159, "08S01", "Got timeout reading communication packets");
+                    let err = MysqlError::NetReadInterrupted.packet(&[]);
                     send_and_close(&mut io, err, t).await;
                     return Ok(());
                 }
@@ -717,6 +712,3 @@ impl<C: Connection> CommandPhase<C> {
         Ok(io)
     }
 }
-
-/// ER_CLIENT_INTERACTION_TIMEOUT's text (MySQL 8.0.24+ sends it before closing an idle session).
-const IDLE_MESSAGE: &str = "The client was disconnected by the server because of inactivity. See wait_timeout and interactive_timeout for configuring this behavior.";

@@ -39,6 +39,9 @@ pub use ast::{
 pub use like::like_matches;
 pub use parser::{MAX_EXPR_HEIGHT, MAX_NESTING};
 
+use crate::error::MysqlError;
+use crate::wire::packets::ErrPacket;
+
 /// Why a query did not parse. Each kind maps to one MySQL error (see [`ParseError::code`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseErrorKind {
@@ -105,39 +108,50 @@ impl ParseError {
             end -= 1;
         }
         let near = near.get(..end).unwrap_or("");
-        format!("{ER_SYNTAX_ERROR_TEXT} near '{near}' at line {}", self.line)
+        // `near` is at most 80 bytes, so the format's 80-character cut keeps all of it.
+        MysqlError::ParseError.message(&[&ER_SYNTAX_ERROR_TEXT, &near, &self.line])
+    }
+
+    /// The MySQL error to send.
+    pub fn mysql_error(&self) -> MysqlError {
+        match self.kind {
+            ParseErrorKind::Empty { .. } => MysqlError::EmptyQuery,
+            ParseErrorKind::Syntax | ParseErrorKind::TooDeep => MysqlError::ParseError,
+            ParseErrorKind::Unsupported(_) => MysqlError::NotSupportedYet,
+            ParseErrorKind::DuplicateOption(_) => MysqlError::DupArgument,
+        }
     }
 
     /// The MySQL error code to send.
     pub fn code(&self) -> u16 {
-        match self.kind {
-            ParseErrorKind::Empty { .. } => 1065,
-            ParseErrorKind::Syntax | ParseErrorKind::TooDeep => 1064,
-            ParseErrorKind::Unsupported(_) => 1235,
-            ParseErrorKind::DuplicateOption(_) => 1225,
-        }
+        self.mysql_error().code()
     }
 
     /// The SQLSTATE that goes with [`ParseError::code`].
     pub fn sqlstate(&self) -> &'static str {
-        match self.kind {
-            ParseErrorKind::DuplicateOption(_) => "HY000",
-            _ => "42000",
-        }
+        self.mysql_error().sqlstate()
     }
 
     /// The complete MySQL error message for [`ParseError::code`].
     pub fn message(&self, query: &str) -> String {
+        let e = self.mysql_error();
         match &self.kind {
-            ParseErrorKind::Empty { .. } => "Query was empty".to_owned(),
+            ParseErrorKind::Empty { .. } => e.message(&[]),
             ParseErrorKind::Syntax | ParseErrorKind::TooDeep => self.mysql_message(query),
-            ParseErrorKind::Unsupported(what) => {
-                format!("This version of MySQL doesn't yet support '{what}'")
-            }
-            ParseErrorKind::DuplicateOption(option) => {
-                format!("Option '{option}' used twice in statement")
-            }
+            ParseErrorKind::Unsupported(what) => e.message(&[what]),
+            ParseErrorKind::DuplicateOption(option) => e.message(&[option]),
         }
+    }
+
+    /// The ERR packet payload for this failure of `query` (the text that was parsed).
+    pub fn to_err_packet(&self, query: &str) -> ErrPacket {
+        self.mysql_error().packet_with_message(self.message(query))
+    }
+}
+
+impl From<&ParseError> for MysqlError {
+    fn from(e: &ParseError) -> Self {
+        e.mysql_error()
     }
 }
 
