@@ -4,23 +4,37 @@
 use super::capabilities::*;
 use super::{put_nul_bytes, Reader, WireError};
 
+/// COM_QUIT: the client is leaving; no reply.
 pub const COM_QUIT: u8 = 0x01;
+/// COM_INIT_DB: change the default database (the schema name runs to the end).
 pub const COM_INIT_DB: u8 = 0x02;
+/// COM_QUERY: a text query (to the end of the payload).
 pub const COM_QUERY: u8 = 0x03;
+/// COM_STATISTICS: a one-line status text, answered without an OK header.
 pub const COM_STATISTICS: u8 = 0x09;
+/// COM_PING: answered with OK.
 pub const COM_PING: u8 = 0x0E;
+/// COM_CHANGE_USER: re-authenticate as another account on the same connection.
 pub const COM_CHANGE_USER: u8 = 0x11;
+/// COM_RESET_CONNECTION: reset the session's state without re-authenticating.
 pub const COM_RESET_CONNECTION: u8 = 0x1F;
 
 /// A parsed client command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
+    /// [`COM_QUIT`].
     Quit,
+    /// [`COM_INIT_DB`] with the schema name.
     InitDb(Vec<u8>),
+    /// [`COM_QUERY`] with the query text, as sent (not necessarily UTF-8).
     Query(Vec<u8>),
+    /// [`COM_STATISTICS`].
     Statistics,
+    /// [`COM_PING`].
     Ping,
+    /// [`COM_CHANGE_USER`], parsed.
     ChangeUser(ChangeUser),
+    /// [`COM_RESET_CONNECTION`].
     ResetConnection,
     /// A command byte Vestibule does not implement (answered with 1047 "Unknown command").
     Unsupported(u8),
@@ -30,11 +44,17 @@ pub enum Command {
 /// length here.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ChangeUser {
+    /// The account's user name.
     pub username: Vec<u8>,
+    /// The first auth response (unused: the exchange restarts with an AuthSwitchRequest).
     pub auth_response: Vec<u8>,
+    /// The new default database (empty: none).
     pub database: Vec<u8>,
+    /// The collation id, when the packet goes that far.
     pub character_set: Option<u16>,
+    /// The client plugin, with CLIENT_PLUGIN_AUTH and when the packet goes that far.
     pub client_plugin: Option<Vec<u8>>,
+    /// Connect attributes (key, value), with CLIENT_CONNECT_ATTRS.
     pub connect_attrs: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
@@ -126,6 +146,10 @@ impl ChangeUser {
 }
 
 impl Command {
+    /// Parses a command-phase payload by its first byte; `client_caps` (the client's
+    /// HandshakeResponse41 flags) decide COM_CHANGE_USER's optional fields. An unknown command
+    /// byte is [`Command::Unsupported`]; an empty payload or a malformed COM_CHANGE_USER is an
+    /// error (both are answered with 1047 "Unknown command").
     pub fn parse(payload: &[u8], client_caps: u32) -> Result<Command, WireError> {
         let (&cmd, body) = payload
             .split_first()

@@ -8,15 +8,20 @@
 
 /// Largest payload of a single wire packet; a payload of this size continues in the next packet.
 pub const MAX_PACKET_CHUNK: usize = 0xFF_FFFF;
+/// Bytes of a packet header: a 3-byte payload length and a 1-byte sequence id.
 pub const HEADER_LEN: usize = 4;
 
+/// A wire packet's header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header {
+    /// Payload length of this packet (0..=[`MAX_PACKET_CHUNK`]).
     pub len: usize,
+    /// Sequence id.
     pub seq: u8,
 }
 
 impl Header {
+    /// Reads the 4 header bytes (any value is a header; the decoder judges it).
     pub fn parse(b: [u8; 4]) -> Header {
         let [a, b1, c, seq] = b;
         Header {
@@ -38,10 +43,20 @@ impl Header {
 pub enum FrameError {
     /// Sequence id differs from the expected one (MySQL: 1156 "Got packets out of order").
     #[error("got packets out of order (expected sequence id {expected}, got {got})")]
-    OutOfOrder { expected: u8, got: u8 },
+    OutOfOrder {
+        /// The id the exchange is at.
+        expected: u8,
+        /// The id the packet carried.
+        got: u8,
+    },
     /// Total payload over the limit (MySQL: 1153 "Got a packet bigger than 'max_allowed_packet' bytes").
     #[error("packet of at least {len} bytes exceeds the limit of {limit}")]
-    TooLarge { len: usize, limit: usize },
+    TooLarge {
+        /// The payload size so far, this packet included.
+        len: usize,
+        /// The decoder's limit.
+        limit: usize,
+    },
     /// A TLS ClientHello arrived where a MySQL packet was expected.
     #[error("TLS handshake without SSLRequest")]
     UnexpectedTls,
@@ -91,11 +106,15 @@ pub struct FrameDecoder {
 /// One logical payload, with the sequence id of its *first* wire packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
+    /// Sequence id of the first wire packet.
     pub seq: u8,
+    /// The payload, continuation packets joined.
     pub payload: Vec<u8>,
 }
 
 impl FrameDecoder {
+    /// A decoder expecting sequence id `expected_seq` next and refusing payloads over `limit`
+    /// bytes (the connection phase's 70 KiB, then `max_allowed_packet`).
     pub fn new(expected_seq: u8, limit: usize) -> Self {
         FrameDecoder {
             buf: Vec::new(),
@@ -111,14 +130,17 @@ impl FrameDecoder {
         self.check_tls = on;
     }
 
+    /// Sets the sequence id the next packet must carry (0 at the start of each command).
     pub fn set_expected_seq(&mut self, seq: u8) {
         self.expected_seq = seq;
     }
 
+    /// The sequence id the next packet must carry.
     pub fn expected_seq(&self) -> u8 {
         self.expected_seq
     }
 
+    /// Sets the largest payload accepted from now on.
     pub fn set_limit(&mut self, limit: usize) {
         self.limit = limit;
     }
@@ -133,6 +155,7 @@ impl FrameDecoder {
         std::mem::take(&mut self.buf)
     }
 
+    /// Appends bytes read from the peer; [`FrameDecoder::next_frame`] decodes them.
     pub fn push(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
     }

@@ -15,17 +15,25 @@ pub const MAX_AUTH_RESPONSE_LEN: usize = 1024;
 /// `Protocol::HandshakeV10`, the server greeting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HandshakeV10 {
+    /// The version string (docs/protocol.md, "Server version string").
     pub server_version: Vec<u8>,
+    /// The connection's id (`CONNECTION_ID()`).
     pub connection_id: u32,
     /// The 20-byte nonce; sent as 8 + 12 bytes and a NUL, `auth_plugin_data_len` = 21.
     pub nonce: [u8; 20],
+    /// The capability flags offered, both halves.
     pub capabilities: u32,
+    /// The server's collation id (255, `utf8mb4_0900_ai_ci`).
     pub character_set: u8,
+    /// Status flags (`SERVER_STATUS_AUTOCOMMIT`).
     pub status_flags: u16,
+    /// The plugin the greeting's nonce is for: the server's default plugin.
     pub auth_plugin_name: Vec<u8>,
 }
 
 impl HandshakeV10 {
+    /// The greeting's payload, field by field as in docs/protocol.md, "HandshakeV10 (the
+    /// greeting)": reserved bytes zero, nonce length 21.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(96);
         out.push(10);
@@ -89,8 +97,11 @@ impl HandshakeV10 {
 /// and TLS").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientHeader {
+    /// The client's capability flags; they decide the layout of every later client packet.
     pub capabilities: u32,
+    /// The largest packet the client will send (informational).
     pub max_packet_size: u32,
+    /// The client's collation id.
     pub character_set: u8,
 }
 
@@ -119,13 +130,19 @@ impl ClientHeader {
 /// `HandshakeResponse41` (docs/protocol.md, "HandshakeResponse41").
 #[derive(Clone, PartialEq, Eq)]
 pub struct HandshakeResponse41 {
+    /// The 32-byte header, shared with SSLRequest.
     pub header: ClientHeader,
+    /// The user name (at most [`MAX_USER_LEN`] bytes).
     pub username: Vec<u8>,
     /// Plugin data of the client's first auth response (scramble, or empty for no password).
     pub auth_response: Vec<u8>,
+    /// The default database, with CLIENT_CONNECT_WITH_DB.
     pub database: Option<Vec<u8>>,
+    /// The plugin the client used for `auth_response`, with CLIENT_PLUGIN_AUTH.
     pub client_plugin: Option<Vec<u8>>,
+    /// Connect attributes, with CLIENT_CONNECT_ATTRS (informational only).
     pub connect_attrs: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The zstd level, with CLIENT_ZSTD_COMPRESSION_ALGORITHM (never offered, so unused).
     pub zstd_level: Option<u8>,
 }
 
@@ -151,7 +168,9 @@ impl std::fmt::Debug for HandshakeResponse41 {
 /// What the first client packet of the connection phase is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FirstClientPacket {
+    /// An SSLRequest: TLS starts next on the same socket.
     SslRequest(ClientHeader),
+    /// A HandshakeResponse41 in clear text.
     Response(HandshakeResponse41),
 }
 
@@ -170,6 +189,9 @@ impl HandshakeResponse41 {
         Self::parse(payload).map(FirstClientPacket::Response)
     }
 
+    /// Parses a HandshakeResponse41 (the first packet, or the one inside TLS). CLIENT_PROTOCOL_41
+    /// is required; a length past the packet, an over-long user name, auth response or
+    /// attribute block is an error (1043 "Bad handshake"); missing trailing fields are `None`.
     pub fn parse(payload: &[u8]) -> Result<Self, WireError> {
         let mut r = Reader::new(payload);
         let header = ClientHeader::parse(&mut r)?;
@@ -309,11 +331,14 @@ pub fn encode_ssl_request(h: &ClientHeader) -> Vec<u8> {
 /// by a NUL** (C clients strip it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthSwitchRequest {
+    /// The plugin the client must restart with.
     pub plugin_name: Vec<u8>,
+    /// Its data: the nonce and a NUL for the password plugins.
     pub plugin_data: Vec<u8>,
 }
 
 impl AuthSwitchRequest {
+    /// A switch to `plugin_name` carrying `nonce` and the NUL C clients expect (21 bytes).
     pub fn with_nonce(plugin_name: &str, nonce: &[u8; 20]) -> Self {
         let mut plugin_data = nonce.to_vec();
         plugin_data.push(0);
@@ -323,6 +348,7 @@ impl AuthSwitchRequest {
         }
     }
 
+    /// The packet's payload: `FE`, the name and its NUL, the data.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.plugin_name.len() + self.plugin_data.len() + 2);
         out.push(0xFE);
@@ -331,6 +357,7 @@ impl AuthSwitchRequest {
         out
     }
 
+    /// Client-side parser (tests): the data is everything after the name's NUL.
     pub fn parse(payload: &[u8]) -> Result<Self, WireError> {
         let mut r = Reader::new(payload);
         if r.u8("auth switch marker")? != 0xFE {
@@ -344,10 +371,10 @@ impl AuthSwitchRequest {
     }
 }
 
-/// `AuthMoreData` (docs/protocol.md, "AuthMoreData"): `01` + plugin data.
 /// First byte of an AuthMoreData packet.
 pub const AUTH_MORE_DATA: u8 = 0x01;
 
+/// `AuthMoreData` (docs/protocol.md, "AuthMoreData"): `01` + plugin data.
 pub fn encode_auth_more_data(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len() + 1);
     out.push(AUTH_MORE_DATA);
@@ -355,6 +382,7 @@ pub fn encode_auth_more_data(data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The plugin data of an AuthMoreData payload (client side; tests).
 pub fn parse_auth_more_data(payload: &[u8]) -> Result<&[u8], WireError> {
     match payload.split_first() {
         Some((0x01, rest)) => Ok(rest),
@@ -363,8 +391,11 @@ pub fn parse_auth_more_data(payload: &[u8]) -> Result<&[u8], WireError> {
     }
 }
 
-/// caching_sha2_password AuthMoreData bodies.
+/// caching_sha2_password's AuthMoreData body after a fast-path hit: the OK follows
+/// (docs/protocol.md, "caching_sha2_password: fast path and full authentication").
 pub const FAST_AUTH_SUCCESS: u8 = 0x03;
+/// caching_sha2_password's AuthMoreData body on a cache miss: the client must send the
+/// password (clear over a secure transport, else RSA-encrypted).
 pub const PERFORM_FULL_AUTHENTICATION: u8 = 0x04;
 /// Client byte asking for the RSA public key: caching_sha2_password.
 pub const CACHING_SHA2_REQUEST_PUBLIC_KEY: u8 = 0x02;

@@ -55,22 +55,28 @@ pub struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// A cursor at the start of `buf`.
     pub fn new(buf: &'a [u8]) -> Self {
         Reader { buf }
     }
 
+    /// Bytes not read yet.
     pub fn remaining(&self) -> usize {
         self.buf.len()
     }
 
+    /// Whether everything has been read (an optional trailing field is then absent).
     pub fn is_empty(&self) -> bool {
         self.buf.is_empty()
     }
 
+    /// The next byte, not consumed.
     pub fn peek(&self) -> Option<u8> {
         self.buf.first().copied()
     }
 
+    /// The next `n` bytes; [`WireError::Truncated`] naming `what` if fewer remain. Every other
+    /// read goes through this one.
     pub fn bytes(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], WireError> {
         let (head, tail) = self
             .buf
@@ -80,6 +86,7 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
+    /// The next `N` bytes as an array.
     pub fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], WireError> {
         let b = self.bytes(N, what)?;
         let mut out = [0u8; N];
@@ -87,23 +94,28 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
+    /// `int<1>`.
     pub fn u8(&mut self, what: &'static str) -> Result<u8, WireError> {
         Ok(self.array::<1>(what)?[0])
     }
 
+    /// `int<2>`, little-endian.
     pub fn u16(&mut self, what: &'static str) -> Result<u16, WireError> {
         Ok(u16::from_le_bytes(self.array(what)?))
     }
 
+    /// `int<3>`, little-endian.
     pub fn u24(&mut self, what: &'static str) -> Result<u32, WireError> {
         let [a, b, c] = self.array(what)?;
         Ok(u32::from_le_bytes([a, b, c, 0]))
     }
 
+    /// `int<4>`, little-endian.
     pub fn u32(&mut self, what: &'static str) -> Result<u32, WireError> {
         Ok(u32::from_le_bytes(self.array(what)?))
     }
 
+    /// `int<8>`, little-endian.
     pub fn u64(&mut self, what: &'static str) -> Result<u64, WireError> {
         Ok(u64::from_le_bytes(self.array(what)?))
     }
@@ -144,6 +156,7 @@ impl<'a> Reader<'a> {
         std::mem::take(&mut self.buf)
     }
 
+    /// Checks that `what` ended exactly here ([`WireError::Trailing`] otherwise).
     pub fn finish(&self, what: &'static str) -> Result<(), WireError> {
         if self.buf.is_empty() {
             Ok(())
@@ -169,11 +182,13 @@ pub fn put_lenenc_int(out: &mut Vec<u8>, v: u64) {
     }
 }
 
+/// Appends `string<lenenc>`: the length as [`put_lenenc_int`] writes it, then the bytes.
 pub fn put_lenenc_bytes(out: &mut Vec<u8>, b: &[u8]) {
     put_lenenc_int(out, b.len() as u64);
     out.extend_from_slice(b);
 }
 
+/// Appends `string<NUL>`: the bytes, then 0x00 (`b` must not contain one to read back).
 pub fn put_nul_bytes(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(b);
     out.push(0);

@@ -5,14 +5,20 @@ use super::{put_lenenc_int, Reader, WireError};
 /// `OK_Packet` without CLIENT_SESSION_TRACK (never advertised).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OkPacket {
+    /// Rows the statement changed (`int<lenenc>`).
     pub affected_rows: u64,
+    /// `LAST_INSERT_ID()` after the statement (`int<lenenc>`).
     pub last_insert_id: u64,
+    /// `SERVER_STATUS_*` flags (autocommit, more results …).
     pub status_flags: u16,
+    /// Warnings the statement raised (`SHOW WARNINGS`).
     pub warnings: u16,
+    /// Human-readable info to the end of the packet (`Rows matched: …`), often empty.
     pub info: Vec<u8>,
 }
 
 impl OkPacket {
+    /// An OK with these status flags and everything else zero or empty.
     pub fn with_status(status_flags: u16) -> Self {
         OkPacket {
             status_flags,
@@ -20,7 +26,8 @@ impl OkPacket {
         }
     }
 
-    /// Header 0x00; `eof_marker` writes 0xFE instead (result-set terminator with CLIENT_DEPRECATE_EOF).
+    /// The payload with `header` as its first byte: 0x00, or 0xFE for the result-set
+    /// terminator under CLIENT_DEPRECATE_EOF.
     pub fn encode_with_header(&self, header: u8) -> Vec<u8> {
         let mut out = Vec::with_capacity(7 + self.info.len());
         out.push(header);
@@ -32,10 +39,12 @@ impl OkPacket {
         out
     }
 
+    /// The payload of an ordinary OK (header 0x00).
     pub fn encode(&self) -> Vec<u8> {
         self.encode_with_header(0x00)
     }
 
+    /// Parses an OK with either header (client side; tests).
     pub fn parse(payload: &[u8]) -> Result<Self, WireError> {
         let mut r = Reader::new(payload);
         match r.u8("OK header")? {
@@ -60,12 +69,16 @@ pub const MAX_ERROR_MESSAGE: usize = 512;
 /// carry none (docs/protocol.md, "Errors before and during the connection phase").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrPacket {
+    /// MySQL's error number (1045, 1064 …; docs/protocol.md, "Error codes").
     pub code: u16,
+    /// The 5-character SQLSTATE; `None` only for an error sent instead of the greeting.
     pub sql_state: Option<[u8; 5]>,
+    /// The message, cut to [`MAX_ERROR_MESSAGE`] bytes (at a character boundary) when encoded.
     pub message: String,
 }
 
 impl ErrPacket {
+    /// An error with its SQLSTATE; a `sql_state` that is not 5 bytes long becomes `HY000`.
     pub fn new(code: u16, sql_state: &str, message: impl Into<String>) -> Self {
         let mut st = [b'H', b'Y', b'0', b'0', b'0'];
         if sql_state.len() == 5 {
@@ -78,6 +91,7 @@ impl ErrPacket {
         }
     }
 
+    /// The payload: `FF`, the code, `#` and the SQLSTATE when there is one, the message.
     pub fn encode(&self) -> Vec<u8> {
         let msg = truncate_utf8(&self.message, MAX_ERROR_MESSAGE);
         let mut out = Vec::with_capacity(9 + msg.len());

@@ -6,26 +6,42 @@ use super::capabilities::*;
 use super::packets::{encode_eof, OkPacket};
 use super::{put_lenenc_bytes, put_lenenc_int, Reader, WireError};
 
+/// Column type `BIGINT` (MySQL `include/field_types.h`).
 pub const MYSQL_TYPE_LONGLONG: u8 = 0x08;
+/// Column type `VARCHAR` as computed expressions report it.
 pub const MYSQL_TYPE_VAR_STRING: u8 = 0xFD;
+/// Column type of a bare `NULL` literal.
 pub const MYSQL_TYPE_NULL: u8 = 0x06;
 
+/// Column flag: the value cannot be NULL (MySQL `include/mysql_com.h`).
 pub const NOT_NULL_FLAG: u16 = 0x0001;
+/// Column flag: binary collation.
 pub const BINARY_FLAG: u16 = 0x0080;
+/// Column flag: a number.
 pub const NUM_FLAG: u16 = 0x8000;
 
 /// `ColumnDefinition41`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ColumnDefinition41 {
+    /// The column's schema (empty for a computed column).
     pub schema: Vec<u8>,
+    /// The table as the query named it (alias).
     pub table: Vec<u8>,
+    /// The table's real name.
     pub org_table: Vec<u8>,
+    /// The column as the query named it (alias): what clients show.
     pub name: Vec<u8>,
+    /// The column's real name.
     pub org_name: Vec<u8>,
+    /// Collation id of the values.
     pub character_set: u16,
+    /// Maximum display length, in bytes.
     pub column_length: u32,
+    /// `MYSQL_TYPE_*`.
     pub column_type: u8,
+    /// Column flags (`NOT_NULL_FLAG` …).
     pub flags: u16,
+    /// Decimal digits (31 for a computed string).
     pub decimals: u8,
 }
 
@@ -62,6 +78,7 @@ impl ColumnDefinition41 {
         }
     }
 
+    /// The payload: catalog `def`, the names, `0x0C`, the fixed-length fields, two zero bytes.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(32 + self.name.len());
         put_lenenc_bytes(&mut out, b"def");
@@ -80,6 +97,7 @@ impl ColumnDefinition41 {
         out
     }
 
+    /// Client-side parser (tests): accepts exactly what [`encode`](Self::encode) writes.
     pub fn parse(payload: &[u8]) -> Result<Self, WireError> {
         let mut r = Reader::new(payload);
         if r.lenenc_bytes("catalog")? != b"def" {
