@@ -18,8 +18,11 @@ pub enum HandshakeError {
     /// 1045 28000.
     #[error("Access denied for user '{user}'@'{host}' (using password: {})", if *using_password { "YES" } else { "NO" })]
     AccessDenied {
+        /// The user name the client sent (cut to 48 characters in the message).
         user: String,
+        /// The client's host as the server knows it, never the account's pattern.
         host: String,
+        /// The client answered with a password (`YES`); an empty response is `NO`.
         using_password: bool,
     },
     /// Incompatibility: a client without CLIENT_PLUGIN_AUTH for an account whose plugin is not
@@ -28,7 +31,12 @@ pub enum HandshakeError {
     NotSupportedAuthMode,
     /// Denial after the password: the account is locked. 3118 HY000.
     #[error("Access denied for user '{user}'@'{host}'. Account is locked.")]
-    AccountLocked { user: String, host: String },
+    AccountLocked {
+        /// The user name the client sent.
+        user: String,
+        /// The client's host.
+        host: String,
+    },
     /// Denial after the password: require_secure_transport=ON and the transport is plain TCP.
     /// 3159 HY000.
     #[error(
@@ -58,7 +66,9 @@ pub enum HandshakeError {
     /// without a packet.
     #[error("event {event} is not valid in state {state}")]
     UnexpectedEvent {
+        /// The event's name.
         event: &'static str,
+        /// The state's name ([`crate::handshake::Handshake::state_name`]).
         state: &'static str,
     },
 }

@@ -65,7 +65,10 @@ pub const MAX_PASSWORD_LEN: usize = 256;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
     Tcp,
+    /// TCP: secure only once TLS is up.
     Unix,
+    /// The Unix socket: a secure transport for caching_sha2_password and
+    /// `require_secure_transport`, not for sha256_password or `REQUIRE SSL`.
 }
 
 /// The negotiated TLS session, described by the driver once the TLS handshake has finished.
@@ -86,6 +89,7 @@ pub struct PeerCert {
     /// OpenSSL one-line DN, `/C=US/O=Acme/CN=client`.
     pub subject: String,
     pub issuer: String,
+    /// The issuer's DN in the same form (`REQUIRE ISSUER` compares it exactly).
     /// subjectAltName entries as `DNS:x`, `IP:1.2.3.4`, `URI:…`, `email:…`.
     pub san: Vec<String>,
 }
@@ -104,10 +108,13 @@ pub struct RsaPublicKey {
 #[derive(Debug, Clone)]
 pub struct ServerParams {
     pub server_version: String,
+    /// The greeting's version string (docs/protocol.md, "Server version string").
     pub connection_id: u32,
+    /// The greeting's connection id.
     /// A usable TLS configuration exists: CLIENT_SSL is advertised.
     pub tls_available: bool,
     pub transport: Transport,
+    /// How the client reached the server (the socket is a secure transport).
     /// Client host as shown in messages and USER(): `localhost` for the socket and loopback.
     pub client_host: Arc<str>,
     /// Plugin named in the greeting.
@@ -118,6 +125,8 @@ pub struct ServerParams {
     /// `None`: RSA key exchange unavailable for it.
     pub rsa_sha256: Option<RsaPublicKey>,
     pub require_secure_transport: bool,
+    /// `require_secure_transport`: a login over plain TCP gets 3159 after its password
+    /// checked out (docs/protocol.md, "Post-authentication checks").
     /// The connection holds the extra slot MySQL keeps beyond `max_connections` for an
     /// administrator: only an account with the admin privilege may finish logging in; any
     /// other gets 1040 after its password checked out (the order of MySQL's
@@ -157,14 +166,19 @@ impl ServerParams {
 #[derive(Debug, Clone)]
 pub enum Lookup {
     Found {
+    /// The most specific account matching user and host.
         account: Arc<Account>,
+        /// The account as stored now.
         /// The caching_sha2_password cache entry for this account, if any.
         cached: Option<CachedDigest>,
     },
     /// No account matches: the exchange continues against a decoy that can never authenticate
     /// (docs/protocol.md, "Unknown users and the decoy"), with a plugin chosen per user@host by
     /// [`crate::account::decoy_plugin`].
-    Unknown { decoy_plugin: Plugin },
+    Unknown {
+        /// The decoy's plugin for this user@host.
+        decoy_plugin: Plugin,
+    },
 }
 
 /// Verification work too slow for the reactor: SHA-256-crypt (milliseconds) and RSA decryption.
@@ -174,7 +188,10 @@ pub struct SlowCheck {
     /// The plugin whose exchange this is: an RSA ciphertext is decrypted with its key pair.
     pub plugin: Plugin,
     pub secret: SlowSecret,
+    /// The password as received: cleartext, or RSA ciphertext.
     pub auth_string: AuthString,
+    /// The account's stored string the password is checked against (a decoy's for an
+    /// unknown user).
     /// Nonce the client used to obfuscate an RSA-encrypted password.
     pub nonce: Nonce,
 }
@@ -210,6 +227,7 @@ pub trait RsaDecryptor {
 #[derive(Clone)]
 pub struct Verdict {
     pub password_ok: bool,
+    /// The password matched the stored string.
     /// SHA256(SHA256(password)) when the password verified: the cache value.
     pub digest: Option<CachedDigest>,
 }
@@ -262,13 +280,20 @@ pub struct Session {
     /// The matched account as it was at login (CURRENT_USER() is its user and host).
     pub account: Arc<Account>,
     pub client_host: Arc<str>,
+    /// The client's host as the server knows it (USER()'s host part; `localhost` for the
+    /// socket).
     pub database: Option<String>,
+    /// The default database (DATABASE()), checked to exist at login.
     /// The client's capability flags from its HandshakeResponse41.
     pub client_capabilities: u32,
     pub character_set: u8,
+    /// The client's collation id from its HandshakeResponse41.
     pub plugin: Plugin,
+    /// The plugin that authenticated the login (the account's).
     pub tls: Option<TlsInfo>,
+    /// The TLS session, if the connection uses TLS.
     pub transport: Transport,
+    /// How the client reached the server.
     /// Which caching_sha2_password path authenticated the login.
     pub auth_path: AuthPath,
     /// The nonce the client last answered (the greeting's, or that of the AuthSwitchRequest).
@@ -295,6 +320,9 @@ impl Session {
 const LOGIN_OK: [u8; 7] = [0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a login's password was checked, for the `Caching_sha2_password_fast_path_auths` /
+/// `…_full_auths` counters (docs/protocol.md, "caching_sha2_password: fast path and full
+/// authentication").
 pub enum AuthPath {
     /// caching_sha2_password answered from the cache (`01 03`).
     FastPath,
@@ -308,7 +336,12 @@ pub enum AuthPath {
 #[derive(Debug)]
 pub enum Event<'a> {
     /// One complete client payload with the sequence id of its header.
-    Packet { seq: u8, payload: &'a [u8] },
+    Packet {
+        /// The header's sequence id (the machine checks it).
+        seq: u8,
+        /// The payload, continuation packets joined.
+        payload: &'a [u8],
+    },
     /// The TLS handshake the machine asked for with [`Action::StartTls`] completed.
     TlsEstablished(TlsInfo),
     /// Answer to [`Action::LookupAccount`].
@@ -342,7 +375,10 @@ pub enum Action {
     StartTls,
     /// Find the account for this user name and the connection's client host, then deliver
     /// [`Event::Account`] (with the cache entry).
-    LookupAccount { user: String },
+    LookupAccount {
+        /// The user name the client sent.
+        user: String,
+    },
     /// Run this check off the reactor, then deliver [`Event::Verdict`].
     RunSlowCheck(SlowCheck),
     /// Put this digest into the caching_sha2_password cache for the account (a full
@@ -351,9 +387,13 @@ pub enum Action {
     /// ran must not be undone by a stale fill. [`fill_cache_if_current`] does exactly that.
     FillCache {
         user: String,
+        /// The account's user name.
         host: String,
+        /// The account's host pattern.
         digest: CachedDigest,
+        /// SHA256(SHA256(password)).
         verified: AuthString,
+        /// The stored string the password was verified against.
     },
     /// Every login check passed (only with [`ServerParams::admission`]): ask the backend
     /// whether it takes this session, then deliver [`Event::Admission`].
@@ -558,6 +598,7 @@ impl Handshake {
     }
 
     pub fn is_finished(&self) -> bool {
+    /// The exchange is over: the login succeeded or failed, and no more events are taken.
         matches!(self.state, State::Done | State::Failed)
     }
 
@@ -1002,11 +1043,35 @@ pub fn fill_cache_if_current(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RequireFailure {
     NotTls,
+    /// The account requires TLS and the connection has none (the socket does not count).
     NoCertificate,
-    CipherMismatch { expected: String, got: String },
-    IssuerMismatch { expected: String, got: String },
-    SubjectMismatch { expected: String, got: String },
-    SanMismatch { expected: String },
+    /// `REQUIRE X509` or a SPECIFIED clause, and no verified client certificate.
+    /// `REQUIRE CIPHER` differs from the negotiated suite's name.
+    CipherMismatch {
+        /// The account's cipher.
+        expected: String,
+        /// The connection's.
+        got: String,
+    },
+    /// `REQUIRE ISSUER` differs from the certificate's issuer.
+    IssuerMismatch {
+        /// The account's issuer DN.
+        expected: String,
+        /// The certificate's.
+        got: String,
+    },
+    /// `REQUIRE SUBJECT` differs from the certificate's subject.
+    SubjectMismatch {
+        /// The account's subject DN.
+        expected: String,
+        /// The certificate's.
+        got: String,
+    },
+    /// `REQUIRE SAN` (TiDB's) names an entry the certificate does not have, or none at all.
+    SanMismatch {
+        /// The account's SAN list.
+        expected: String,
+    },
 }
 
 /// MySQL's per-account REQUIRE evaluation, plus TiDB's `REQUIRE SAN` (docs/protocol.md,
