@@ -64,11 +64,11 @@ pub const MAX_PASSWORD_LEN: usize = 256;
 /// transports").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
-    Tcp,
     /// TCP: secure only once TLS is up.
-    Unix,
+    Tcp,
     /// The Unix socket: a secure transport for caching_sha2_password and
     /// `require_secure_transport`, not for sha256_password or `REQUIRE SSL`.
+    Unix,
 }
 
 /// The negotiated TLS session, described by the driver once the TLS handshake has finished.
@@ -88,8 +88,8 @@ pub struct TlsInfo {
 pub struct PeerCert {
     /// OpenSSL one-line DN, `/C=US/O=Acme/CN=client`.
     pub subject: String,
-    pub issuer: String,
     /// The issuer's DN in the same form (`REQUIRE ISSUER` compares it exactly).
+    pub issuer: String,
     /// subjectAltName entries as `DNS:x`, `IP:1.2.3.4`, `URI:…`, `email:…`.
     pub san: Vec<String>,
 }
@@ -107,14 +107,14 @@ pub struct RsaPublicKey {
 /// What the driver knows about the server and this connection when it starts the machine.
 #[derive(Debug, Clone)]
 pub struct ServerParams {
-    pub server_version: String,
     /// The greeting's version string (docs/protocol.md, "Server version string").
-    pub connection_id: u32,
+    pub server_version: String,
     /// The greeting's connection id.
+    pub connection_id: u32,
     /// A usable TLS configuration exists: CLIENT_SSL is advertised.
     pub tls_available: bool,
-    pub transport: Transport,
     /// How the client reached the server (the socket is a secure transport).
+    pub transport: Transport,
     /// Client host as shown in messages and USER(): `localhost` for the socket and loopback.
     pub client_host: Arc<str>,
     /// Plugin named in the greeting.
@@ -124,9 +124,9 @@ pub struct ServerParams {
     /// sha256_password's RSA public key (its own key pair: `sha256_password_public_key_path`);
     /// `None`: RSA key exchange unavailable for it.
     pub rsa_sha256: Option<RsaPublicKey>,
-    pub require_secure_transport: bool,
     /// `require_secure_transport`: a login over plain TCP gets 3159 after its password
     /// checked out (docs/protocol.md, "Post-authentication checks").
+    pub require_secure_transport: bool,
     /// The connection holds the extra slot MySQL keeps beyond `max_connections` for an
     /// administrator: only an account with the admin privilege may finish logging in; any
     /// other gets 1040 after its password checked out (the order of MySQL's
@@ -165,10 +165,10 @@ impl ServerParams {
 /// Result of the driver's account lookup (user name + client host, most specific match).
 #[derive(Debug, Clone)]
 pub enum Lookup {
-    Found {
     /// The most specific account matching user and host.
-        account: Arc<Account>,
+    Found {
         /// The account as stored now.
+        account: Arc<Account>,
         /// The caching_sha2_password cache entry for this account, if any.
         cached: Option<CachedDigest>,
     },
@@ -187,11 +187,11 @@ pub enum Lookup {
 pub struct SlowCheck {
     /// The plugin whose exchange this is: an RSA ciphertext is decrypted with its key pair.
     pub plugin: Plugin,
-    pub secret: SlowSecret,
     /// The password as received: cleartext, or RSA ciphertext.
-    pub auth_string: AuthString,
+    pub secret: SlowSecret,
     /// The account's stored string the password is checked against (a decoy's for an
     /// unknown user).
+    pub auth_string: AuthString,
     /// Nonce the client used to obfuscate an RSA-encrypted password.
     pub nonce: Nonce,
 }
@@ -226,8 +226,8 @@ pub trait RsaDecryptor {
 /// Outcome of a [`SlowCheck`].
 #[derive(Clone)]
 pub struct Verdict {
-    pub password_ok: bool,
     /// The password matched the stored string.
+    pub password_ok: bool,
     /// SHA256(SHA256(password)) when the password verified: the cache value.
     pub digest: Option<CachedDigest>,
 }
@@ -279,21 +279,21 @@ pub struct Session {
     pub user: String,
     /// The matched account as it was at login (CURRENT_USER() is its user and host).
     pub account: Arc<Account>,
-    pub client_host: Arc<str>,
     /// The client's host as the server knows it (USER()'s host part; `localhost` for the
     /// socket).
-    pub database: Option<String>,
+    pub client_host: Arc<str>,
     /// The default database (DATABASE()), checked to exist at login.
+    pub database: Option<String>,
     /// The client's capability flags from its HandshakeResponse41.
     pub client_capabilities: u32,
-    pub character_set: u8,
     /// The client's collation id from its HandshakeResponse41.
-    pub plugin: Plugin,
+    pub character_set: u8,
     /// The plugin that authenticated the login (the account's).
-    pub tls: Option<TlsInfo>,
+    pub plugin: Plugin,
     /// The TLS session, if the connection uses TLS.
-    pub transport: Transport,
+    pub tls: Option<TlsInfo>,
     /// How the client reached the server.
+    pub transport: Transport,
     /// Which caching_sha2_password path authenticated the login.
     pub auth_path: AuthPath,
     /// The nonce the client last answered (the greeting's, or that of the AuthSwitchRequest).
@@ -319,10 +319,10 @@ impl Session {
 /// warnings (the encoder's output, kept as bytes because every login sends it).
 const LOGIN_OK: [u8; 7] = [0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 /// How a login's password was checked, for the `Caching_sha2_password_fast_path_auths` /
 /// `…_full_auths` counters (docs/protocol.md, "caching_sha2_password: fast path and full
 /// authentication").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthPath {
     /// caching_sha2_password answered from the cache (`01 03`).
     FastPath,
@@ -386,14 +386,14 @@ pub enum Action {
     /// password was verified against: an `ALTER USER`/`DROP USER` that landed while the check
     /// ran must not be undone by a stale fill. [`fill_cache_if_current`] does exactly that.
     FillCache {
-        user: String,
         /// The account's user name.
-        host: String,
+        user: String,
         /// The account's host pattern.
-        digest: CachedDigest,
+        host: String,
         /// SHA256(SHA256(password)).
-        verified: AuthString,
+        digest: CachedDigest,
         /// The stored string the password was verified against.
+        verified: AuthString,
     },
     /// Every login check passed (only with [`ServerParams::admission`]): ask the backend
     /// whether it takes this session, then deliver [`Event::Admission`].
@@ -597,8 +597,8 @@ impl Handshake {
         self.seq
     }
 
-    pub fn is_finished(&self) -> bool {
     /// The exchange is over: the login succeeded or failed, and no more events are taken.
+    pub fn is_finished(&self) -> bool {
         matches!(self.state, State::Done | State::Failed)
     }
 
@@ -1042,10 +1042,10 @@ pub fn fill_cache_if_current(
 /// Why a REQUIRE clause is not met (for the server log only; the client sees 1045).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RequireFailure {
-    NotTls,
     /// The account requires TLS and the connection has none (the socket does not count).
-    NoCertificate,
+    NotTls,
     /// `REQUIRE X509` or a SPECIFIED clause, and no verified client certificate.
+    NoCertificate,
     /// `REQUIRE CIPHER` differs from the negotiated suite's name.
     CipherMismatch {
         /// The account's cipher.
