@@ -702,8 +702,8 @@ mod model_tests {
     use crate::account::{parse_accounts, serialize_accounts, ClientHost};
     use crate::auth::{caching_sha2, native, Nonce};
     use crate::handshake::{
-        Action, AuthPath, Event, Handshake, HandshakeError, Lookup, RsaDecryptor, RsaPublicKey,
-        ServerParams, Session, Transport,
+        drive, Action, AuthPath, Event, Handshake, HandshakeError, Lookup, RsaDecryptor,
+        RsaPublicKey, ServerParams, Session, Transport,
     };
     use crate::wire::capabilities::{CLIENT_CONNECT_ATTRS, CLIENT_PLUGIN_AUTH, CLIENT_SSL};
     use crate::wire::handshake::{
@@ -1138,6 +1138,77 @@ mod model_tests {
     }
 
     /// One connection: the machine, the driver's side effects and the bytes in flight.
+    /// The model's environment for the machine: packets into the inbox, accounts and cache of
+    /// the system under test, as `server::conn` does.
+    struct ModelEnv<'a> {
+        sut: &'a Sut,
+        client_host: ClientHost,
+        inbox: &'a mut VecDeque<(u8, Vec<u8>)>,
+        require_not_met: &'a mut bool,
+    }
+
+    impl drive::Environment for ModelEnv<'_> {
+        type Error = std::convert::Infallible;
+
+        async fn send(&mut self, bytes: Vec<u8>) -> Result<(), std::convert::Infallible> {
+            let mut rest = &bytes[..];
+            while !rest.is_empty() {
+                let len =
+                    usize::from(rest[0]) | usize::from(rest[1]) << 8 | usize::from(rest[2]) << 16;
+                self.inbox.push_back((rest[3], rest[4..4 + len].to_vec()));
+                rest = &rest[4 + len..];
+            }
+            Ok(())
+        }
+
+        async fn start_tls(&mut self) -> Result<crate::handshake::TlsInfo, std::convert::Infallible> {
+            Ok(crate::handshake::TlsInfo {
+                version: "TLSv1.3".into(),
+                cipher: "TLS_AES_128_GCM_SHA256".into(),
+                peer_cert: None,
+            })
+        }
+
+        async fn lookup(&mut self, user: String) -> crate::handshake::Lookup {
+            self.sut.lookup(&user, &self.client_host)
+        }
+
+        async fn slow_check(
+            &mut self,
+            check: crate::handshake::SlowCheck,
+        ) -> crate::handshake::Verdict {
+            check.run(Some(&FakeRsa))
+        }
+
+        fn fill_cache(
+            &mut self,
+            user: String,
+            host: String,
+            digest: crate::auth::CachedDigest,
+            verified: AuthString,
+        ) {
+            crate::handshake::fill_cache_if_current(
+                &self.sut.set,
+                &self.sut.cache,
+                &user,
+                &host,
+                digest,
+                &verified,
+            );
+        }
+
+        async fn admit(
+            &mut self,
+            _session: &Session,
+        ) -> Result<(), crate::wire::packets::ErrPacket> {
+            Ok(())
+        }
+
+        fn require_not_met(&mut self, _reason: crate::handshake::RequireFailure) {
+            *self.require_not_met = true;
+        }
+    }
+
     struct Conn<'a> {
         sut: &'a Sut,
         client_host: ClientHost,
@@ -1153,56 +1224,21 @@ mod model_tests {
     impl Conn<'_> {
         /// Carries out actions as `server::conn` does.
         fn carry(&mut self, actions: Vec<Action>) {
-            let mut queue = VecDeque::from(actions);
-            while let Some(action) = queue.pop_front() {
-                match action {
-                    Action::Send(bytes) => {
-                        let mut rest = &bytes[..];
-                        while !rest.is_empty() {
-                            let len = usize::from(rest[0])
-                                | usize::from(rest[1]) << 8
-                                | usize::from(rest[2]) << 16;
-                            self.inbox.push_back((rest[3], rest[4..4 + len].to_vec()));
-                            rest = &rest[4 + len..];
-                        }
-                    }
-                    Action::StartTls => {
-                        let info = crate::handshake::TlsInfo {
-                            version: "TLSv1.3".into(),
-                            cipher: "TLS_AES_128_GCM_SHA256".into(),
-                            peer_cert: None,
-                        };
-                        queue.extend(self.hs.handle(Event::TlsEstablished(info)));
-                    }
-                    Action::Admit(_) => queue.extend(self.hs.handle(Event::Admission(Ok(())))),
-                    Action::LookupAccount { user } => {
-                        let lookup = self.sut.lookup(&user, &self.client_host);
-                        queue.extend(self.hs.handle(Event::Account(lookup)));
-                    }
-                    Action::RunSlowCheck(check) => {
-                        let verdict = check.run(Some(&FakeRsa));
-                        queue.extend(self.hs.handle(Event::Verdict(verdict)));
-                    }
-                    Action::FillCache {
-                        user,
-                        host,
-                        digest,
-                        verified,
-                    } => {
-                        crate::handshake::fill_cache_if_current(
-                            &self.sut.set,
-                            &self.sut.cache,
-                            &user,
-                            &host,
-                            digest,
-                            &verified,
-                        );
-                    }
-                    Action::Authenticated(s) => self.session = Some(*s),
-                    Action::RequireNotMet(_) => self.require_not_met = true,
-                    Action::Failed(e) => self.failed = Some(e),
-                    Action::Close => self.closed = true,
+            let mut env = ModelEnv {
+                sut: self.sut,
+                client_host: self.client_host,
+                inbox: &mut self.inbox,
+                require_not_met: &mut self.require_not_met,
+            };
+            match drive::run_ready(drive::carry(&mut self.hs, actions, &mut env)) {
+                Some(Ok(drive::Step::NeedPacket)) => {}
+                Some(Ok(drive::Step::Authenticated(s))) => self.session = Some(*s),
+                Some(Ok(drive::Step::Closed { error, .. })) => {
+                    self.failed = error;
+                    self.closed = true;
                 }
+                Some(Err(never)) => match never {},
+                None => panic!("the model's environment is synchronous"),
             }
         }
 

@@ -142,92 +142,38 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<Outcome> {
         used_right_password: false,
     };
     let mut next_seq = 0u8;
-    let mut queue: std::collections::VecDeque<Action> = first.into();
-    let mut authenticated = false;
-    let mut closed = false;
+    let mut actions = first;
     let mut last_sent: Option<u8> = None;
     for _ in 0..12 {
-        // Carry out everything the machine asked for.
-        while let Some(a) = queue.pop_front() {
-            assert!(!closed, "action after Close");
-            match a {
-                Action::Send(bytes) => {
-                    let mut dec = crate::wire::frame::FrameDecoder::new(next_seq, usize::MAX);
-                    dec.push(&bytes);
-                    loop {
-                        match dec.next_frame() {
-                            Ok(Some(f)) => {
-                                next_seq = next_seq.wrapping_add(1);
-                                last_sent = f.payload.first().copied();
-                                if last_sent == Some(0xFE) {
-                                    // AuthSwitchRequest: the client answers with the new nonce.
-                                    if let Ok(sw) = AuthSwitchRequest::parse(&f.payload) {
-                                        if let Some(n) = sw.plugin_data.get(..20) {
-                                            client.nonce.copy_from_slice(n);
-                                        }
-                                    }
-                                }
-                            }
-                            Ok(None) => break,
-                            Err(e) => panic!("server packet out of sequence or malformed: {e}"),
-                        }
-                    }
-                    assert_eq!(dec.buffered(), 0, "partial server packet");
-                }
-                Action::Admit(_) => queue.extend(hs.handle(Event::Admission(Ok(())))),
-                Action::StartTls => {
-                    client.tls = true;
-                    queue.extend(hs.handle(Event::TlsEstablished(TlsInfo {
-                        version: "TLSv1.3".into(),
-                        cipher: "TLS_AES_256_GCM_SHA384".into(),
-                        peer_cert: None,
-                    })));
-                }
-                Action::LookupAccount { user } => {
-                    let lookup = match fx.accounts.iter().find(|a| a.user == user) {
-                        Some(a) => Lookup::Found {
-                            account: Arc::new(a.clone()),
-                            cached: (warm
-                                && a.plugin == Plugin::CachingSha2Password
-                                && !a.auth_string.is_empty())
-                            .then(|| fx.cached.clone()),
-                        },
-                        None => Lookup::Unknown {
-                            decoy_plugin: *pick(u, &Plugin::ALL)?,
-                        },
-                    };
-                    queue.extend(hs.handle(Event::Account(lookup)));
-                }
-                Action::RunSlowCheck(check) => {
-                    if matches!(check.secret, SlowSecret::Cleartext(_)) {
-                        assert!(
-                            client.tls || transport == Transport::Unix,
-                            "cleartext accepted on an insecure channel"
-                        );
-                    }
-                    let v = check.run(Some(&PadRsa));
-                    queue.extend(hs.handle(Event::Verdict(v)));
-                }
-                Action::FillCache { .. } => {}
-                Action::Authenticated(s) => {
-                    assert_eq!(last_sent, Some(0x00), "Authenticated without an OK packet");
-                    let acct = fx.accounts.iter().find(|a| a.user == s.account_user());
-                    let acct = acct.expect("authenticated as an account that does not exist");
-                    assert!(
-                        acct.auth_string.is_empty() || client.used_right_password,
-                        "authenticated without the password"
-                    );
-                    authenticated = true;
-                }
-                Action::Failed(_) | Action::RequireNotMet(_) => {}
-                Action::Close => closed = true,
+        // Carry out everything the machine asked for, through the one driver loop.
+        let mut env = FuzzEnv {
+            client: &mut client,
+            next_seq: &mut next_seq,
+            last_sent: &mut last_sent,
+            fx,
+            warm,
+            transport,
+            u: &mut *u,
+        };
+        let step = drive::run_ready(drive::carry(&mut hs, actions, &mut env));
+        match step {
+            Some(Ok(drive::Step::NeedPacket)) => {}
+            Some(Ok(drive::Step::Authenticated(s))) => {
+                assert_eq!(last_sent, Some(0x00), "Authenticated without an OK packet");
+                let acct = fx.accounts.iter().find(|a| a.user == s.account_user());
+                let acct = acct.expect("authenticated as an account that does not exist");
+                assert!(
+                    acct.auth_string.is_empty() || client.used_right_password,
+                    "authenticated without the password"
+                );
+                return Ok(Outcome::Authenticated);
             }
-        }
-        if authenticated {
-            return Ok(Outcome::Authenticated);
-        }
-        if closed {
-            return Ok(Outcome::Closed);
+            Some(Ok(drive::Step::Closed { ignored, .. })) => {
+                assert_eq!(ignored, 0, "action after Close");
+                return Ok(Outcome::Closed);
+            }
+            Some(Err(never)) => match never {},
+            None => panic!("the fuzz environment is synchronous"),
         }
         // The client's next move.
         let move_kind: u8 = u.int_in_range(0..=9)?;
@@ -309,10 +255,10 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<Outcome> {
             }
             8 => {
                 // An event out of turn.
-                queue.extend(hs.handle(Event::Verdict(Verdict {
+                actions = hs.handle(Event::Verdict(Verdict {
                     password_ok: true,
                     digest: None,
-                })));
+                }));
                 continue;
             }
             _ => {
@@ -333,16 +279,98 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<Outcome> {
         } else {
             expected.wrapping_add(1)
         };
-        queue.extend(hs.handle(Event::Packet {
+        actions = hs.handle(Event::Packet {
             seq,
             payload: &payload,
-        }));
+        });
     }
     Ok(Outcome::Waiting)
 }
 
 /// A plugin's first response computed the way a real client would, with the right or a wrong
 /// password (or empty).
+/// The fuzzer's environment: decodes what the server sends (the client follows an
+/// AuthSwitchRequest's nonce), finds the fixture's accounts (an unknown user's decoy plugin is
+/// drawn from the input), and checks that cleartext is only ever checked on a secure channel.
+struct FuzzEnv<'a, 'u> {
+    client: &'a mut Client,
+    next_seq: &'a mut u8,
+    last_sent: &'a mut Option<u8>,
+    fx: &'a Fixture,
+    warm: bool,
+    transport: Transport,
+    u: &'a mut Unstructured<'u>,
+}
+
+impl drive::Environment for FuzzEnv<'_, '_> {
+    type Error = std::convert::Infallible;
+
+    async fn send(&mut self, bytes: Vec<u8>) -> Result<(), Self::Error> {
+        let mut dec = crate::wire::frame::FrameDecoder::new(*self.next_seq, usize::MAX);
+        dec.push(&bytes);
+        loop {
+            match dec.next_frame() {
+                Ok(Some(f)) => {
+                    *self.next_seq = self.next_seq.wrapping_add(1);
+                    *self.last_sent = f.payload.first().copied();
+                    if *self.last_sent == Some(0xFE) {
+                        // AuthSwitchRequest: the client answers with the new nonce.
+                        if let Ok(sw) = AuthSwitchRequest::parse(&f.payload) {
+                            if let Some(n) = sw.plugin_data.get(..20) {
+                                self.client.nonce.copy_from_slice(n);
+                            }
+                        }
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => panic!("server packet out of sequence or malformed: {e}"),
+            }
+        }
+        assert_eq!(dec.buffered(), 0, "partial server packet");
+        Ok(())
+    }
+
+    async fn start_tls(&mut self) -> Result<TlsInfo, Self::Error> {
+        self.client.tls = true;
+        Ok(TlsInfo {
+            version: "TLSv1.3".into(),
+            cipher: "TLS_AES_256_GCM_SHA384".into(),
+            peer_cert: None,
+        })
+    }
+
+    async fn lookup(&mut self, user: String) -> Lookup {
+        match self.fx.accounts.iter().find(|a| a.user == user) {
+            Some(a) => Lookup::Found {
+                account: Arc::new(a.clone()),
+                cached: (self.warm
+                    && a.plugin == Plugin::CachingSha2Password
+                    && !a.auth_string.is_empty())
+                .then(|| self.fx.cached.clone()),
+            },
+            None => Lookup::Unknown {
+                decoy_plugin: *pick(self.u, &Plugin::ALL).unwrap_or(&Plugin::CachingSha2Password),
+            },
+        }
+    }
+
+    async fn slow_check(&mut self, check: SlowCheck) -> Verdict {
+        if matches!(check.secret, SlowSecret::Cleartext(_)) {
+            assert!(
+                self.client.tls || self.transport == Transport::Unix,
+                "cleartext accepted on an insecure channel"
+            );
+        }
+        check.run(Some(&PadRsa))
+    }
+
+    fn fill_cache(&mut self, _: String, _: String, _: CachedDigest, _: AuthString) {}
+
+    async fn admit(&mut self, _session: &Session) -> Result<(), ErrPacket> {
+        Ok(())
+    }
+}
+
 fn first_response(
     u: &mut Unstructured<'_>,
     plugin: &str,

@@ -32,6 +32,7 @@
 //! Sequence ids run continuously through the whole exchange (docs/protocol.md, "Packets and
 //! sequence ids"): the machine tracks the next id and checks every client packet against it.
 
+pub mod drive;
 mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]

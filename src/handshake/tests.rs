@@ -120,57 +120,40 @@ impl Driver {
         d
     }
 
+    /// Carries out the machine's actions with [`drive::carry`], in this test environment.
     pub fn apply(&mut self, actions: Vec<Action>) {
-        let mut queue = std::collections::VecDeque::from(actions);
-        while let Some(a) = queue.pop_front() {
-            match a {
-                Action::Send(bytes) => {
-                    let mut dec = crate::wire::frame::FrameDecoder::new(
-                        self.sent.last().map_or(0, |f| f.seq.wrapping_add(1)),
-                        usize::MAX,
-                    );
-                    // Sequence ids are checked by the client-side tests below; decode leniently.
-                    let first_seq = bytes[3];
-                    dec.set_expected_seq(first_seq);
-                    dec.push(&bytes);
-                    while let Some(f) = dec.next_frame().unwrap() {
-                        self.sent.push(f);
-                    }
-                }
-                Action::StartTls => {
-                    let info = self.tls.clone().unwrap_or(TlsInfo {
-                        version: "TLSv1.3".into(),
-                        cipher: "TLS_AES_256_GCM_SHA384".into(),
-                        peer_cert: None,
-                    });
-                    queue.extend(self.hs.handle(Event::TlsEstablished(info)));
-                }
-                Action::LookupAccount { .. } => {
-                    let lookup = match &self.account {
-                        Some(a) => Lookup::Found {
-                            account: Arc::new(a.clone()),
-                            cached: self.cache.clone(),
-                        },
-                        None => Lookup::Unknown {
-                            decoy_plugin: self.decoy,
-                        },
-                    };
-                    queue.extend(self.hs.handle(Event::Account(lookup)));
-                }
-                Action::RunSlowCheck(check) => {
-                    let v = check.run(Some(&FakeRsa));
-                    queue.extend(self.hs.handle(Event::Verdict(v)));
-                }
-                Action::Admit(_) => {
-                    let verdict = self.admission.clone();
-                    queue.extend(self.hs.handle(Event::Admission(verdict)));
-                }
-                Action::FillCache { digest, .. } => self.filled = Some(digest),
-                Action::Authenticated(s) => self.session = Some(*s),
-                Action::Failed(e) => self.error = Some(e),
-                Action::RequireNotMet(_) => {}
-                Action::Close => self.closed = true,
+        let Driver {
+            hs,
+            sent,
+            account,
+            cache,
+            session,
+            error,
+            closed,
+            filled,
+            tls,
+            decoy,
+            admission,
+        } = self;
+        let mut env = TestEnv {
+            sent,
+            account,
+            cache,
+            filled,
+            tls,
+            decoy: *decoy,
+            admission,
+        };
+        match drive::run_ready(drive::carry(hs, actions, &mut env)) {
+            Some(Ok(drive::Step::NeedPacket)) => {}
+            Some(Ok(drive::Step::Authenticated(s))) => *session = Some(*s),
+            Some(Ok(drive::Step::Closed { error: e, ignored })) => {
+                assert_eq!(ignored, 0, "actions after Close");
+                *error = e;
+                *closed = true;
             }
+            Some(Err(never)) => match never {},
+            None => panic!("the test environment is synchronous"),
         }
     }
 
@@ -199,6 +182,66 @@ impl Driver {
 
     pub fn greeting_nonce(&self) -> [u8; 20] {
         HandshakeV10::parse(&self.sent[0].payload).unwrap().nonce
+    }
+}
+
+/// [`Driver`]'s environment: packets decoded into `sent`, one account (or the decoy), the fake
+/// RSA key, the given TLS description and admission answer.
+struct TestEnv<'a> {
+    sent: &'a mut Vec<Frame>,
+    account: &'a Option<Account>,
+    cache: &'a Option<CachedDigest>,
+    filled: &'a mut Option<CachedDigest>,
+    tls: &'a Option<TlsInfo>,
+    decoy: Plugin,
+    admission: &'a Result<(), ErrPacket>,
+}
+
+impl drive::Environment for TestEnv<'_> {
+    type Error = std::convert::Infallible;
+
+    async fn send(&mut self, bytes: Vec<u8>) -> Result<(), Self::Error> {
+        let next = self.sent.last().map_or(0, |f| f.seq.wrapping_add(1));
+        let mut dec = crate::wire::frame::FrameDecoder::new(next, usize::MAX);
+        // Sequence ids are checked by the client-side tests below; decode leniently.
+        dec.set_expected_seq(bytes[3]);
+        dec.push(&bytes);
+        while let Some(f) = dec.next_frame().unwrap() {
+            self.sent.push(f);
+        }
+        Ok(())
+    }
+
+    async fn start_tls(&mut self) -> Result<TlsInfo, Self::Error> {
+        Ok(self.tls.clone().unwrap_or(TlsInfo {
+            version: "TLSv1.3".into(),
+            cipher: "TLS_AES_256_GCM_SHA384".into(),
+            peer_cert: None,
+        }))
+    }
+
+    async fn lookup(&mut self, _user: String) -> Lookup {
+        match self.account {
+            Some(a) => Lookup::Found {
+                account: Arc::new(a.clone()),
+                cached: self.cache.clone(),
+            },
+            None => Lookup::Unknown {
+                decoy_plugin: self.decoy,
+            },
+        }
+    }
+
+    async fn slow_check(&mut self, check: SlowCheck) -> Verdict {
+        check.run(Some(&FakeRsa))
+    }
+
+    fn fill_cache(&mut self, _: String, _: String, digest: CachedDigest, _: AuthString) {
+        *self.filled = Some(digest);
+    }
+
+    async fn admit(&mut self, _session: &Session) -> Result<(), ErrPacket> {
+        self.admission.clone()
     }
 }
 

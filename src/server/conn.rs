@@ -4,7 +4,6 @@
 //! `connect_timeout`; the command phase has MySQL's `wait_timeout` / `net_read_timeout` /
 //! `net_write_timeout`.
 
-use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,11 +14,12 @@ use tracing::{debug, info, warn};
 use super::api::{AccountStore, Backend, Connection, ConnectionInfo, Reply, Request};
 use super::{random_bytes, RsaAdapter, Server, Shared, Timeouts};
 use crate::account::ClientHost;
-use crate::auth::Nonce;
+use crate::auth::{AuthString, CachedDigest, Nonce};
 use crate::error::MysqlError;
+use crate::handshake::drive::{self, Environment, Step};
 use crate::handshake::{
-    Action, AuthPath, Event, Handshake, HandshakeError, Lookup, PeerCert, ServerParams, Session,
-    TlsInfo, Transport,
+    Action, AuthPath, Event, Handshake, HandshakeError, Lookup, PeerCert, RequireFailure,
+    ServerParams, Session, TlsInfo, Transport, Verdict,
 };
 use crate::wire::command::Command;
 use crate::wire::frame::{self, Header, HEADER_LEN, MAX_PACKET_CHUNK};
@@ -235,7 +235,7 @@ pub enum ConnError {
 
 /// Runs the machine to the end: returns the (possibly TLS-wrapped) stream and the session.
 async fn connection_phase<S: AccountStore, B: Backend>(
-    mut io: Stream,
+    io: Stream,
     mut hs: Handshake,
     actions: Vec<Action>,
     client: &ClientHost,
@@ -244,96 +244,141 @@ async fn connection_phase<S: AccountStore, B: Backend>(
     admission: &mut impl Admission,
 ) -> Result<(Stream, Session), ConnError> {
     let shared = server.shared();
-    let mut pending: VecDeque<Action> = actions.into();
-    let mut failure = None;
+    let mut env = ServerEnv {
+        io: Some(io),
+        server,
+        client: *client,
+        tls,
+        admission,
+    };
+    let mut actions = actions;
     loop {
-        while let Some(action) = pending.pop_front() {
-            match action {
-                Action::Send(bytes) => io.write_all(&bytes).await?,
-                Action::StartTls => {
-                    let Some(active) = tls.as_ref() else {
-                        return Err(ConnError::Closed);
-                    };
-                    io.flush().await?;
-                    shared.tls.accepts.fetch_add(1, Ordering::Relaxed);
-                    let stream = active.acceptor.accept(io).await.map_err(ConnError::Tls)?;
-                    shared.tls.finished_accepts.fetch_add(1, Ordering::Relaxed);
-                    let info = tls_info(stream.get_ref().1);
-                    io = Box::new(stream);
-                    pending.extend(hs.handle(Event::TlsEstablished(info)));
-                }
-                Action::LookupAccount { user } => {
-                    let lookup = lookup(server, &user, client).await;
-                    pending.extend(hs.handle(Event::Account(lookup)));
-                }
-                Action::RunSlowCheck(check) => {
-                    let verdict = run_slow_check(shared, check).await;
-                    pending.extend(hs.handle(Event::Verdict(verdict)));
-                }
-                Action::FillCache {
-                    user,
-                    host,
-                    digest,
-                    verified,
-                } => {
-                    let mut fill = Some(digest);
-                    server.store().if_current(&user, &host, &verified, &mut || {
-                        if let Some(d) = fill.take() {
-                            shared.cache.insert(&user, &host, d);
-                        }
-                    });
-                }
-                Action::Admit(session) => {
-                    io.flush().await?;
-                    let verdict = admission.admit(&session).await;
-                    pending.extend(hs.handle(Event::Admission(verdict)));
-                }
-                Action::Authenticated(session) => {
-                    io.flush().await?;
-                    match session.auth_path {
-                        AuthPath::FastPath => {
-                            shared.stats.fast_path_auths.fetch_add(1, Ordering::Relaxed)
-                        }
-                        AuthPath::Full => shared.stats.full_auths.fetch_add(1, Ordering::Relaxed),
-                        AuthPath::Other => 0,
-                    };
-                    return Ok((io, *session));
-                }
-                Action::RequireNotMet(reason) => {
-                    // MySQL logs why at log_error_verbosity 3; the client only sees 1045.
-                    info!(host = %client.display_host(), ?reason, "account REQUIRE clause not met");
-                }
-                Action::Failed(e) => {
-                    // The user name is the client's claim; never log password material.
-                    info!(host = %client.display_host(), "login failed: {e}");
-                    failure = Some(e);
-                }
-                Action::Close => {
-                    io.flush().await?;
-                    let _ = io.shutdown().await;
-                    return Err(failure.map_or(ConnError::Closed, ConnError::Login));
-                }
+        match drive::carry(&mut hs, actions, &mut env).await? {
+            Step::NeedPacket => {}
+            Step::Authenticated(session) => {
+                let mut io = env.take_io()?;
+                io.flush().await?;
+                match session.auth_path {
+                    AuthPath::FastPath => {
+                        shared.stats.fast_path_auths.fetch_add(1, Ordering::Relaxed)
+                    }
+                    AuthPath::Full => shared.stats.full_auths.fetch_add(1, Ordering::Relaxed),
+                    AuthPath::Other => 0,
+                };
+                return Ok((io, *session));
+            }
+            Step::Closed { error, .. } => {
+                let mut io = env.take_io()?;
+                io.flush().await?;
+                let _ = io.shutdown().await;
+                return Err(error.map_or(ConnError::Closed, ConnError::Login));
             }
         }
-        if hs.is_finished() {
-            return Err(ConnError::Closed);
-        }
+        let io = env.io_mut()?;
         io.flush().await?;
         let mut hdr = [0u8; HEADER_LEN];
         io.read_exact(&mut hdr).await?;
-        match hs.check_header(hdr) {
+        actions = match hs.check_header(hdr) {
             Ok(h) => {
                 // Grown as bytes arrive: an announced length costs nothing until it is sent.
                 // The whole phase is bounded by connect_timeout (the caller's timeout).
                 let mut payload = Vec::new();
-                read_growing(&mut io, &mut payload, h.len, None).await?;
-                pending.extend(hs.handle(Event::Packet {
+                read_growing(io, &mut payload, h.len, None).await?;
+                hs.handle(Event::Packet {
                     seq: h.seq,
                     payload: &payload,
-                }));
+                })
             }
-            Err(actions) => pending.extend(actions),
+            Err(actions) => actions,
+        };
+    }
+}
+
+/// The server's [`Environment`] for the handshake machine: the socket (upgraded to TLS when
+/// asked), the account store and cache, the slow-check pool and the admission.
+struct ServerEnv<'a, S, B, A> {
+    /// `None` only while the TLS handshake owns the stream.
+    io: Option<Stream>,
+    server: &'a Server<S, B>,
+    client: ClientHost,
+    tls: Option<Arc<super::tls::ActiveTls>>,
+    admission: &'a mut A,
+}
+
+impl<S, B, A> ServerEnv<'_, S, B, A> {
+    fn io_mut(&mut self) -> Result<&mut Stream, ConnError> {
+        self.io.as_mut().ok_or(ConnError::Closed)
+    }
+
+    fn take_io(&mut self) -> Result<Stream, ConnError> {
+        self.io.take().ok_or(ConnError::Closed)
+    }
+}
+
+impl<S: AccountStore, B: Backend, A: Admission> Environment for ServerEnv<'_, S, B, A> {
+    type Error = ConnError;
+
+    async fn send(&mut self, bytes: Vec<u8>) -> Result<(), ConnError> {
+        self.io_mut()?.write_all(&bytes).await?;
+        Ok(())
+    }
+
+    async fn start_tls(&mut self) -> Result<TlsInfo, ConnError> {
+        let Some(active) = self.tls.clone() else {
+            return Err(ConnError::Closed);
+        };
+        let mut io = self.take_io()?;
+        io.flush().await?;
+        let shared = self.server.shared();
+        shared.tls.accepts.fetch_add(1, Ordering::Relaxed);
+        let stream = active.acceptor.accept(io).await.map_err(ConnError::Tls)?;
+        shared.tls.finished_accepts.fetch_add(1, Ordering::Relaxed);
+        let info = tls_info(stream.get_ref().1);
+        self.io = Some(Box::new(stream));
+        Ok(info)
+    }
+
+    async fn lookup(&mut self, user: String) -> Lookup {
+        lookup(self.server, &user, &self.client).await
+    }
+
+    async fn slow_check(&mut self, check: crate::handshake::SlowCheck) -> Verdict {
+        run_slow_check(self.server.shared(), check).await
+    }
+
+    fn fill_cache(
+        &mut self,
+        user: String,
+        host: String,
+        digest: CachedDigest,
+        verified: AuthString,
+    ) {
+        let cache = &self.server.shared().cache;
+        let mut fill = Some(digest);
+        self.server
+            .store()
+            .if_current(&user, &host, &verified, &mut || {
+                if let Some(d) = fill.take() {
+                    cache.insert(&user, &host, d);
+                }
+            });
+    }
+
+    async fn admit(&mut self, session: &Session) -> Result<(), ErrPacket> {
+        if let Some(io) = self.io.as_mut() {
+            let _ = io.flush().await;
         }
+        self.admission.admit(session).await
+    }
+
+    fn require_not_met(&mut self, reason: RequireFailure) {
+        // MySQL logs why at log_error_verbosity 3; the client only sees 1045.
+        info!(host = %self.client.display_host(), ?reason, "account REQUIRE clause not met");
+    }
+
+    fn failed(&mut self, e: &HandshakeError) {
+        // The user name is the client's claim; never log password material.
+        info!(host = %self.client.display_host(), "login failed: {e}");
     }
 }
 
