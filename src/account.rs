@@ -53,7 +53,7 @@ pub enum ClientHost {
 }
 
 impl ClientHost {
-    /// Host shown in messages ("Access denied for user 'u'@'<this>'", `USER()`): `localhost` for the
+    /// Host shown in messages (`Access denied for user 'u'@'<this>'`, `USER()`): `localhost` for the
     /// Unix socket and for loopback addresses (127.0.0.0/8, `::1`, `::ffff:127.x.y.z`) — MySQL's
     /// name resolution maps loopback to `localhost` — else the IP text, with IPv4-mapped IPv6
     /// addresses shown as IPv4 (MySQL's `vio_get_normalized_ip`). Vestibule does no DNS lookups.
@@ -113,9 +113,13 @@ pub enum Require {
     /// `REQUIRE ISSUER … SUBJECT … CIPHER …` (`ssl_type = 'SPECIFIED'`), plus TiDB's `SAN`.
     /// Each present string is compared exactly; the strings may contain any character.
     Specified {
+        /// `ISSUER`: the certificate's issuer in OpenSSL's one-line form.
         issuer: Option<String>,
+        /// `SUBJECT`: the certificate's subject in the same form.
         subject: Option<String>,
+        /// `CIPHER`: the negotiated suite's OpenSSL name.
         cipher: Option<String>,
+        /// `SAN` (TiDB): comma-separated `DNS:…`, `IP:…` entries the certificate must all have.
         san: Option<String>,
     },
 }
@@ -129,9 +133,11 @@ pub struct Account {
     pub user: String,
     /// Host pattern (`%`, `_`, `\` escapes, IPv4 netmask/CIDR, IP literal or name).
     pub host: String,
+    /// `mysql.user.plugin`: the authentication plugin the account logs in with.
     pub plugin: Plugin,
     /// `mysql.user.authentication_string`, in `plugin`'s format.
     pub auth_string: AuthString,
+    /// The `REQUIRE` clause, checked after the password.
     pub require: Require,
     /// `ACCOUNT LOCK`: a correct password still gets 3118.
     pub locked: bool,
@@ -211,7 +217,9 @@ pub enum AccountError {
     /// `accounts` lists every failing account as `'user'@'host'`.
     #[error("Operation {operation} failed for {}", truncate_chars(&.accounts.join(","), 256))]
     OperationFailed {
+        /// The statement, as MySQL names it (`CREATE USER`, `DROP USER` …).
         operation: &'static str,
+        /// Every failing account, `'user'@'host'`.
         accounts: Vec<String>,
     },
     /// 1470 ER_WRONG_STRING_LENGTH (HY000): user part longer than 32 characters.
@@ -219,13 +227,19 @@ pub enum AccountError {
         "String '{}' is too long for user name (should be no longer than {MAX_USER_CHARS})",
         truncate_chars(.user, 70)
     )]
-    UserNameTooLong { user: String },
+    UserNameTooLong {
+        /// The user part as given.
+        user: String,
+    },
     /// 1470 ER_WRONG_STRING_LENGTH (HY000): host part longer than 255 characters.
     #[error(
         "String '{}' is too long for host name (should be no longer than {MAX_HOST_CHARS})",
         truncate_chars(.host, 70)
     )]
-    HostNameTooLong { host: String },
+    HostNameTooLong {
+        /// The host part as given.
+        host: String,
+    },
 }
 
 impl AccountError {
@@ -265,9 +279,15 @@ impl From<&AccountError> for MysqlError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Warning {
     /// 3163 ER_USER_ALREADY_EXISTS: `CREATE USER IF NOT EXISTS` on an existing account.
-    UserAlreadyExists { account: String },
+    UserAlreadyExists {
+        /// `'user'@'host'`.
+        account: String,
+    },
     /// 3162 ER_USER_DOES_NOT_EXIST: `DROP USER IF EXISTS` on a missing account.
-    UserDoesNotExist { account: String },
+    UserDoesNotExist {
+        /// `'user'@'host'`.
+        account: String,
+    },
 }
 
 impl Warning {
@@ -566,6 +586,7 @@ pub struct AccountSet {
 }
 
 impl AccountSet {
+    /// No accounts (every login fails with 1045).
     pub fn new() -> Self {
         AccountSet::default()
     }
@@ -612,10 +633,12 @@ impl AccountSet {
         self.accounts.iter().map(|a| &**a)
     }
 
+    /// Number of accounts.
     pub fn len(&self) -> usize {
         self.accounts.len()
     }
 
+    /// Whether there are no accounts.
     pub fn is_empty(&self) -> bool {
         self.accounts.is_empty()
     }
@@ -821,7 +844,9 @@ pub fn decoy_plugin(user: &str, client_host: &str, secret: &[u8; 32]) -> Plugin 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("accounts file line {line}: {kind}")]
 pub struct AccountFileError {
+    /// The line, counted from 1.
     pub line: usize,
+    /// What is wrong with it.
     pub kind: AccountFileErrorKind,
 }
 
@@ -851,7 +876,12 @@ pub enum AccountFileErrorKind {
     MissingField(&'static str),
     /// A field value outside its allowed set (`yes`/`no`, REQUIRE kinds…).
     #[error("invalid value {value:?} for field `{field}`")]
-    InvalidValue { field: &'static str, value: String },
+    InvalidValue {
+        /// The field.
+        field: &'static str,
+        /// Its value as written.
+        value: String,
+    },
     /// `issuer`/`subject`/`cipher`/`san` on an account whose `require` is not `specified`.
     #[error("field `{0}` is only allowed with require=specified")]
     RequireDetailWithoutSpecified(&'static str),
@@ -863,7 +893,10 @@ pub enum AccountFileErrorKind {
     BadHex,
     /// `auth` decodes to something that is not a valid string of the account's plugin.
     #[error("auth is not a valid {plugin} authentication_string")]
-    InvalidAuthString { plugin: &'static str },
+    InvalidAuthString {
+        /// The account's plugin name.
+        plugin: &'static str,
+    },
     /// User or host over MySQL's limits.
     #[error("{0}")]
     InvalidIdentity(AccountError),

@@ -242,6 +242,7 @@ impl AuthCache {
             .sum()
     }
 
+    /// Whether no account has an entry (after `FLUSH PRIVILEGES`, or at start).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -58,13 +58,18 @@ use std::fmt;
 /// A TLS protocol version MySQL knows by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum TlsVersion {
+    /// `TLSv1`: counts for the hole rule, then dropped (rustls cannot do it).
     V1_0,
+    /// `TLSv1.1`: likewise.
     V1_1,
+    /// `TLSv1.2`.
     V1_2,
+    /// `TLSv1.3`.
     V1_3,
 }
 
 impl TlsVersion {
+    /// Every version, ascending (the order a `tls_version` hole is looked for in).
     pub const ALL: [TlsVersion; 4] = [
         TlsVersion::V1_0,
         TlsVersion::V1_1,
@@ -82,6 +87,7 @@ impl TlsVersion {
         }
     }
 
+    /// The version MySQL's name `s` denotes, case-insensitively and ignoring surrounding space.
     pub fn from_name(s: &str) -> Option<TlsVersion> {
         TlsVersion::ALL
             .into_iter()
@@ -97,10 +103,17 @@ impl TlsVersion {
 /// Why a `tls_version` value is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TlsVersionError {
+    /// An entry that names no TLS version.
     #[error("unknown TLS version '{0}' in tls_version")]
     Unknown(String),
+    /// The list skips a version between two it names (`TLSv1.1,TLSv1.3`), which MySQL refuses.
     #[error("tls_version '{list}' has a hole: {missing} is missing between the versions listed")]
-    Hole { list: String, missing: &'static str },
+    Hole {
+        /// The value as given.
+        list: String,
+        /// The first version missing.
+        missing: &'static str,
+    },
 }
 
 /// Result of parsing a `tls_version` value.
@@ -142,10 +155,13 @@ pub fn parse_tls_versions(list: &str) -> Result<TlsVersions, TlsVersionError> {
 /// A cipher suite rustls can negotiate, with the names MySQL uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SuiteName {
+    /// The IANA code point.
     pub code: u16,
+    /// IANA name (`TLS_AES_128_GCM_SHA256`; what `tls_ciphersuites` takes).
     pub iana: &'static str,
     /// OpenSSL name (what `Ssl_cipher` shows for TLS ≤ 1.2; TLS 1.3 shows the IANA name).
     pub openssl: &'static str,
+    /// A TLS 1.3 suite (else TLS 1.2).
     pub tls13: bool,
 }
 
@@ -542,11 +558,14 @@ fn is_restricted_suite_name(name: &str) -> bool {
 /// Which of the two cipher variables a value is for; names the variable in errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CipherVariable {
+    /// `ssl_cipher`: TLS 1.2 suites, OpenSSL names.
     SslCipher,
+    /// `tls_ciphersuites`: TLS 1.3 suites, IANA names.
     TlsCiphersuites,
 }
 
 impl CipherVariable {
+    /// The variable's name.
     pub fn name(self) -> &'static str {
         match self {
             CipherVariable::SslCipher => "ssl_cipher",
@@ -572,13 +591,17 @@ pub enum CipherError {
     #[error("{variable}: {} permanently restricted by MySQL: {}", plural(.names, "cipher"),
             .names.join(", "))]
     Restricted {
+        /// The variable the value is for.
         variable: CipherVariable,
+        /// The restricted entries, as written.
         names: Vec<String>,
     },
     /// Names that are no cipher suite or keyword we know.
     #[error("{variable}: unknown cipher {}: {}", plural(.names, "name"), .names.join(", "))]
     Unknown {
+        /// The variable the value is for.
         variable: CipherVariable,
+        /// The unknown entries, as written.
         names: Vec<String>,
     },
     /// Known suite names given to the other variable (a TLS 1.3 suite in `ssl_cipher`, a TLS ≤ 1.2
@@ -586,8 +609,11 @@ pub enum CipherError {
     #[error("{variable}: {} belong{} in {}: {}", plural(.names, "name"),
             if .names.len() == 1 { "s" } else { "" }, .belongs_in, .names.join(", "))]
     WrongVariable {
+        /// The variable the value is for.
         variable: CipherVariable,
+        /// The variable those suites belong in.
         belongs_in: CipherVariable,
+        /// The misplaced entries, as written.
         names: Vec<String>,
     },
     /// Cipher-string syntax we do not implement: positive category keywords (`HIGH`, `ALL`, …),
@@ -597,14 +623,19 @@ pub enum CipherError {
     #[error("{variable}: unsupported cipher-list {}: {} (list concrete cipher names; only \
              !/- exclusions may name categories)", plural(.items, "term"), .items.join(", "))]
     Unsupported {
+        /// The variable the value is for.
         variable: CipherVariable,
+        /// The unsupported terms, as written.
         items: Vec<String>,
     },
     /// Every named suite is one rustls cannot do (or was excluded), so nothing is left.
     #[error("{variable}: no usable cipher in '{value}'{}", dropped_note(.dropped))]
     NoUsable {
+        /// The variable the value is for.
         variable: CipherVariable,
+        /// The value as given.
         value: String,
+        /// Suites named but dropped because rustls cannot do them.
         dropped: Vec<&'static str>,
     },
 }
@@ -930,13 +961,18 @@ pub fn tls_ciphersuites_setting(value: Option<&str>) -> Result<CipherList, Ciphe
 /// P-256 and P-384 behave the same for suite selection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CertKeyType {
+    /// RSA: `ECDHE-RSA-*` TLS 1.2 suites.
     Rsa,
+    /// ECDSA on P-256: `ECDHE-ECDSA-*` suites.
     EcdsaP256,
+    /// ECDSA on P-384: `ECDHE-ECDSA-*` suites.
     EcdsaP384,
+    /// Ed25519: `ECDHE-ECDSA-*` suites (rustls signs them with it).
     Ed25519,
 }
 
 impl CertKeyType {
+    /// Every key type.
     pub const ALL: [CertKeyType; 4] = [
         CertKeyType::Rsa,
         CertKeyType::EcdsaP256,
@@ -954,6 +990,7 @@ pub struct TlsPolicy {
     pub tls12: Vec<u16>,
     /// `tls_ciphersuites` codes, preference order. Codes not in [`SUITES`] are ignored.
     pub tls13: Vec<u16>,
+    /// The server certificate's key type, which limits the TLS 1.2 suites.
     pub cert_key: CertKeyType,
     /// The server's order picks the suite (OpenSSL's `SSL_OP_CIPHER_SERVER_PREFERENCE`, rustls's
     /// `ServerConfig::ignore_client_order = true`); `false` = the client's order (rustls default).
@@ -1045,7 +1082,9 @@ impl TlsPolicy {
 /// its preference order (codes rustls does not know are allowed and never chosen).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ClientOffer {
+    /// `supported_versions`.
     pub versions: Vec<TlsVersion>,
+    /// Cipher suite codes, the client's preference first.
     pub suites: Vec<u16>,
 }
 
@@ -1087,7 +1126,14 @@ pub enum FailureReason {
 /// The outcome [`predict`] expects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Prediction {
-    Negotiated { version: TlsVersion, suite: u16 },
+    /// The handshake succeeds with this version and suite.
+    Negotiated {
+        /// The version chosen (the highest both enable).
+        version: TlsVersion,
+        /// The suite's code.
+        suite: u16,
+    },
+    /// The handshake fails.
     Failed(FailureReason),
 }
 

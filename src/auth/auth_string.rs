@@ -39,15 +39,26 @@ pub enum AuthString {
     /// caching_sha2_password: `$A$RRR$<salt:20><digest:43>`, 70 bytes. `rounds` is a multiple of
     /// 1000 in 1000..=4 095 000 (what MySQL's parser accepts).
     CachingSha2 {
+        /// SHA-256-crypt rounds: `RRR` read as hexadecimal, × 1000.
         rounds: u32,
+        /// The 20-byte salt (made like a nonce: no 0x00, no `$`).
         salt: [u8; 20],
+        /// The crypt-base64 SHA-256-crypt digest.
         digest: [u8; 43],
     },
     /// mysql_native_password: `*` + 40 hexadecimal digits of `SHA1(SHA1(pw))`.
-    Native { hash: [u8; 20] },
+    Native {
+        /// `SHA1(SHA1(pw))`, decoded from the hex digits.
+        hash: [u8; 20],
+    },
     /// sha256_password: `$5$<salt:20>$<digest:43>` (5000 rounds, no `rounds=` field). The salt is
     /// exactly 20 bytes when parsed (MySQL rejects other lengths as a corrupt salt).
-    Sha256 { salt: Vec<u8>, digest: [u8; 43] },
+    Sha256 {
+        /// The salt (20 bytes when parsed).
+        salt: Vec<u8>,
+        /// The crypt-base64 SHA-256-crypt digest.
+        digest: [u8; 43],
+    },
 }
 
 /// Why a stored authentication_string cannot be used. MySQL reports all of these alike (it logs a
@@ -57,14 +68,19 @@ pub enum AuthStringError {
     /// The string has the wrong total length for the plugin's format.
     #[error("{plugin} authentication_string must be {expected} bytes, not {actual}")]
     Length {
+        /// The account's plugin.
         plugin: Plugin,
+        /// The format's length.
         expected: usize,
+        /// The string's.
         actual: usize,
     },
     /// The string does not start with the plugin's marker (`$A$`, `*`, `$5$`).
     #[error("{plugin} authentication_string must start with {expected:?}")]
     Prefix {
+        /// The account's plugin.
         plugin: Plugin,
+        /// The marker its format starts with.
         expected: &'static str,
     },
     /// The `RRR` field of `$A$RRR$` is not three hexadecimal digits, or is `000`.
@@ -72,13 +88,19 @@ pub enum AuthStringError {
     Rounds,
     /// A `$` separator is missing where the format requires one.
     #[error("missing '$' separator in {plugin} authentication_string")]
-    Separator { plugin: Plugin },
+    Separator {
+        /// The account's plugin.
+        plugin: Plugin,
+    },
     /// The sha256_password salt contains 0x00 or `$`, which MySQL could never match.
     #[error("sha256_password salt contains 0x00 or '$'")]
     Salt,
     /// The 43-byte digest has a character outside crypt-base64 (`./0-9A-Za-z`).
     #[error("{plugin} digest is not crypt-base64")]
-    Digest { plugin: Plugin },
+    Digest {
+        /// The account's plugin.
+        plugin: Plugin,
+    },
     /// The native hash is not 40 hexadecimal digits.
     #[error("mysql_native_password hash is not 40 hexadecimal digits")]
     Hex,

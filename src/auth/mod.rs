@@ -85,10 +85,12 @@ impl std::fmt::Display for Plugin {
 pub struct CachedDigest([u8; 32]);
 
 impl CachedDigest {
+    /// Wraps a digest computed elsewhere (an embedder's own cache, tests).
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
         CachedDigest(bytes)
     }
 
+    /// The 32 digest bytes.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }

@@ -41,6 +41,7 @@ impl Nonce {
         Nonce(bytes)
     }
 
+    /// The 20 bytes, as sent in the greeting or an AuthSwitchRequest.
     pub fn as_bytes(&self) -> &[u8; NONCE_LEN] {
         &self.0
     }

@@ -48,19 +48,25 @@ pub enum Statement {
     Set(Vec<SetAssignment>),
     /// `SET PASSWORD [FOR user] = 'pw'`; `user` is `None` for the session's own account.
     SetPassword {
+        /// `FOR user`.
         user: Option<UserSpec>,
+        /// The new password.
         password: Secret,
     },
     /// `SELECT …` (the subset described on [`Select`]).
     Select(Select),
     /// `SHOW [GLOBAL|SESSION|LOCAL] STATUS [LIKE 'pat' | WHERE expr]`; no modifier means SESSION.
     ShowStatus {
+        /// `GLOBAL` or SESSION.
         scope: ShowScope,
+        /// `LIKE` / `WHERE`.
         filter: Option<ShowFilter>,
     },
     /// `SHOW [GLOBAL|SESSION|LOCAL] VARIABLES [LIKE 'pat' | WHERE expr]`.
     ShowVariables {
+        /// `GLOBAL` or SESSION.
         scope: ShowScope,
+        /// `LIKE` / `WHERE`.
         filter: Option<ShowFilter>,
     },
     /// `SHOW CREATE USER user`.
@@ -73,8 +79,11 @@ pub enum Statement {
     ShowWarnings,
     /// `CREATE USER [IF NOT EXISTS] user [auth] [, user [auth]]… [REQUIRE …] [ACCOUNT LOCK|UNLOCK]`.
     CreateUser {
+        /// `IF NOT EXISTS`.
         if_not_exists: bool,
+        /// The accounts and their authentication clauses.
         users: Vec<UserAuth>,
+        /// `REQUIRE …` (for every account listed).
         require: Option<Require>,
         /// `Some(true)` = `ACCOUNT LOCK`, `Some(false)` = `ACCOUNT UNLOCK` (the last one given wins).
         account_lock: Option<bool>,
@@ -82,40 +91,55 @@ pub enum Statement {
     /// `ALTER USER [IF EXISTS] user [auth] [, …] [REQUIRE …] [ACCOUNT LOCK|UNLOCK]`, and
     /// `ALTER USER USER() IDENTIFIED BY 'pw'` (the user is then [`UserSpec::CurrentUser`]).
     AlterUser {
+        /// `IF EXISTS`.
         if_exists: bool,
+        /// The accounts and their authentication clauses.
         users: Vec<UserAuth>,
+        /// `REQUIRE …` (for every account listed).
         require: Option<Require>,
+        /// As in [`Statement::CreateUser`].
         account_lock: Option<bool>,
     },
     /// `DROP USER [IF EXISTS] user [, user]…`.
     DropUser {
+        /// `IF EXISTS`.
         if_exists: bool,
+        /// The accounts.
         users: Vec<UserSpec>,
     },
     /// `RENAME USER old TO new [, old TO new]…`.
     RenameUser(Vec<(UserSpec, UserSpec)>),
     /// `GRANT privileges ON level TO user [, user]… [WITH GRANT OPTION]`.
     Grant {
+        /// What is granted.
         privileges: Privileges,
+        /// `ON` what.
         level: GrantLevel,
+        /// `TO` whom.
         users: Vec<UserSpec>,
+        /// `WITH GRANT OPTION`.
         with_grant_option: bool,
     },
     /// `REVOKE privileges ON level FROM user [, user]…` and
     /// `REVOKE ALL [PRIVILEGES], GRANT OPTION [ON level] FROM user [, user]…`.
     /// `level` is `None` only in the second form without `ON` (MySQL's "revoke everything").
     Revoke {
+        /// What is revoked.
         privileges: Privileges,
         /// `, GRANT OPTION` after `ALL [PRIVILEGES]`.
         grant_option: bool,
+        /// `ON` what.
         level: Option<GrantLevel>,
+        /// `FROM` whom.
         users: Vec<UserSpec>,
     },
     /// `FLUSH [NO_WRITE_TO_BINLOG|LOCAL] option [, option]…` for the options in [`FlushKind`].
     Flush(Vec<FlushKind>),
     /// `ALTER INSTANCE RELOAD TLS [FOR CHANNEL name] [NO ROLLBACK ON ERROR]`.
     AlterInstanceReloadTls {
+        /// `FOR CHANNEL name` (`mysql_main` or `mysql_admin` in MySQL).
         channel: Option<String>,
+        /// `NO ROLLBACK ON ERROR`: a failed reload disables TLS instead of keeping the old one.
         no_rollback_on_error: bool,
     },
     /// `USE db`.
@@ -131,7 +155,10 @@ pub enum Statement {
     /// words were examined; the rest up to `;` was tokenized (so lexical errors still surface)
     /// and skipped. `verb` holds those leading words upper-cased, e.g. `"CREATE TABLE"`. The
     /// handler answers ER_NOT_SUPPORTED_YET (1235) with it, or acknowledges harmless ones.
-    Other { verb: String },
+    Other {
+        /// The leading words, upper-cased.
+        verb: String,
+    },
 }
 
 /// A user account in account-management statements: `'name'@'host'`, `name@host`, `'name'`
@@ -140,14 +167,23 @@ pub enum Statement {
 /// are for the handler to check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UserSpec {
-    Account { user: String, host: String },
+    /// `'user'@'host'` (host `%` when omitted).
+    Account {
+        /// The user part.
+        user: String,
+        /// The host part.
+        host: String,
+    },
+    /// `CURRENT_USER[()]` or `USER()`: the session's own account.
     CurrentUser,
 }
 
 /// One account of a `CREATE USER` / `ALTER USER` list with its optional authentication clause.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserAuth {
+    /// The account.
     pub user: UserSpec,
+    /// Its `IDENTIFIED …` clause.
     pub auth: Option<AuthOption>,
 }
 
@@ -159,22 +195,39 @@ pub enum AuthOption {
     /// `IDENTIFIED WITH plugin`.
     Plugin(String),
     /// `IDENTIFIED WITH plugin BY 'pw'`.
-    PluginPassword { plugin: String, password: Secret },
+    PluginPassword {
+        /// The plugin name as written.
+        plugin: String,
+        /// The password.
+        password: Secret,
+    },
     /// `IDENTIFIED WITH plugin AS 'auth_string'` (an already-hashed credential).
-    PluginAuthString { plugin: String, auth_string: Secret },
+    PluginAuthString {
+        /// The plugin name as written.
+        plugin: String,
+        /// The stored string, in the plugin's format.
+        auth_string: Secret,
+    },
 }
 
 /// The `REQUIRE` clause (MySQL `ssl_type` NONE / ANY / X509 / SPECIFIED; SAN is TiDB's).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Require {
+    /// `REQUIRE NONE`.
     None,
+    /// `REQUIRE SSL`.
     Ssl,
+    /// `REQUIRE X509`.
     X509,
     /// At least one field is `Some` when produced by the parser.
     Specified {
+        /// `ISSUER 'dn'`.
         issuer: Option<String>,
+        /// `SUBJECT 'dn'`.
         subject: Option<String>,
+        /// `CIPHER 'name'`.
         cipher: Option<String>,
+        /// `SAN 'list'` (TiDB).
         san: Option<String>,
     },
 }
@@ -200,7 +253,9 @@ pub enum GrantLevel {
     Database(String),
     /// `db.tbl` or `tbl`
     Table {
+        /// `db`, when written.
         database: Option<String>,
+        /// `tbl`.
         table: String,
     },
 }
@@ -208,15 +263,20 @@ pub enum GrantLevel {
 /// `FLUSH` options this server implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FlushKind {
+    /// `FLUSH PRIVILEGES`.
     Privileges,
+    /// `FLUSH HOSTS`.
     Hosts,
+    /// `FLUSH STATUS`.
     Status,
 }
 
 /// The scope of `SHOW STATUS` / `SHOW VARIABLES` (`LOCAL` and no modifier mean SESSION).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ShowScope {
+    /// The session's values.
     Session,
+    /// `GLOBAL`.
     Global,
 }
 
@@ -224,16 +284,22 @@ pub enum ShowScope {
 /// literal's value (escapes like `\_` kept, see [`super::like_matches`]).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ShowFilter {
+    /// `LIKE 'pattern'`.
     Like(String),
+    /// `WHERE expr`.
     Where(Expr),
 }
 
 /// A system-variable scope. `LOCAL` is parsed as `Session`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VarScope {
+    /// `SESSION` / `LOCAL` / `@@session.`.
     Session,
+    /// `GLOBAL` / `@@global.`.
     Global,
+    /// `PERSIST` / `@@persist.`.
     Persist,
+    /// `PERSIST_ONLY` / `@@persist_only.`.
     PersistOnly,
 }
 
@@ -257,15 +323,25 @@ pub enum SetAssignment {
     /// assignments without one, and the default is SESSION. `name` is as written, dotted for
     /// component variables (`validate_password.length`).
     System {
+        /// The resolved scope.
         scope: VarScope,
+        /// The variable's name.
         name: String,
+        /// The value.
         value: SetValue,
     },
     /// `@name = expr`.
-    User { name: String, value: Expr },
+    User {
+        /// The name, without `@`.
+        name: String,
+        /// The value.
+        value: Expr,
+    },
     /// `NAMES charset [COLLATE collation]`; `charset` is `None` for `NAMES DEFAULT`.
     Names {
+        /// The character set.
         charset: Option<String>,
+        /// `COLLATE collation`.
         collation: Option<String>,
     },
     /// `CHARACTER SET charset` / `CHARSET charset`; `None` for `DEFAULT`.
@@ -286,31 +362,47 @@ pub enum SetValue {
 /// stored as `count: n, offset: Some(m)`). `FROM DUAL` is stored as no table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Select {
+    /// The select list.
     pub items: Vec<SelectItem>,
+    /// `FROM table`.
     pub from: Option<TableRef>,
+    /// `WHERE expr`.
     pub selection: Option<Expr>,
+    /// `LIMIT …`.
     pub limit: Option<Limit>,
 }
 
 /// One item of a select list. `*` is only accepted first, as in MySQL.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SelectItem {
+    /// `*`.
     Wildcard,
-    Expr { expr: Expr, alias: Option<String> },
+    /// `expr [[AS] alias]`.
+    Expr {
+        /// The expression.
+        expr: Expr,
+        /// The alias (the column's name in the result).
+        alias: Option<String>,
+    },
 }
 
 /// `[schema.]table [[AS] alias]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableRef {
+    /// `schema.`, when written.
     pub schema: Option<String>,
+    /// The table.
     pub name: String,
+    /// `[AS] alias`.
     pub alias: Option<String>,
 }
 
 /// `LIMIT count [OFFSET offset]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limit {
+    /// Rows to return at most.
     pub count: u64,
+    /// Rows to skip first.
     pub offset: Option<u64>,
 }
 
@@ -318,7 +410,9 @@ pub struct Limit {
 /// subquery); negative numbers are `Unary { Neg, … }` over an unsigned literal.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
+    /// `NULL`.
     Null,
+    /// `TRUE` / `FALSE`.
     Bool(bool),
     /// An unsigned integer literal that fits in `u64`.
     Integer(u64),
@@ -331,7 +425,9 @@ pub enum Expr {
     Hex(String),
     /// `@@[scope.]name`; `scope` is `None` when not written (session value if any, else global).
     SystemVar {
+        /// `global.`, `session.` …, when written.
         scope: Option<VarScope>,
+        /// The variable's name.
         name: String,
     },
     /// `@name`.
@@ -341,43 +437,65 @@ pub enum Expr {
     /// A function call; `name` upper-cased. `CURRENT_USER` and the other functions MySQL allows
     /// without parentheses are stored with empty `args`.
     Function {
+        /// The function's name, upper-cased.
         name: String,
+        /// The arguments.
         args: Vec<Expr>,
     },
     /// `(SELECT …)`.
     Subquery(Box<Select>),
+    /// `-expr`, `NOT expr`.
     Unary {
+        /// The operator.
         op: UnaryOp,
+        /// The operand.
         expr: Box<Expr>,
     },
+    /// `left op right`.
     Binary {
+        /// The left operand.
         left: Box<Expr>,
+        /// The operator.
         op: BinaryOp,
+        /// The right operand.
         right: Box<Expr>,
     },
     /// `expr IS [NOT] NULL`.
     IsNull {
+        /// The operand.
         expr: Box<Expr>,
+        /// `NOT`.
         negated: bool,
     },
     /// `expr [NOT] LIKE pattern [ESCAPE escape]`.
     Like {
+        /// The operand.
         expr: Box<Expr>,
+        /// The pattern.
         pattern: Box<Expr>,
+        /// `ESCAPE escape` (default `\`).
         escape: Option<Box<Expr>>,
+        /// `NOT`.
         negated: bool,
     },
     /// `expr [NOT] IN (list)`; `IN (SELECT …)` is a one-element list holding the subquery.
     InList {
+        /// The operand.
         expr: Box<Expr>,
+        /// The list.
         list: Vec<Expr>,
+        /// `NOT`.
         negated: bool,
     },
     /// `expr [NOT] BETWEEN low AND high`.
     Between {
+        /// The operand.
         expr: Box<Expr>,
+        /// The lower bound.
         low: Box<Expr>,
+        /// The upper bound.
         high: Box<Expr>,
+        /// `NOT`.
         negated: bool,
     },
 }
@@ -398,7 +516,9 @@ impl Expr {
 /// Prefix operators. `!` is parsed as `Not`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UnaryOp {
+    /// `-`.
     Neg,
+    /// `NOT` / `!`.
     Not,
 }
 
@@ -406,21 +526,37 @@ pub enum UnaryOp {
 /// `NotEq`, `MOD` as `Mod`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BinaryOp {
+    /// `OR` / `||`.
     Or,
+    /// `XOR`.
     Xor,
+    /// `AND` / `&&`.
     And,
+    /// `=`.
     Eq,
+    /// `<=>`.
     NullSafeEq,
+    /// `<>` / `!=`.
     NotEq,
+    /// `<`.
     Lt,
+    /// `<=`.
     LtEq,
+    /// `>`.
     Gt,
+    /// `>=`.
     GtEq,
+    /// `+`.
     Plus,
+    /// `-`.
     Minus,
+    /// `*`.
     Mul,
+    /// `/`.
     Div,
+    /// `DIV`.
     IntDiv,
+    /// `%` / `MOD`.
     Mod,
 }
 

@@ -48,7 +48,10 @@ pub enum ParseErrorKind {
     /// Only whitespace and comments: ER_EMPTY_QUERY (1065, 42000) "Query was empty".
     /// MySQL sends OK instead when `comment_only` (the query held a comment).
     #[error("query was empty")]
-    Empty { comment_only: bool },
+    Empty {
+        /// The query held a comment (MySQL then answers OK).
+        comment_only: bool,
+    },
     /// Not valid MySQL syntax (or an unterminated literal or comment): ER_PARSE_ERROR (1064).
     #[error("syntax error")]
     Syntax,
@@ -70,6 +73,7 @@ pub enum ParseErrorKind {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{kind} at line {line}, byte {offset}")]
 pub struct ParseError {
+    /// What went wrong (and so which MySQL error it is).
     pub kind: ParseErrorKind,
     /// Byte offset in the query where parsing stopped (start of the offending token, or the
     /// query length at the end of input).
