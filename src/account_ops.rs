@@ -31,6 +31,7 @@ use crate::wire::packets::ErrPacket;
 /// One account's part of an `ALTER USER` statement (or of `SET PASSWORD`).
 #[derive(Clone, Debug)]
 pub struct AlterChange {
+    /// The account changed (`CURRENT_USER` resolved).
     pub id: AccountId,
     /// `IDENTIFIED [WITH plugin] [BY 'pw' | AS 'hash']`: the new plugin and stored string (for a
     /// plain `IDENTIFIED BY`, the account's current plugin). `Some` evicts the cache entry even if
@@ -48,31 +49,44 @@ pub struct AlterChange {
 pub enum AccountOp {
     /// `CREATE USER [IF NOT EXISTS] a, b, …`.
     Create {
+        /// The new accounts, credentials hashed.
         accounts: Vec<Account>,
+        /// An existing account is a note (3163), not error 1396.
         if_not_exists: bool,
     },
     /// `ALTER USER [IF EXISTS] a …, b …` and `SET PASSWORD [FOR a] = …`.
     Alter {
+        /// One change per account named.
         changes: Vec<AlterChange>,
+        /// A missing account is a note (3162), not error 1396.
         if_exists: bool,
     },
     /// `DROP USER [IF EXISTS] a, b, …`.
     Drop {
+        /// The accounts to drop.
         ids: Vec<AccountId>,
+        /// A missing account is a note (3162), not error 1396.
         if_exists: bool,
     },
     /// `RENAME USER old TO new, …` (pairs applied in order).
-    Rename { pairs: Vec<(AccountId, AccountId)> },
+    Rename {
+        /// (old, new) identities.
+        pairs: Vec<(AccountId, AccountId)>,
+    },
     /// `GRANT ALL ON *.* TO a, … [WITH GRANT OPTION]`.
     Grant {
+        /// The grantees (they must exist: 1410 otherwise).
         ids: Vec<AccountId>,
+        /// `WITH GRANT OPTION`.
         with_grant_option: bool,
     },
     /// `REVOKE ALL [PRIVILEGES] ON *.* FROM a, …` (`grant_option: false`) or `REVOKE ALL
     /// [PRIVILEGES], GRANT OPTION FROM a, …` (`grant_option: true`). Only the second form takes
     /// GRANT OPTION away: MySQL's `ALL` excludes GRANT OPTION.
     Revoke {
+        /// The accounts revoked from.
         ids: Vec<AccountId>,
+        /// The `ALL PRIVILEGES, GRANT OPTION` form.
         grant_option: bool,
     },
     /// `FLUSH PRIVILEGES`.
@@ -82,6 +96,7 @@ pub enum AccountOp {
 /// What a successful statement does to the caching_sha2_password cache.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CacheEffect {
+    /// Leave the cache as it is (`GRANT`, `REVOKE`, a lock change …).
     None,
     /// Remove these accounts' entries (identities as stored: host lowercase).
     Evict(Vec<AccountId>),
@@ -110,7 +125,9 @@ impl CacheEffect {
 /// The outcome of a successful statement: its notes (for `SHOW WARNINGS`) and its cache effect.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Applied {
+    /// Notes the statement left (`IF [NOT] EXISTS`).
     pub warnings: Vec<Warning>,
+    /// What the cache must lose, once the new set is visible.
     pub cache: CacheEffect,
 }
 
@@ -127,7 +144,12 @@ pub enum AccountOpError {
     /// 1141 ER_NONEXISTING_GRANT (42000): `REVOKE ALL ON *.*` from an account that does not
     /// exist; names the first such account.
     #[error("There is no such grant defined for user '{user}' on host '{host}'")]
-    NoSuchGrant { user: String, host: String },
+    NoSuchGrant {
+        /// The first missing account's user.
+        user: String,
+        /// Its host.
+        host: String,
+    },
     /// 1269 ER_REVOKE_GRANTS (HY000): `REVOKE ALL PRIVILEGES, GRANT OPTION` naming an account
     /// that does not exist.
     #[error("Can't revoke all privileges for one or more of the requested users")]
