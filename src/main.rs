@@ -32,7 +32,7 @@ fn main() -> std::process::ExitCode {
         use vestibule::server::{admin::AdminBackend, Server};
         // The binary is one composition of the library: the accounts file as the store, the
         // admin SQL as the backend.
-        let (shared, accounts) = vestibule::server::init(config)?;
+        let (shared, accounts) = vestibule::server::init(config).map_err(|e| e.to_string())?;
         let backend = AdminBackend::new(shared.clone(), accounts.clone());
         let server = Server::from_parts(shared.clone(), accounts, std::sync::Arc::new(backend));
         // Handlers first, so a signal that arrives while the listeners bind is not lost.

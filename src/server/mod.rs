@@ -297,20 +297,48 @@ impl Shared {
     }
 }
 
+/// Why [`init`] could not start the server. Each variant is a step of the startup on disk; the
+/// binary prints the Display text and exits. (TLS and RSA key problems are not errors: the server
+/// starts without them and logs why.)
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InitError {
+    /// The data directory (`--datadir`) does not exist and cannot be created.
+    #[error("cannot create data directory {}: {source}", path.display())]
+    CreateDataDir {
+        /// The data directory.
+        path: PathBuf,
+        /// Why `create_dir_all` failed.
+        source: std::io::Error,
+    },
+    /// The accounts file exists but cannot be read or is not a valid accounts file.
+    #[error("cannot load accounts: {0}")]
+    LoadAccounts(#[source] store::StoreError),
+    /// First start: the bootstrap `root@localhost` account was refused.
+    #[error("cannot create root account: {0}")]
+    CreateRoot(#[source] crate::account::AccountError),
+    /// First start: the accounts file holding the new root account cannot be written.
+    #[error("cannot write accounts file: {0}")]
+    SaveAccounts(#[source] store::StoreError),
+    /// First start: the generated root password cannot be written to `root-password.txt`.
+    #[error("cannot write {}: {source}", path.display())]
+    WriteRootPassword {
+        /// The password file.
+        path: PathBuf,
+        /// Why the write failed.
+        source: std::io::Error,
+    },
+}
+
 /// Startup of the binary: data dir, accounts file (with the bootstrap root account), TLS files,
 /// RSA keys. Returns the server's state and the file account store.
-pub fn init(config: Config) -> Result<(Arc<Shared>, Arc<store::FileAccounts>), String> {
-    std::fs::create_dir_all(&config.datadir).map_err(|e| {
-        format!(
-            "cannot create data directory {}: {e}",
-            config.datadir.display()
-        )
+pub fn init(config: Config) -> Result<(Arc<Shared>, Arc<store::FileAccounts>), InitError> {
+    std::fs::create_dir_all(&config.datadir).map_err(|source| InitError::CreateDataDir {
+        path: config.datadir.clone(),
+        source,
     })?;
     let store = store::AccountsFile::new(config.accounts_file());
-    let accounts = match store
-        .load()
-        .map_err(|e| format!("cannot load accounts: {e}"))?
-    {
+    let accounts = match store.load().map_err(InitError::LoadAccounts)? {
         Some(set) => set,
         None => bootstrap_accounts(&config, &store)?,
     };
@@ -363,7 +391,10 @@ fn load_rsa(
 
 /// First start: `root@localhost` with `VESTIBULE_ROOT_PASSWORD` or a random password, shown once
 /// and written 0600 into the data dir.
-fn bootstrap_accounts(config: &Config, store: &store::AccountsFile) -> Result<AccountSet, String> {
+fn bootstrap_accounts(
+    config: &Config,
+    store: &store::AccountsFile,
+) -> Result<AccountSet, InitError> {
     let (password, generated) = match std::env::var("VESTIBULE_ROOT_PASSWORD") {
         Ok(p) if !p.is_empty() => (p, false),
         _ => {
@@ -389,14 +420,16 @@ fn bootstrap_accounts(config: &Config, store: &store::AccountsFile) -> Result<Ac
     root.require = Require::None;
     let mut set = AccountSet::new();
     set.create(vec![root], false)
-        .map_err(|e| format!("cannot create root account: {e}"))?;
-    store
-        .save(&set)
-        .map_err(|e| format!("cannot write accounts file: {e}"))?;
+        .map_err(InitError::CreateRoot)?;
+    store.save(&set).map_err(InitError::SaveAccounts)?;
     if generated {
         let path = config.datadir.join("root-password.txt");
-        write_private(&path, format!("{password}\n").as_bytes())
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        write_private(&path, format!("{password}\n").as_bytes()).map_err(|source| {
+            InitError::WriteRootPassword {
+                path: path.clone(),
+                source,
+            }
+        })?;
         // Shown once, on the terminal, like mysqld --initialize; never in the log.
         eprintln!(
             "\nA temporary password is generated for root@localhost: {password}\n(also written to {})\n",
@@ -660,5 +693,40 @@ mod tests {
         }
         assert!(!t.set("connect_timeout", 5));
         assert_eq!(t.get("connect_timeout"), None);
+    }
+
+    /// `init` names the startup step that failed, with the text the binary prints.
+    #[test]
+    fn init_reports_the_failing_step() {
+        use super::{init, store::AccountsFile, Config, InitError};
+        let load = |datadir: &std::path::Path| {
+            Config::load(super::config::Flags {
+                datadir: Some(datadir.to_path_buf()),
+                ..Default::default()
+            })
+            .unwrap()
+        };
+        let dir = tempfile::tempdir().unwrap();
+
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, "x").unwrap();
+        let datadir = file.join("data");
+        let e = init(load(&datadir)).err().unwrap();
+        let io = std::fs::create_dir_all(&datadir).unwrap_err();
+        assert!(matches!(e, InitError::CreateDataDir { .. }), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            format!("cannot create data directory {}: {io}", datadir.display())
+        );
+
+        let config = load(dir.path());
+        std::fs::write(config.accounts_file(), "not an accounts file\n").unwrap();
+        let cause = AccountsFile::new(config.accounts_file())
+            .load()
+            .unwrap_err();
+        let e = init(config).err().unwrap();
+        assert!(matches!(e, InitError::LoadAccounts(_)), "{e:?}");
+        assert_eq!(e.to_string(), format!("cannot load accounts: {cause}"));
+        assert!(std::error::Error::source(&e).is_some());
     }
 }
