@@ -45,6 +45,7 @@ const FILE_MAGIC: &str = "vestibule-accounts";
 
 /// Where a connection came from, as the server saw it (never as the client claims).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ClientHost {
     /// The Unix-domain socket: MySQL's host `localhost`, without an IP address.
     Unix,
@@ -212,6 +213,7 @@ fn auth_fits_plugin(plugin: Plugin, auth: &AuthString) -> bool {
 
 /// Failures of account-management statements and identity validation.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AccountError {
     /// 1396 ER_CANNOT_USER (HY000), `Operation %s failed for %.256s`: the statement changed nothing;
     /// `accounts` lists every failing account as `'user'@'host'`.
@@ -277,6 +279,7 @@ impl From<&AccountError> for MysqlError {
 
 /// A note left by `IF [NOT] EXISTS` instead of an error (MySQL level `Note`, SQLSTATE HY000).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Warning {
     /// 3163 ER_USER_ALREADY_EXISTS: `CREATE USER IF NOT EXISTS` on an existing account.
     UserAlreadyExists {
@@ -852,6 +855,7 @@ pub struct AccountFileError {
 
 /// What was wrong with an accounts-file line. Messages never include credential bytes.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AccountFileErrorKind {
     /// The first non-comment line is not `vestibule-accounts <version>` (or the file is empty).
     #[error("missing header line `{FILE_MAGIC} {ACCOUNTS_FILE_VERSION}`")]

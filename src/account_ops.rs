@@ -46,6 +46,7 @@ pub struct AlterChange {
 /// An account-management statement, with user names resolved (`CURRENT_USER` already replaced by
 /// the session's account) and credentials already hashed.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum AccountOp {
     /// `CREATE USER [IF NOT EXISTS] a, b, …`.
     Create {
@@ -133,6 +134,7 @@ pub struct Applied {
 
 /// Why a statement failed; the set is then unchanged and the cache must not be touched.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AccountOpError {
     /// 1396 `Operation … failed for …` (every failing account listed) or 1470 (name too long).
     #[error(transparent)]

@@ -102,6 +102,7 @@ impl TlsVersion {
 
 /// Why a `tls_version` value is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TlsVersionError {
     /// An entry that names no TLS version.
     #[error("unknown TLS version '{0}' in tls_version")]
@@ -585,6 +586,7 @@ impl fmt::Display for CipherVariable {
 /// MySQL reports all of these as "Failed to set ciphers to use" (startup disables TLS, `ALTER
 /// INSTANCE RELOAD TLS` fails); the server prefixes that text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CipherError {
     /// Entries in a category MySQL permanently restricts (aNULL, eNULL, EXPORT, LOW, MD5, DES,
     /// 3DES, RC2, RC4, PSK, SSLv3, static DH) or concrete suites in one, named positively.
@@ -999,6 +1001,7 @@ pub struct TlsPolicy {
 
 /// Why a [`TlsPolicy`] cannot become a TLS context (what `server_config` refuses).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PolicyError {
     /// No supported version enabled; MySQL's library-error text.
     #[error("TLS version is invalid")]
@@ -1111,6 +1114,7 @@ impl ClientOffer {
 
 /// Why [`predict`] expects the handshake to fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FailureReason {
     /// The policy cannot become a TLS context ([`TlsPolicy::check`]); no handshake happens.
     ServerUnusable,

@@ -33,6 +33,7 @@ const ROUNDS_UNIT: u32 = 1000;
 /// count only. Digests and hashes are wiped when the value is dropped (so fields are read through
 /// a reference: `match &s { … }`).
 #[derive(Clone)]
+#[non_exhaustive]
 pub enum AuthString {
     /// Empty authentication_string: the account has no password (any plugin).
     Empty,
@@ -64,6 +65,7 @@ pub enum AuthString {
 /// Why a stored authentication_string cannot be used. MySQL reports all of these alike (it logs a
 /// corrupt-string message and the login fails with 1045), so the variants are for logs and tests.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AuthStringError {
     /// The string has the wrong total length for the plugin's format.
     #[error("{plugin} authentication_string must be {expected} bytes, not {actual}")]

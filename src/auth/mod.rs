@@ -39,6 +39,7 @@ pub const MAX_PASSWORD_LEN: usize = 256;
 
 /// The three password plugins Vestibule speaks, named as in `mysql.user.plugin`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Plugin {
     /// `caching_sha2_password`: MySQL 8's default; fast path via the server cache.
     CachingSha2Password,

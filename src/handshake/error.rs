@@ -8,6 +8,7 @@ use crate::wire::packets::ErrPacket;
 /// ([`HandshakeError::mysql_error`]), except [`HandshakeError::Refused`], whose packet is the
 /// backend's own.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum HandshakeError {
     /// Malformed input: a packet that does not parse as the message the state expects, or a
     /// client that asked for TLS the server cannot give. 1043 08S01 "Bad handshake".

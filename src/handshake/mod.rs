@@ -64,6 +64,7 @@ pub const MAX_PASSWORD_LEN: usize = 256;
 /// How the client reached the server, as the *server* sees it (docs/protocol.md, "Secure
 /// transports").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Transport {
     /// TCP: secure only once TLS is up.
     Tcp,
@@ -165,6 +166,7 @@ impl ServerParams {
 
 /// Result of the driver's account lookup (user name + client host, most specific match).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Lookup {
     /// The most specific account matching user and host.
     Found {
@@ -324,6 +326,7 @@ const LOGIN_OK: [u8; 7] = [0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00];
 /// `…_full_auths` counters (docs/protocol.md, "caching_sha2_password: fast path and full
 /// authentication").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AuthPath {
     /// caching_sha2_password answered from the cache (`01 03`).
     FastPath,
@@ -335,6 +338,7 @@ pub enum AuthPath {
 
 /// Inputs to the machine.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Event<'a> {
     /// One complete client payload with the sequence id of its header.
     Packet {
@@ -368,6 +372,7 @@ impl Event<'_> {
 
 /// Outputs, to be carried out in order.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Action {
     /// Write these framed bytes (one or more packets) to the client (inside TLS once TLS is
     /// established).
@@ -1042,6 +1047,7 @@ pub fn fill_cache_if_current(
 
 /// Why a REQUIRE clause is not met (for the server log only; the client sees 1045).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RequireFailure {
     /// The account requires TLS and the connection has none (the socket does not count).
     NotTls,

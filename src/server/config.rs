@@ -278,6 +278,7 @@ pub struct Config {
 
 /// Why [`Config::load`] refused the configuration; the binary prints it and exits.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// The `--config` file cannot be read.
     #[error("cannot read config file {path}: {source}")]

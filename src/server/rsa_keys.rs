@@ -44,6 +44,7 @@ impl fmt::Display for KeyKind {
 /// exchange (the status variables `Caching_sha2_password_rsa_public_key` / `Rsa_public_key`
 /// stay empty), as MySQL does; the messages follow MySQL's log texts.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RsaKeyError {
     /// A key file does not exist.
     #[error("RSA {kind} key file not found: {}. Some authentication plugins will not work.", path.display())]

@@ -27,6 +27,7 @@ use crate::cache::AuthCache;
 
 /// Why the accounts file could not be read or written.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// A filesystem call failed; `action` says which step.
     #[error("accounts file {}: cannot {action}: {source}", path.display())]
@@ -175,6 +176,7 @@ pub struct FileAccounts {
 
 /// Why [`FileAccounts::apply`] did not change anything.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ApplyError {
     /// The statement is refused (the account exists, does not exist …).
     #[error(transparent)]

@@ -43,6 +43,7 @@ impl fmt::Debug for Secret {
 
 /// One statement of the admin subset (MySQL 8.0 syntax).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Statement {
     /// `SET assignment [, assignment]…` (MySQL "SET Syntax for Variable Assignment").
     Set(Vec<SetAssignment>),
@@ -189,6 +190,7 @@ pub struct UserAuth {
 
 /// MySQL's `auth_option` of `CREATE USER` / `ALTER USER`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum AuthOption {
     /// `IDENTIFIED BY 'pw'` (the default plugin).
     Password(Secret),
@@ -262,6 +264,7 @@ pub enum GrantLevel {
 
 /// `FLUSH` options this server implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FlushKind {
     /// `FLUSH PRIVILEGES`.
     Privileges,
@@ -409,6 +412,7 @@ pub struct Limit {
 /// An expression with MySQL operator precedence. Parentheses leave no node (except around a
 /// subquery); negative numbers are `Unary { Neg, … }` over an unsigned literal.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Expr {
     /// `NULL`.
     Null,
@@ -515,6 +519,7 @@ impl Expr {
 
 /// Prefix operators. `!` is parsed as `Not`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum UnaryOp {
     /// `-`.
     Neg,
@@ -525,6 +530,7 @@ pub enum UnaryOp {
 /// Infix operators. `||` / `&&` are parsed as `Or` / `And` (MySQL's default `sql_mode`), `!=` as
 /// `NotEq`, `MOD` as `Mod`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BinaryOp {
     /// `OR` / `||`.
     Or,

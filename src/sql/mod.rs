@@ -44,6 +44,7 @@ use crate::wire::packets::ErrPacket;
 
 /// Why a query did not parse. Each kind maps to one MySQL error (see [`ParseError::code`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ParseErrorKind {
     /// Only whitespace and comments: ER_EMPTY_QUERY (1065, 42000) "Query was empty".
     /// MySQL sends OK instead when `comment_only` (the query held a comment).

@@ -21,6 +21,7 @@ pub const COM_RESET_CONNECTION: u8 = 0x1F;
 
 /// A parsed client command.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Command {
     /// [`COM_QUIT`].
     Quit,

@@ -40,6 +40,7 @@ impl Header {
 
 /// Why a frame was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FrameError {
     /// Sequence id differs from the expected one (MySQL: 1156 "Got packets out of order").
     #[error("got packets out of order (expected sequence id {expected}, got {got})")]

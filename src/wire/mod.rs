@@ -26,6 +26,7 @@ pub use capabilities::*;
 
 /// Why a byte string is not the message it should be.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum WireError {
     /// The payload ended before a field that must be present.
     #[error("packet truncated while reading {0}")]
