@@ -64,6 +64,7 @@
 //! README.md's "Embedding" section says how to run it. [`server::Server::authenticate`] runs
 //! only the connection phase, for an embedder that keeps its own command loop.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod account;
 pub mod account_ops;
