@@ -1305,8 +1305,6 @@ fn parse_account_line(line: &str) -> Result<Account, AccountFileErrorKind> {
 /// notices the bug. It never panics when [`parse_accounts`] and [`serialize_accounts`] are correct.
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
-#[cfg(any(test, feature = "fuzzing"))]
-#[doc(hidden)]
 pub fn fuzz_accounts_file(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let Ok(set) = parse_accounts(&text) else {
