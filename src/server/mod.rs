@@ -504,6 +504,8 @@ impl<S: AccountStore, B: Backend> Server<S, B> {
     /// The same for a Unix socket: its clients are [`ClientHost::Unix`] (`localhost`, a secure
     /// transport for caching_sha2_password).
     pub async fn serve_unix(&self, listener: UnixListener) {
+        // A secure transport exists now (`SET GLOBAL require_secure_transport=ON` may follow).
+        self.shared.socket_listening.store(true, Ordering::Relaxed);
         self.accept_loop(listener).await;
     }
 
