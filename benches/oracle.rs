@@ -44,10 +44,7 @@ fn main() {
         "rounds", "known p50", "unknown p50", "ratio", "guesses/s (1 c.)"
     );
     for &rounds in settings {
-        let srv = Server::start(&[
-            "--caching-sha2-password-digest-rounds",
-            &rounds.to_string(),
-        ]);
+        let srv = Server::start(&["--caching-sha2-password-digest-rounds", &rounds.to_string()]);
         let mut root = root_socket_session(&srv);
         must_query(
             &srv,
@@ -62,7 +59,10 @@ fn main() {
             .filter(|u| matches!(attempt(&srv, u).0, Login::Error(1045, _)))
             .take(8)
             .collect();
-        assert!(!ghosts.is_empty(), "no unknown user with a caching_sha2 decoy");
+        assert!(
+            !ghosts.is_empty(),
+            "no unknown user with a caching_sha2 decoy"
+        );
         let (mut known, mut unknown) = (Vec::new(), Vec::new());
         let start = Instant::now();
         for i in 0..n {

@@ -1185,7 +1185,9 @@ mod model_tests {
             Ok(())
         }
 
-        async fn start_tls(&mut self) -> Result<crate::handshake::TlsInfo, std::convert::Infallible> {
+        async fn start_tls(
+            &mut self,
+        ) -> Result<crate::handshake::TlsInfo, std::convert::Infallible> {
             Ok(crate::handshake::TlsInfo {
                 version: "TLSv1.3".into(),
                 cipher: "TLS_AES_128_GCM_SHA256".into(),
