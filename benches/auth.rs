@@ -35,6 +35,8 @@ fn params() -> ServerParams {
         reserved_admin_slot: false,
         admission: false,
         digest_rounds: vestibule::auth::DEFAULT_DIGEST_ROUNDS,
+        capabilities: vestibule::wire::capabilities::SERVER_CAPABILITIES,
+        character_set: 255,
     }
 }
 

@@ -1447,6 +1447,8 @@ mod model_tests {
                         ^ 0x55
                 })),
                 digest_rounds: crate::auth::DEFAULT_DIGEST_ROUNDS,
+                capabilities: crate::wire::capabilities::SERVER_CAPABILITIES,
+                character_set: 255,
             };
             let (hs, actions) = Handshake::new(params);
             let mut c = Conn {

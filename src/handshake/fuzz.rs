@@ -134,6 +134,8 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<Outcome> {
         reserved_admin_slot: false,
         admission: false,
         digest_rounds: crate::auth::DEFAULT_DIGEST_ROUNDS,
+        capabilities: crate::wire::capabilities::SERVER_CAPABILITIES,
+        character_set: 255,
     };
     let (mut hs, first) = Handshake::new(params);
     let mut client = Client {

@@ -151,6 +151,14 @@ pub struct ServerParams {
     /// (`caching_sha2_password_digest_rounds`): an unknown user's decoy hash costs as many, so
     /// its full authentication takes as long as a real account's (docs/security.md).
     pub digest_rounds: u32,
+    /// Capability flags the greeting offers (without CLIENT_SSL, which follows
+    /// `tls_available`): at most [`SERVER_CAPABILITIES`], and always the ones the exchange
+    /// needs ([`REQUIRED_CAPABILITIES`]). An embedder may leave out, say,
+    /// CLIENT_DEPRECATE_EOF or CLIENT_MULTI_STATEMENTS.
+    pub capabilities: u32,
+    /// The collation id the greeting names as the server's character set (255,
+    /// utf8mb4_0900_ai_ci, as MySQL 8.0).
+    pub character_set: u8,
 }
 
 impl ServerParams {
@@ -532,7 +540,7 @@ pub struct Handshake {
 impl Handshake {
     /// Starts a connection: the returned actions send the greeting (seq 0).
     pub fn new(params: ServerParams) -> (Handshake, Vec<Action>) {
-        let mut caps = SERVER_CAPABILITIES;
+        let mut caps = (params.capabilities & SERVER_CAPABILITIES) | REQUIRED_CAPABILITIES;
         if params.tls_available {
             caps |= CLIENT_SSL;
         }
@@ -541,7 +549,7 @@ impl Handshake {
             connection_id: params.connection_id,
             nonce: *params.nonce.as_bytes(),
             capabilities: caps,
-            character_set: UTF8MB4_0900_AI_CI,
+            character_set: params.character_set,
             status_flags: SERVER_STATUS_AUTOCOMMIT,
             auth_plugin_name: params.default_plugin.name().as_bytes().to_vec(),
         };

@@ -41,6 +41,8 @@ pub(crate) fn params(transport: Transport, tls: bool, rsa: bool) -> ServerParams
         nonce: Nonce::from_wire(NONCE),
         switch_nonce: Nonce::from_wire(SWITCH_NONCE),
         digest_rounds: crate::auth::DEFAULT_DIGEST_ROUNDS,
+        capabilities: crate::wire::capabilities::SERVER_CAPABILITIES,
+        character_set: 255,
     }
 }
 
@@ -952,6 +954,38 @@ fn decoy_hash_uses_the_configured_digest_rounds() {
             other => panic!("decoy is not caching_sha2: {other:?}"),
         }
     }
+}
+
+/// The greeting offers what the embedder asks for, within what Vestibule supports, and always
+/// what the exchange needs; CLIENT_SSL follows TLS; the character set is the one given.
+#[test]
+fn the_greeting_offers_the_configured_capabilities_and_character_set() {
+    let greet = |caps: u32, charset: u8, tls: bool| {
+        let mut p = params(Transport::Tcp, tls, false);
+        p.capabilities = caps;
+        p.character_set = charset;
+        let d = Driver::new(p, None, None);
+        HandshakeV10::parse(&d.sent[0].payload).unwrap()
+    };
+    let g = greet(SERVER_CAPABILITIES, 255, true);
+    assert_eq!(g.capabilities, SERVER_CAPABILITIES | CLIENT_SSL);
+    assert_eq!(g.character_set, 255);
+    let g = greet(
+        SERVER_CAPABILITIES & !CLIENT_DEPRECATE_EOF & !CLIENT_MULTI_STATEMENTS,
+        45,
+        false,
+    );
+    assert_eq!(
+        g.capabilities & (CLIENT_DEPRECATE_EOF | CLIENT_MULTI_STATEMENTS | CLIENT_SSL),
+        0
+    );
+    assert_eq!(g.character_set, 45);
+    // Nothing asked for: still what the exchange needs; nothing Vestibule does not support.
+    assert_eq!(greet(0, 255, false).capabilities, REQUIRED_CAPABILITIES);
+    assert_eq!(
+        greet(u32::MAX & !CLIENT_SSL, 255, false).capabilities,
+        SERVER_CAPABILITIES
+    );
 }
 
 /// Byte-exact snapshots of every packet the server sends in the connection phase.

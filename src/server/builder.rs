@@ -177,6 +177,19 @@ impl<S, B> ServerBuilder<S, B> {
         self.with(|c| c.server_version = version.into())
     }
 
+    /// The capability flags the greeting offers: any subset of what Vestibule supports
+    /// ([`crate::wire::capabilities::SERVER_CAPABILITIES`]); the flags the exchange needs are
+    /// always offered, and CLIENT_SSL follows [`ServerBuilder::tls`].
+    pub fn greeting_capabilities(self, flags: u32) -> Self {
+        self.with(|c| c.capabilities = flags)
+    }
+
+    /// The character set (collation id) the greeting names: 255, utf8mb4_0900_ai_ci, by
+    /// default.
+    pub fn character_set(self, collation: u8) -> Self {
+        self.with(|c| c.character_set = collation)
+    }
+
     /// `caching_sha2_password_cache_size`… the number of accounts the fast-path cache holds.
     pub fn cache_size(self, accounts: usize) -> Self {
         self.with(|c| c.cache_size = accounts.max(1))

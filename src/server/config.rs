@@ -239,6 +239,11 @@ pub struct Config {
     /// embedder may set its own, ≥ 8.0.5 so that Connector/J uses OAEP: docs/protocol.md,
     /// "Server version string").
     pub server_version: String,
+    /// Capability flags the greeting offers (see [`crate::handshake::ServerParams::capabilities`];
+    /// the binary offers all it supports).
+    pub capabilities: u32,
+    /// The greeting's character set (collation id; 255, utf8mb4_0900_ai_ci).
+    pub character_set: u8,
     /// Defaults of the session timeouts (seconds, 1..=[`MAX_TIMEOUT`]); `SET GLOBAL` changes
     /// the live values in [`super::GlobalVars`]. This one is `--wait-timeout`.
     pub wait_timeout: u64,
@@ -378,6 +383,8 @@ impl Config {
             require_secure_transport: pick!(require_secure_transport, Toggle(false)).0,
             connect_timeout: pick!(connect_timeout, 10).max(1),
             server_version: super::vars::SERVER_VERSION.to_string(),
+            capabilities: crate::wire::capabilities::SERVER_CAPABILITIES,
+            character_set: crate::wire::capabilities::UTF8MB4_0900_AI_CI,
             wait_timeout: pick!(wait_timeout, 28800).clamp(1, MAX_TIMEOUT),
             interactive_timeout: pick!(interactive_timeout, 28800).clamp(1, MAX_TIMEOUT),
             net_read_timeout: pick!(net_read_timeout, 30).clamp(1, MAX_TIMEOUT),

@@ -202,6 +202,8 @@ fn connection_params(
         nonce,
         switch_nonce: Nonce::from_random(random_bytes()),
         digest_rounds: shared.config.digest_rounds,
+        capabilities: shared.config.capabilities,
+        character_set: shared.config.character_set,
     }
 }
 

@@ -69,6 +69,13 @@ pub const SERVER_CAPABILITIES: u32 = CLIENT_LONG_PASSWORD
     | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
     | CLIENT_DEPRECATE_EOF;
 
+/// What every greeting offers, whatever an embedder asks for: the exchange needs protocol 4.1
+/// responses with the 1-byte (or length-encoded) auth data and plugin names.
+pub const REQUIRED_CAPABILITIES: u32 = CLIENT_PROTOCOL_41
+    | CLIENT_SECURE_CONNECTION
+    | CLIENT_PLUGIN_AUTH
+    | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA;
+
 /// Status flag: a transaction is open.
 pub const SERVER_STATUS_IN_TRANS: u16 = 0x0001;
 /// Status flag: autocommit is on (in the greeting and in OK packets while it is).
