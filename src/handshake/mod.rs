@@ -47,7 +47,7 @@ use crate::account::{Account, Require};
 use crate::auth::{self, AuthString, CachedDigest, Nonce, Plugin};
 use crate::wire::capabilities::*;
 use crate::wire::command::ChangeUser;
-use crate::wire::frame::{self, Header};
+use crate::wire::frame::{self, FrameDecoder, FrameError, Header};
 use crate::wire::handshake::{
     encode_auth_more_data, AuthSwitchRequest, FirstClientPacket, HandshakeResponse41, HandshakeV10,
     AUTH_MORE_DATA, CACHING_SHA2_REQUEST_PUBLIC_KEY, FAST_AUTH_SUCCESS,
@@ -621,25 +621,35 @@ impl Handshake {
         self.state.expects_packet()
     }
 
-    /// Checks a packet header before its payload is read: a TLS ClientHello in place of the first
-    /// packet, a wrong sequence id or an oversized packet fail here, so nothing is buffered.
+    /// The framing of the packet the machine expects next: a [`FrameDecoder`] at the expected
+    /// sequence id, with the connection phase's size limit, refusing a TLS ClientHello in place
+    /// of the first packet. A driver reads through it (never past the packet in progress) and
+    /// feeds each frame to [`Handshake::handle`], or its error to [`Handshake::framing_error`].
+    pub fn frame_decoder(&self) -> FrameDecoder {
+        let mut dec = FrameDecoder::new(self.seq, CONNECTION_PHASE_MAX_PACKET);
+        dec.detect_tls(matches!(self.state, State::ExpectFirstPacket));
+        dec
+    }
+
+    /// Ends the exchange for a framing error of [`Handshake::frame_decoder`]: a TLS ClientHello
+    /// without SSLRequest is a bad handshake (1043), a wrong sequence id 1156, an oversized
+    /// packet 1153.
+    pub fn framing_error(&mut self, e: FrameError) -> Vec<Action> {
+        self.fail(match e {
+            FrameError::OutOfOrder { .. } => HandshakeError::PacketsOutOfOrder,
+            FrameError::TooLarge { .. } => HandshakeError::PacketTooLarge,
+            _ => HandshakeError::BadHandshake,
+        });
+        std::mem::take(&mut self.out)
+    }
+
+    /// Checks a packet header before its payload is read ([`Handshake::frame_decoder`]'s
+    /// checks): a TLS ClientHello in place of the first packet, a wrong sequence id or an
+    /// oversized packet fail here, so nothing is buffered.
     pub fn check_header(&mut self, raw: [u8; 4]) -> Result<Header, Vec<Action>> {
-        let err = if matches!(self.state, State::ExpectFirstPacket)
-            && Header::looks_like_tls_client_hello(raw)
-        {
-            Some(HandshakeError::BadHandshake)
-        } else {
-            let h = Header::parse(raw);
-            if h.seq != self.seq {
-                Some(HandshakeError::PacketsOutOfOrder)
-            } else if h.len > CONNECTION_PHASE_MAX_PACKET {
-                Some(HandshakeError::PacketTooLarge)
-            } else {
-                return Ok(h);
-            }
-        };
-        self.fail(err.unwrap_or(HandshakeError::BadHandshake));
-        Err(std::mem::take(&mut self.out))
+        self.frame_decoder()
+            .check_header(raw)
+            .map_err(|e| self.framing_error(e))
     }
 
     /// Feeds one event; returns the actions to carry out, in order. Never panics: anything the

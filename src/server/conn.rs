@@ -22,7 +22,7 @@ use crate::handshake::{
     ServerParams, Session, TlsInfo, Transport, Verdict,
 };
 use crate::wire::command::Command;
-use crate::wire::frame::{self, Header, HEADER_LEN, MAX_PACKET_CHUNK};
+use crate::wire::frame::{self, Frame, FrameDecoder, FrameError};
 use crate::wire::packets::ErrPacket;
 
 /// Any byte stream a connection can run over (TCP, Unix socket, or TLS on top of either).
@@ -278,20 +278,15 @@ async fn connection_phase<S: AccountStore, B: Backend>(
         }
         let io = env.io_mut()?;
         io.flush().await?;
-        let mut hdr = [0u8; HEADER_LEN];
-        io.read_exact(&mut hdr).await?;
-        actions = match hs.check_header(hdr) {
-            Ok(h) => {
-                // Grown as bytes arrive: an announced length costs nothing until it is sent.
-                // The whole phase is bounded by connect_timeout (the caller's timeout).
-                let mut payload = Vec::new();
-                read_growing(io, &mut payload, h.len, None).await?;
-                hs.handle(Event::Packet {
-                    seq: h.seq,
-                    payload: &payload,
-                })
-            }
-            Err(actions) => actions,
+        // The machine's own framing; the whole phase is bounded by connect_timeout (the
+        // caller's timeout), so a single read has no bound of its own.
+        let mut dec = hs.frame_decoder();
+        actions = match read_frame(io, &mut dec, None).await? {
+            Ok(f) => hs.handle(Event::Packet {
+                seq: f.seq,
+                payload: &f.payload,
+            }),
+            Err(e) => hs.framing_error(e),
         };
     }
 }
@@ -452,40 +447,37 @@ fn tls_info(conn: &rustls::ServerConnection) -> TlsInfo {
 const MIN_READ_STEP: usize = 4 * 1024;
 const MAX_READ_STEP: usize = 64 * 1024;
 
-/// Appends exactly `n` bytes from `io` to `buf`, growing `buf` only as bytes arrive (see
-/// [`MIN_READ_STEP`]). Each read waits at most `per_read` for progress (`None`: no bound).
-async fn read_growing(
+/// Reads one frame through `dec` (the one framing, [`FrameDecoder`]): never past the packet in
+/// progress — bytes after it may be a TLS handshake or the next command — and growing the
+/// buffer only as bytes arrive (see [`MIN_READ_STEP`]), so an announced length costs nothing
+/// until it is sent. Each read waits at most `per_read` for progress (`None`: no bound).
+async fn read_frame(
     io: &mut Stream,
-    buf: &mut Vec<u8>,
-    n: usize,
+    dec: &mut FrameDecoder,
     per_read: Option<Duration>,
-) -> Result<(), ConnError> {
-    let base = buf.len();
-    let end = base + n;
-    while buf.len() < end {
-        let start = buf.len();
-        let step = (start - base).clamp(MIN_READ_STEP, MAX_READ_STEP);
-        buf.resize(start + (end - start).min(step), 0);
-        let read = io.read(&mut buf[start..]);
+) -> Result<Result<Frame, FrameError>, ConnError> {
+    loop {
+        match dec.next_frame() {
+            Ok(Some(frame)) => return Ok(Ok(frame)),
+            Err(e) => return Ok(Err(e)),
+            Ok(None) => {}
+        }
+        let step = dec
+            .wanted()
+            .min(dec.buffered().clamp(MIN_READ_STEP, MAX_READ_STEP));
+        let read = io.read(dec.spare(step));
         let got = match per_read {
             Some(d) => tokio::time::timeout(d, read)
                 .await
                 .map_err(|_| ConnError::ReadTimeout)?,
             None => read.await,
         };
-        let got = match got {
-            Ok(got) => got,
-            Err(e) => {
-                buf.truncate(start);
-                return Err(e.into());
-            }
-        };
-        buf.truncate(start + got);
-        if got == 0 {
-            return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into());
+        match got {
+            Ok(0) => return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into()),
+            Ok(n) => dec.filled(n),
+            Err(e) => return Err(e.into()),
         }
     }
-    Ok(())
 }
 
 /// What the command-phase reader hands back.
@@ -511,47 +503,27 @@ async fn read_command(
     timeouts: Timeouts,
     shared: &Shared,
 ) -> Result<Incoming, ConnError> {
-    let net_read = Some(Duration::from_secs(timeouts.net_read));
-    let mut payload = Vec::new();
-    let mut seq = 0u8;
-    loop {
-        let mut hdr = Vec::with_capacity(HEADER_LEN);
-        if seq == 0 {
-            let mut first = [0u8; 1];
-            let wait = Duration::from_secs(timeouts.wait);
-            let got = tokio::select! {
-                r = tokio::time::timeout(wait, io.read(&mut first)) => r,
-                () = shared.shutdown_signal() => return Ok(Incoming::Shutdown),
-            };
-            match got {
-                Err(_) => return Ok(Incoming::Idle),
-                Ok(Ok(0)) => return Ok(Incoming::Closed),
-                Ok(Ok(_)) => hdr.push(first[0]),
-                Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                    return Ok(Incoming::Closed)
-                }
-                Ok(Err(e)) => return Err(e.into()),
-            }
-        }
-        let missing = HEADER_LEN - hdr.len();
-        read_growing(io, &mut hdr, missing, net_read).await?;
-        let mut raw = [0u8; HEADER_LEN];
-        raw.copy_from_slice(&hdr);
-        let h = Header::parse(raw);
-        if h.seq != seq {
-            return Ok(Incoming::Refused(
-                MysqlError::NetPacketsOutOfOrder.packet(&[]),
-            ));
-        }
-        if payload.len() + h.len > limit {
-            return Ok(Incoming::Refused(MysqlError::NetPacketTooLarge.packet(&[])));
-        }
-        read_growing(io, &mut payload, h.len, net_read).await?;
-        seq = seq.wrapping_add(1);
-        if h.len < MAX_PACKET_CHUNK {
-            return Ok(Incoming::Command(payload, seq));
-        }
+    let mut dec = FrameDecoder::new(0, limit);
+    let wait = Duration::from_secs(timeouts.wait);
+    let first = tokio::select! {
+        r = tokio::time::timeout(wait, io.read(dec.spare(1))) => r,
+        () = shared.shutdown_signal() => return Ok(Incoming::Shutdown),
+    };
+    match first {
+        Err(_) => return Ok(Incoming::Idle),
+        Ok(Ok(0)) => return Ok(Incoming::Closed),
+        Ok(Ok(n)) => dec.filled(n),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(Incoming::Closed),
+        Ok(Err(e)) => return Err(e.into()),
     }
+    let net_read = Some(Duration::from_secs(timeouts.net_read));
+    Ok(match read_frame(io, &mut dec, net_read).await? {
+        Ok(frame) => Incoming::Command(frame.payload, dec.expected_seq()),
+        Err(FrameError::TooLarge { .. }) => {
+            Incoming::Refused(MysqlError::NetPacketTooLarge.packet(&[]))
+        }
+        Err(_) => Incoming::Refused(MysqlError::NetPacketsOutOfOrder.packet(&[])),
+    })
 }
 
 /// Writes `payloads` as packets from sequence id `seq`; the write waits at most

@@ -102,6 +102,8 @@ pub struct FrameDecoder {
     /// Payload of a multi-packet message collected so far.
     partial: Vec<u8>,
     check_tls: bool,
+    /// Bytes of `buf`'s tail handed out by [`FrameDecoder::spare`] and not yet filled.
+    spare: usize,
 }
 
 /// One logical payload, with the sequence id of its *first* wire packet.
@@ -123,6 +125,7 @@ impl FrameDecoder {
             limit,
             partial: Vec::new(),
             check_tls: false,
+            spare: 0,
         }
     }
 
@@ -148,12 +151,43 @@ impl FrameDecoder {
 
     /// Bytes received but not yet part of a returned frame.
     pub fn buffered(&self) -> usize {
-        self.buf.len() + self.partial.len()
+        self.buf.len() - self.spare + self.partial.len()
     }
 
     /// Takes the undecoded bytes out (e.g. bytes that followed an SSLRequest and belong to TLS).
     pub fn take_buffered(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.buf)
+    }
+
+    /// How many more bytes the packet in progress needs: the rest of its header, then the rest
+    /// of its payload (0 once it is complete). A driver that never reads more than this never
+    /// takes bytes that belong to what follows — a TLS handshake after an SSLRequest, or the
+    /// next pipelined command.
+    pub fn wanted(&self) -> usize {
+        let Some(raw) = self.buf.get(..HEADER_LEN) else {
+            return HEADER_LEN - self.buf.len();
+        };
+        let mut hdr = [0u8; HEADER_LEN];
+        hdr.copy_from_slice(raw);
+        (HEADER_LEN + Header::parse(hdr).len).saturating_sub(self.buf.len())
+    }
+
+    /// Space for reading up to `n` more bytes straight into the decoder's buffer; then
+    /// [`FrameDecoder::filled`] says how many arrived. The buffer grows by `n` at most, so a
+    /// driver that sizes `n` by what has arrived keeps memory proportional to it.
+    pub fn spare(&mut self, n: usize) -> &mut [u8] {
+        self.filled(0);
+        let start = self.buf.len();
+        self.buf.resize(start + n, 0);
+        self.spare = n;
+        &mut self.buf[start..]
+    }
+
+    /// Keeps the first `got` bytes of the last [`FrameDecoder::spare`] (0 after a failed read).
+    pub fn filled(&mut self, got: usize) {
+        let unused = self.spare.saturating_sub(got);
+        self.buf.truncate(self.buf.len().saturating_sub(unused));
+        self.spare = 0;
     }
 
     /// Appends bytes read from the peer; [`FrameDecoder::next_frame`] decodes them.
@@ -185,6 +219,7 @@ impl FrameDecoder {
 
     /// Returns the next complete payload, `Ok(None)` if more bytes are needed.
     pub fn next_frame(&mut self) -> Result<Option<Frame>, FrameError> {
+        self.filled(0);
         loop {
             let Some(raw) = self.buf.get(..HEADER_LEN) else {
                 return Ok(None);
@@ -371,6 +406,36 @@ mod tests {
 
     /// `buffered` counts undecoded bytes and the collected part of a multi-packet payload;
     /// `take_buffered` hands back exactly the undecoded bytes (what followed an SSLRequest).
+    #[test]
+    fn reading_into_spare_space_never_passes_the_packet_in_progress() {
+        let mut wire = packet(3, b"hello");
+        wire.extend_from_slice(b"\x16\x03TLS");
+        let mut dec = FrameDecoder::new(3, 100);
+        let mut read = 0;
+        loop {
+            if let Some(f) = dec.next_frame().unwrap() {
+                assert_eq!((f.seq, f.payload), (3, b"hello".to_vec()));
+                break;
+            }
+            let want = dec.wanted().min(2);
+            let space = dec.spare(want);
+            let got = want.min(wire.len() - read);
+            space[..got].copy_from_slice(&wire[read..read + got]);
+            dec.filled(got);
+            read += got;
+        }
+        // The TLS bytes after the packet were never read.
+        assert_eq!(&wire[read..], b"\x16\x03TLS");
+        assert_eq!((dec.buffered(), dec.wanted()), (0, HEADER_LEN));
+        // Unfilled space is not counted and does not survive.
+        let _ = dec.spare(10);
+        dec.filled(3);
+        assert_eq!(dec.buffered(), 3);
+        let _ = dec.spare(10);
+        assert_eq!(dec.next_frame(), Ok(None));
+        assert_eq!(dec.buffered(), 3);
+    }
+
     #[test]
     fn buffered_bytes_are_counted_and_handed_back_exactly() {
         let mut dec = FrameDecoder::new(1, 1 << 20);
