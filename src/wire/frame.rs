@@ -180,7 +180,7 @@ impl FrameDecoder {
         let start = self.buf.len();
         self.buf.resize(start + n, 0);
         self.spare = n;
-        &mut self.buf[start..]
+        self.buf.get_mut(start..).unwrap_or_default()
     }
 
     /// Keeps the first `got` bytes of the last [`FrameDecoder::spare`] (0 after a failed read).
