@@ -2,8 +2,9 @@
 # Runs every test Vestibule has: unit, property, snapshot, corpus-replay and interop tests (the
 # interop suite starts the real server binary and drives the real mariadb CLI, PyMySQL and
 # mysql-connector-python; the compatibility matrix, tests/compat.rs, adds mysqlclient, node mysql2,
-# mysql_async and sqlx and writes docs/compatibility.md). Installs what it needs first. Ends with
-# cargo test's own summary.
+# mysql_async and sqlx and writes docs/compatibility.md). Installs what it needs first, including
+# mariadb-server for the tests that start private MariaDB servers. Ends with cargo test's own
+# summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_INCREMENTAL=0 CARGO_TERM_COLOR=never
@@ -16,11 +17,36 @@ dpkg -s libmariadb-dev >/dev/null 2>&1 || need_apt+=(libmariadb-dev)
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  echo "== installing Debian packages: ${need_apt[*]}"
+# A real MariaDB server for the tests that need one (tests/common/mariadb.rs starts private
+# instances in temporary dirs on free ports; Debian puts mariadbd in /usr/sbin). Installed
+# without recommends (Perl CGI modules, compression plugins), and its own service is kept from
+# starting: no test uses it, nor port 3306.
+need_server=()
+command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need_server+=(mariadb-server)
+if [ $((${#need_apt[@]} + ${#need_server[@]})) -gt 0 ]; then
+  echo "== installing Debian packages: ${need_apt[*]} ${need_server[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  if [ ${#need_apt[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  fi
+  if [ ${#need_server[@]} -gt 0 ]; then
+    # invoke-rc.d starts no service while /usr/sbin/policy-rc.d exits 101 (Debian's
+    # policy-rc.d interface: README.policy-rc.d of init-system-helpers); container images often
+    # have one.
+    policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      policy=/usr/sbin/policy-rc.d
+      printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null && $SUDO chmod 755 "$policy"
+    fi
+    rc=0
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+      "${need_server[@]}" >/tmp/vestibule-apt-server.log 2>&1 || rc=$?
+    [ -z "$policy" ] || $SUDO rm -f "$policy"
+    if [ "$rc" -ne 0 ]; then
+      cat /tmp/vestibule-apt-server.log >&2; echo "apt-get install mariadb-server failed" >&2; exit 1
+    fi
+  fi
 fi
 # The Python clients, pinned (tests/compat/requirements.txt) so docs/compatibility.md is the same
 # on every machine; pip leaves satisfied pins alone.

@@ -174,8 +174,8 @@ impl MariaDb {
     /// [`MariaDb::start_again`].
     pub fn kill(&mut self) {
         let pid = self.pid();
-        let status = Command::new("kill")
-            .args(["-KILL", &pid.to_string()])
+        let status = Command::new("sh")
+            .args(["-c", "kill -KILL \"$0\"", &pid.to_string()])
             .status()
             .expect("run kill");
         assert!(status.success(), "kill -KILL {pid}: {status}");
