@@ -136,7 +136,13 @@ fn tls_reports_ssl_version() {
 #[test]
 fn two_fixtures_run_in_parallel() {
     let starts: Vec<_> = (0..2).map(|_| std::thread::spawn(MariaDb::start)).collect();
-    let dbs: Vec<MariaDb> = starts.into_iter().map(|t| t.join().unwrap()).collect();
+    // Every start joined before any failure is raised: a start still running when the test
+    // process exits would leave its directory behind (no watchdog yet).
+    let joined: Vec<_> = starts.into_iter().map(|t| t.join()).collect();
+    let dbs: Vec<MariaDb> = joined
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|e| std::panic::resume_unwind(e)))
+        .collect();
     assert_ne!(dbs[0].port(), dbs[1].port());
     assert_ne!(dbs[0].dir(), dbs[1].dir());
     assert_ne!(dbs[0].pid(), dbs[1].pid());
