@@ -29,7 +29,7 @@ fn params() -> ServerParams {
         rsa: None,
         rsa_sha256: None,
         require_secure_transport: false,
-        databases: Arc::from(vec![]),
+        databases: Some(Arc::from(vec![])),
         nonce: Nonce::from_wire(NONCE),
         switch_nonce: Nonce::from_wire(NONCE),
         reserved_admin_slot: false,

@@ -145,7 +145,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("listening on {}", listener.local_addr()?.port());
     tokio::select! {
         () = server.serve(listener) => {}
-        _ = tokio::signal::ctrl_c() => server.shared().begin_shutdown(),
+        _ = tokio::signal::ctrl_c() => {
+            // Open sessions get 1053 and a few seconds to go.
+            server.shutdown(std::time::Duration::from_secs(5)).await;
+        }
     }
     Ok(())
 }

@@ -128,7 +128,7 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<Outcome> {
             modulus_len: 256,
         }),
         require_secure_transport,
-        databases: Arc::from(vec!["db".to_string()]),
+        databases: Some(Arc::from(vec!["db".to_string()])),
         nonce,
         switch_nonce,
         reserved_admin_slot: false,

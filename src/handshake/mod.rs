@@ -138,8 +138,10 @@ pub struct ServerParams {
     /// before the client gets its OK, so that the backend behind the door can still refuse it
     /// with an error packet. `false`: the OK follows the checks at once.
     pub admission: bool,
-    /// Schemas a client may name as its default database.
-    pub databases: Arc<[String]>,
+    /// Schemas a client may name as its default database (1049 for any other, after every other
+    /// check); `None`: not checked here — the session carries the name and the backend decides
+    /// at admission.
+    pub databases: Option<Arc<[String]>>,
     /// Nonce of the greeting (already post-processed by [`Nonce::from_random`]). For
     /// [`Handshake::change_user`] it must be the connection's own, [`Session::nonce`]: the
     /// switch carries it and every plugin checks against it.
@@ -537,13 +539,20 @@ pub struct Handshake {
     out: Vec<Action>,
 }
 
+/// The capability flags the greeting offers: what the driver asked for within what Vestibule
+/// supports, what the exchange needs, and CLIENT_SSL when TLS is available, as MySQL does.
+fn offered_capabilities(params: &ServerParams) -> u32 {
+    let mut caps = (params.capabilities & SERVER_CAPABILITIES) | REQUIRED_CAPABILITIES;
+    if params.tls_available {
+        caps |= CLIENT_SSL;
+    }
+    caps
+}
+
 impl Handshake {
     /// Starts a connection: the returned actions send the greeting (seq 0).
     pub fn new(params: ServerParams) -> (Handshake, Vec<Action>) {
-        let mut caps = (params.capabilities & SERVER_CAPABILITIES) | REQUIRED_CAPABILITIES;
-        if params.tls_available {
-            caps |= CLIENT_SSL;
-        }
+        let caps = offered_capabilities(&params);
         let greeting = HandshakeV10 {
             server_version: params.server_version.as_bytes().to_vec(),
             connection_id: params.connection_id,
@@ -772,7 +781,9 @@ impl Handshake {
                 None
             },
             database,
-            client_caps: r.header.capabilities,
+            // What both sides support, as MySQL keeps it: a flag the greeting did not offer
+            // (CLIENT_DEPRECATE_EOF left out by an embedder …) does not hold for the session.
+            client_caps: r.header.capabilities & offered_capabilities(&self.params),
             charset: r.header.character_set,
             tls,
             force_switch: false,
@@ -1009,8 +1020,8 @@ impl Handshake {
             self.fail(HandshakeError::TooManyConnections);
             return;
         }
-        if let Some(db) = &ctx.database {
-            if !self.params.databases.iter().any(|d| d == db) {
+        if let (Some(db), Some(known)) = (&ctx.database, &self.params.databases) {
+            if !known.iter().any(|d| d == db) {
                 self.fail(HandshakeError::UnknownDatabase(clip(db, 192)));
                 return;
             }

@@ -37,7 +37,7 @@ pub(crate) fn params(transport: Transport, tls: bool, rsa: bool) -> ServerParams
         require_secure_transport: false,
         reserved_admin_slot: false,
         admission: false,
-        databases: Arc::from(vec!["test".to_string()]),
+        databases: Some(Arc::from(vec!["test".to_string()])),
         nonce: Nonce::from_wire(NONCE),
         switch_nonce: Nonce::from_wire(SWITCH_NONCE),
         digest_rounds: crate::auth::DEFAULT_DIGEST_ROUNDS,

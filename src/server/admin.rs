@@ -240,10 +240,7 @@ mod tests {
     }
 
     async fn admitted(h: &Harness, user: &str, host: &str) -> AdminConnection {
-        let info = ConnectionInfo {
-            id: 7,
-            client: ClientHost::Unix,
-        };
+        let info = ConnectionInfo::new(7, ClientHost::Unix);
         h.backend
             .admit(&session(h, user, host), &info)
             .await

@@ -12,8 +12,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
-
 use crate::account::{Account, ClientHost};
 use crate::auth::AuthString;
 use crate::cache::AuthCache;
@@ -41,7 +39,12 @@ pub trait AccountStore: Send + Sync + 'static {
         client: &ClientHost,
     ) -> impl Future<Output = Option<Arc<Account>>> + Send;
 
-    /// The guard of every cache fill: runs `fill` only while `verified` is still the stored
+    /// The guard of every cache fill, called on the reactor and so synchronous: a store whose
+    /// accounts live elsewhere (a database) keeps an in-memory map of each account's current
+    /// credential, updated as changes are applied, and answers from it (`false` is always
+    /// safe: it only sends the next login down the full-authentication path).
+    ///
+    /// Runs `fill` only while `verified` is still the stored
     /// credential of the account `user`@`host` (as stored: `host` is the pattern), and returns
     /// whether it ran. No change of that account may complete between the check and the end of
     /// `fill` — hold the lock that changes take — or a login whose full authentication started
@@ -54,7 +57,9 @@ pub trait AccountStore: Send + Sync + 'static {
         fill: &mut dyn FnMut(),
     ) -> bool;
 
-    /// Hands the store the server's caching_sha2_password cache once, when the server is built:
+    /// Hands the store a server's caching_sha2_password cache when that server is built (once
+    /// per server: a store that serves several servers must evict from every cache it was
+    /// given, as [`super::FileAccounts`] and [`super::MemoryAccounts`] do):
     /// a store whose accounts change must evict the changed accounts from it after the change
     /// is visible to [`AccountStore::lookup`] (what [`crate::account_ops`] computes as
     /// [`crate::account_ops::CacheEffect`]), and clear it where MySQL does (FLUSH PRIVILEGES).
@@ -72,6 +77,46 @@ pub struct ConnectionInfo {
     pub id: u32,
     /// Where the client connected from.
     pub client: ClientHost,
+    shutdown: Option<tokio::sync::watch::Receiver<bool>>,
+}
+
+impl ConnectionInfo {
+    /// A description for a test of a [`Backend`]: no server behind it, so it never shuts down.
+    pub fn new(id: u32, client: ClientHost) -> ConnectionInfo {
+        ConnectionInfo {
+            id,
+            client,
+            shutdown: None,
+        }
+    }
+
+    pub(crate) fn with_shutdown(
+        id: u32,
+        client: ClientHost,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> ConnectionInfo {
+        ConnectionInfo {
+            id,
+            client,
+            shutdown: Some(shutdown),
+        }
+    }
+
+    /// Whether the server is shutting down (SIGTERM, [`super::Server::shutdown`]): a
+    /// long-running command may stop early; the driver sends 1053 at the session's next read.
+    pub fn shutting_down(&self) -> bool {
+        self.shutdown.as_ref().is_some_and(|rx| *rx.borrow())
+    }
+
+    /// Resolves when the server begins to shut down (never, for [`ConnectionInfo::new`]).
+    pub async fn shutdown(&self) {
+        if let Some(mut rx) = self.shutdown.clone() {
+            if rx.wait_for(|down| *down).await.is_ok() {
+                return;
+            }
+        }
+        std::future::pending::<()>().await;
+    }
 }
 
 /// The engine behind the door.
@@ -93,7 +138,10 @@ pub trait Backend: Send + Sync + 'static {
 pub trait Connection: Send + 'static {
     /// One command from the client (anything but COM_QUIT and COM_CHANGE_USER, which the
     /// driver handles). Answer it through `reply`, which numbers the packets; the driver writes
-    /// what is left in `reply` when this returns. An error ends the connection.
+    /// what is left in `reply` when this returns `Ok`. An error ends the connection without
+    /// writing more. Every command the protocol answers must get an answer (the client waits
+    /// for it); only those MySQL leaves unanswered (COM_STMT_CLOSE, COM_STMT_SEND_LONG_DATA)
+    /// may write nothing. For a large result, [`Reply::flush`] as you go.
     fn on_command(
         &mut self,
         request: Request<'_>,
@@ -130,6 +178,16 @@ pub struct Request<'a> {
     pub command: Option<Command>,
 }
 
+impl<'a> Request<'a> {
+    /// A request as the driver makes it: `payload` parsed with the session's capability flags.
+    pub fn new(payload: &'a [u8], client_capabilities: u32) -> Request<'a> {
+        Request {
+            payload,
+            command: Command::parse(payload, client_capabilities).ok(),
+        }
+    }
+}
+
 /// The answer to one [`Request`]: numbers its packets (from 1, after the client's 0) and
 /// buffers them; [`Reply::flush`] writes what is buffered, and the driver flushes at the end.
 pub struct Reply<'a> {
@@ -138,21 +196,23 @@ pub struct Reply<'a> {
     out: Vec<u8>,
     client_capabilities: u32,
     net_write: Duration,
+    /// A flush failed: the connection is unusable, and later flushes fail at once.
+    failed: bool,
 }
 
 impl<'a> Reply<'a> {
-    pub(crate) fn new(
-        io: &'a mut dyn Io,
-        seq: u8,
-        client_capabilities: u32,
-        net_write: Duration,
-    ) -> Self {
+    /// A reply on `io` whose first packet gets sequence id `seq` (1 after a one-packet
+    /// command), for a client with these capability flags; each write waits at most
+    /// `net_write` for progress. The driver makes one per command; a test of a [`Connection`]
+    /// can make its own over an in-memory stream (`tokio::io::duplex`).
+    pub fn new(io: &'a mut dyn Io, seq: u8, client_capabilities: u32, net_write: Duration) -> Self {
         Reply {
             io,
             seq,
             out: Vec::new(),
             client_capabilities,
             net_write,
+            failed: false,
         }
     }
 
@@ -177,9 +237,15 @@ impl<'a> Reply<'a> {
     }
 
     /// Queues a text result set: string column definitions, then rows of text values (`None`
-    /// is NULL), ended as the client's flags ask (EOF, or OK with CLIENT_DEPRECATE_EOF).
+    /// is NULL), ended as the client's flags ask (EOF, or OK with CLIENT_DEPRECATE_EOF). Each
+    /// row must have one value per column: a shorter row is padded with NULLs and a longer one
+    /// cut, so the client never sees a malformed result; no columns at all is an OK.
     pub fn text_result(&mut self, columns: &[&str], rows: &[Vec<Option<String>>]) {
         use crate::wire::resultset::{encode_result_set, ColumnDefinition41};
+        if columns.is_empty() {
+            self.ok(&OkPacket::default());
+            return;
+        }
         let defs: Vec<ColumnDefinition41> = columns
             .iter()
             .enumerate()
@@ -196,8 +262,8 @@ impl<'a> Reply<'a> {
         let rows: Vec<Vec<Option<Vec<u8>>>> = rows
             .iter()
             .map(|r| {
-                r.iter()
-                    .map(|v| v.clone().map(String::into_bytes))
+                (0..columns.len())
+                    .map(|i| r.get(i).cloned().flatten().map(String::into_bytes))
                     .collect()
             })
             .collect();
@@ -212,13 +278,17 @@ impl<'a> Reply<'a> {
         if self.out.is_empty() {
             return Ok(());
         }
+        if self.failed {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::BrokenPipe,
+                "an earlier write of this reply failed",
+            ));
+        }
         let out = std::mem::take(&mut self.out);
-        let write = async {
-            self.io.write_all(&out).await?;
-            self.io.flush().await
-        };
-        tokio::time::timeout(self.net_write, write)
-            .await
-            .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))?
+        let written = super::conn::write_with_progress(&mut *self.io, &out, self.net_write).await;
+        // A write that failed part-way leaves the client's framing broken: nothing more may
+        // follow on this connection.
+        self.failed = written.is_err();
+        written
     }
 }

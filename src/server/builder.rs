@@ -16,9 +16,6 @@ use crate::wire::packets::ErrPacket;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
-    /// No [`ServerBuilder::accounts`] was given.
-    #[error("no account store: call ServerBuilder::accounts")]
-    NoAccountStore,
     /// A setting is out of MySQL's range.
     #[error("{0}")]
     Invalid(String),
@@ -88,6 +85,8 @@ impl Server<NoStore, NoBackend> {
             // Embedded: no files of its own. The socket and data dir belong to the binary.
             c.socket = None;
             c.auto_generate_certs = false;
+            // The backend knows its databases: it sees `Session::database` at admission.
+            c.check_databases = false;
         }
         ServerBuilder {
             store: None,
@@ -206,13 +205,16 @@ impl<S, B> ServerBuilder<S, B> {
         self.with(|c| c.connect_timeout = seconds.max(1))
     }
 
-    /// `wait_timeout`, `interactive_timeout`, `net_read_timeout`, `net_write_timeout`.
+    /// `wait_timeout`, `interactive_timeout`, `net_read_timeout`, `net_write_timeout`, each
+    /// clamped to MySQL's 1 to 31536000 seconds ([`Timeouts::default`] is MySQL's defaults).
     pub fn timeouts(self, t: Timeouts) -> Self {
+        use super::config::MAX_TIMEOUT;
+        // MySQL's range for each: 1 second to a year.
         self.with(|c| {
-            c.wait_timeout = t.wait;
-            c.interactive_timeout = t.interactive;
-            c.net_read_timeout = t.net_read;
-            c.net_write_timeout = t.net_write;
+            c.wait_timeout = t.wait.clamp(1, MAX_TIMEOUT);
+            c.interactive_timeout = t.interactive.clamp(1, MAX_TIMEOUT);
+            c.net_read_timeout = t.net_read.clamp(1, MAX_TIMEOUT);
+            c.net_write_timeout = t.net_write.clamp(1, MAX_TIMEOUT);
         })
     }
 
@@ -249,7 +251,10 @@ impl<S: AccountStore, B: Backend> ServerBuilder<S, B> {
     /// The server. Nothing is bound yet: hand it listeners ([`Server::serve`]) or connections
     /// ([`Server::serve_conn`]).
     pub fn build(self) -> Result<Server<S, B>, BuildError> {
-        let store = self.store.ok_or(BuildError::NoAccountStore)?;
+        // `build` exists only once `accounts` was called; the store is always there.
+        let store = self
+            .store
+            .ok_or_else(|| BuildError::Invalid("no account store".into()))?;
         let config = self
             .config
             .ok_or_else(|| BuildError::Invalid("the default configuration is invalid".into()))?;

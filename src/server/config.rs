@@ -239,6 +239,9 @@ pub struct Config {
     /// embedder may set its own, ≥ 8.0.5 so that Connector/J uses OAEP: docs/protocol.md,
     /// "Server version string").
     pub server_version: String,
+    /// Refuse a default database other than the admin SQL's schemas at login (1049); off for an
+    /// embedded server, whose backend sees `Session::database` at admission and decides.
+    pub check_databases: bool,
     /// Capability flags the greeting offers (see [`crate::handshake::ServerParams::capabilities`];
     /// the binary offers all it supports).
     pub capabilities: u32,
@@ -383,6 +386,7 @@ impl Config {
             require_secure_transport: pick!(require_secure_transport, Toggle(false)).0,
             connect_timeout: pick!(connect_timeout, 10).max(1),
             server_version: super::vars::SERVER_VERSION.to_string(),
+            check_databases: true,
             capabilities: crate::wire::capabilities::SERVER_CAPABILITIES,
             character_set: crate::wire::capabilities::UTF8MB4_0900_AI_CI,
             wait_timeout: pick!(wait_timeout, 28800).clamp(1, MAX_TIMEOUT),

@@ -32,15 +32,77 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 /// A connection's stream once the connection phase has run (TLS-wrapped or not).
 pub type Stream = Box<dyn Io>;
 
-/// Decrements `Threads_connected` when the connection ends, however it ends.
-struct ConnectedGuard(Arc<Shared>);
-impl Drop for ConnectedGuard {
+/// A connection's place among `max_connections`: `Threads_connected` counts it until it is
+/// dropped, however the connection ends.
+pub struct ConnectionSlot(Arc<Shared>);
+
+impl ConnectionSlot {
+    /// Takes a slot; returns it with the number of connections now open, this one included.
+    fn take(shared: &Arc<Shared>) -> (ConnectionSlot, u64) {
+        shared.stats.connections.fetch_add(1, Ordering::Relaxed);
+        let open = shared
+            .stats
+            .threads_connected
+            .fetch_add(1, Ordering::Relaxed)
+            + 1;
+        (ConnectionSlot(Arc::clone(shared)), open)
+    }
+}
+
+impl Drop for ConnectionSlot {
     fn drop(&mut self) {
         self.0
             .stats
             .threads_connected
             .fetch_sub(1, Ordering::Relaxed);
     }
+}
+
+impl std::fmt::Debug for ConnectionSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ConnectionSlot")
+    }
+}
+
+/// MySQL admits `max_connections + 1` connections and keeps the last slot for an account with
+/// the admin privilege (SUPER / CONNECTION_ADMIN): beyond it, 1040 before the greeting
+/// (`Err`); in it (`Ok(true)`), the login must prove to be an administrator's
+/// (docs/security.md).
+async fn admit_connection(io: &mut Stream, shared: &Shared, open: u64) -> Result<bool, ()> {
+    let max = u64::from(shared.config.max_connections);
+    if open > max + 1 {
+        let mut err = MysqlError::ConCountError.packet(&[]);
+        // Before the greeting no capabilities are known (docs/protocol.md, "Errors before and
+        // during the connection phase").
+        err.sql_state = None;
+        let _ = io.write_all(&frame::packet(0, &err.encode())).await;
+        let _ = io.shutdown().await;
+        return Err(());
+    }
+    Ok(open == max + 1)
+}
+
+impl std::fmt::Debug for Authenticated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticated")
+            .field("session", &self.session)
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`Server::authenticate`] hands back.
+#[non_exhaustive]
+pub struct Authenticated {
+    /// The stream after the connection phase (inside TLS if the client asked for it); the
+    /// client has its OK and sends its first command next, with sequence id 0.
+    pub stream: Stream,
+    /// Who logged in, how, and with which capabilities.
+    pub session: Session,
+    /// The connection id of the greeting (`CONNECTION_ID()`).
+    pub id: u32,
+    /// The connection's slot: keep it for as long as the connection is open.
+    pub slot: ConnectionSlot,
 }
 
 pub(crate) async fn serve<T, S, B>(stream: T, client: ClientHost, server: Server<S, B>)
@@ -50,28 +112,11 @@ where
     B: Backend,
 {
     let shared = Arc::clone(server.shared());
-    shared.stats.connections.fetch_add(1, Ordering::Relaxed);
-    let connected = shared
-        .stats
-        .threads_connected
-        .fetch_add(1, Ordering::Relaxed)
-        + 1;
-    let _guard = ConnectedGuard(shared.clone());
+    let (_slot, open) = ConnectionSlot::take(&shared);
     let mut io: Stream = Box::new(stream);
-    // MySQL admits `max_connections + 1` connections and keeps the last slot for an account with
-    // the admin privilege (SUPER / CONNECTION_ADMIN): beyond it, 1040 before the greeting; in
-    // it, the login must prove to be an administrator's (docs/security.md).
-    let max = u64::from(shared.config.max_connections);
-    let reserved_admin_slot = connected == max + 1;
-    if connected > max + 1 {
-        let mut err = MysqlError::ConCountError.packet(&[]);
-        // Before the greeting no capabilities are known (docs/protocol.md, "Errors before and
-        // during the connection phase").
-        err.sql_state = None;
-        let _ = io.write_all(&frame::packet(0, &err.encode())).await;
-        let _ = io.shutdown().await;
+    let Ok(reserved_admin_slot) = admit_connection(&mut io, &shared, open).await else {
         return;
-    }
+    };
     let id = shared.next_connection_id.fetch_add(1, Ordering::Relaxed);
     let timeout = Duration::from_secs(shared.config.connect_timeout);
     let tls = shared.tls.current();
@@ -87,7 +132,7 @@ where
     let (hs, actions) = Handshake::new(params);
     let mut admission = NewSession {
         backend: server.backend(),
-        info: ConnectionInfo { id, client },
+        info: ConnectionInfo::with_shutdown(id, client, shared.shutdown_receiver()),
         admitted: None,
     };
     let outcome = tokio::time::timeout(
@@ -135,20 +180,30 @@ pub(crate) async fn authenticate<T, S, B>(
     stream: T,
     client: ClientHost,
     server: &Server<S, B>,
-) -> Result<(Stream, Session), ConnError>
+) -> Result<Authenticated, ConnError>
 where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     S: AccountStore,
     B: Backend,
 {
     let shared = server.shared();
-    shared.stats.connections.fetch_add(1, Ordering::Relaxed);
+    let (slot, open) = ConnectionSlot::take(shared);
+    let mut io: Stream = Box::new(stream);
+    let Ok(reserved_admin_slot) = admit_connection(&mut io, shared, open).await else {
+        return Err(ConnError::Login(HandshakeError::TooManyConnections));
+    };
     let id = shared.next_connection_id.fetch_add(1, Ordering::Relaxed);
     let tls = shared.tls.current();
     let nonce = Nonce::from_random(random_bytes());
-    let params = connection_params(shared, id, &client, tls.is_some(), nonce, false);
+    let params = connection_params(
+        shared,
+        id,
+        &client,
+        tls.is_some(),
+        nonce,
+        reserved_admin_slot,
+    );
     let (hs, actions) = Handshake::new(params);
-    let io: Stream = Box::new(stream);
     let timeout = Duration::from_secs(shared.config.connect_timeout);
     let mut admit_all = AdmitAll;
     let phase = connection_phase(io, hs, actions, &client, server, tls, &mut admit_all);
@@ -156,13 +211,21 @@ where
         .await
         .map_err(|_| ConnError::ConnectTimeout)
         .and_then(|r| r);
-    if outcome.is_err() {
-        shared
-            .stats
-            .aborted_connects
-            .fetch_add(1, Ordering::Relaxed);
+    match outcome {
+        Ok((stream, session)) => Ok(Authenticated {
+            stream,
+            session,
+            id,
+            slot,
+        }),
+        Err(e) => {
+            shared
+                .stats
+                .aborted_connects
+                .fetch_add(1, Ordering::Relaxed);
+            Err(e)
+        }
     }
-    outcome
 }
 
 /// Admits every session ([`Server::authenticate`]: the embedder decides what follows).
@@ -198,7 +261,10 @@ fn connection_params(
         require_secure_transport: shared.require_secure_transport(),
         reserved_admin_slot,
         admission: true,
-        databases: shared.databases.clone(),
+        databases: shared
+            .config
+            .check_databases
+            .then(|| shared.databases.clone()),
         nonce,
         switch_nonce: Nonce::from_random(random_bytes()),
         digest_rounds: shared.config.digest_rounds,
@@ -538,14 +604,36 @@ async fn write_payloads(
     for p in payloads {
         seq = frame::encode(seq, p, &mut out);
     }
-    let write = async {
-        io.write_all(&out).await?;
-        io.flush().await
-    };
-    tokio::time::timeout(Duration::from_secs(timeouts.net_write), write)
+    write_with_progress(io, &out, Duration::from_secs(timeouts.net_write))
         .await
-        .map_err(|_| ConnError::WriteTimeout)??;
-    Ok(())
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::TimedOut => ConnError::WriteTimeout,
+            _ => ConnError::Io(e),
+        })
+}
+
+/// Writes `bytes` and flushes, each write waiting at most `per_write` for the client to take
+/// some bytes: MySQL's `net_write_timeout` bounds progress, not the whole reply, so a large
+/// result to a slow but steady reader is not cut off. A stall is `ErrorKind::TimedOut`.
+pub(crate) async fn write_with_progress(
+    io: &mut dyn Io,
+    bytes: &[u8],
+    per_write: Duration,
+) -> std::io::Result<()> {
+    let timed_out = || std::io::Error::from(std::io::ErrorKind::TimedOut);
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let n = tokio::time::timeout(per_write, io.write(rest))
+            .await
+            .map_err(|_| timed_out())??;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        rest = rest.get(n..).unwrap_or_default();
+    }
+    tokio::time::timeout(per_write, io.flush())
+        .await
+        .map_err(|_| timed_out())?
 }
 
 /// Sends an error the client did not ask for (sequence id 0, as MySQL's `net_send_error` after
@@ -725,7 +813,7 @@ impl<C: Connection> CommandPhase<C> {
         let bound = Duration::from_secs(shared.config.connect_timeout);
         let (io, session) = tokio::time::timeout(bound, exchange)
             .await
-            .map_err(|_| ConnError::ReadTimeout)??;
+            .map_err(|_| ConnError::ConnectTimeout)??;
         self.timeouts = shared.timeouts().for_session(session.client_capabilities);
         self.session = session;
         Ok(io)

@@ -33,6 +33,7 @@ use crate::handshake::{RsaDecryptor, RsaPublicKey};
 
 pub use api::{AccountStore, Backend, Connection, ConnectionInfo, Reply, Request};
 pub use builder::{BuildError, NoBackend, ServerBuilder};
+pub use conn::{Authenticated, ConnError, ConnectionSlot, Io, Stream};
 pub use store::{FileAccounts, MemoryAccounts};
 
 pub use config::Config;
@@ -76,6 +77,19 @@ pub struct Timeouts {
     pub net_read: u64,
     /// `net_write_timeout`: how long a write to the client may wait for progress.
     pub net_write: u64,
+}
+
+impl Default for Timeouts {
+    /// MySQL 8.0's defaults: `wait_timeout` and `interactive_timeout` 28800,
+    /// `net_read_timeout` 30, `net_write_timeout` 60.
+    fn default() -> Timeouts {
+        Timeouts {
+            wait: 28800,
+            interactive: 28800,
+            net_read: 30,
+            net_write: 60,
+        }
+    }
 }
 
 impl Timeouts {
@@ -214,14 +228,12 @@ impl Shared {
         sha256_rsa: Option<Arc<rsa_keys::RsaKeyPair>>,
         hostname: String,
     ) -> Arc<Shared> {
-        let mut globals = GlobalVars {
+        // As configured: with no secure transport, logins over plain TCP then get 3159 (the
+        // binary's `init` decides beforehand whether to start that way).
+        let globals = GlobalVars {
             require_secure_transport: config.require_secure_transport,
             timeouts: Timeouts::from_config(&config),
         };
-        if globals.require_secure_transport && !tls.available() && config.socket.is_none() {
-            error!("require_secure_transport=ON but no secure transport (TLS or Unix socket) is configured; turning it OFF");
-            globals.require_secure_transport = false;
-        }
         Arc::new(Shared {
             cache: Arc::new(AuthCache::new(config.cache_size, random_bytes())),
             tls,
@@ -278,6 +290,10 @@ impl Shared {
         async move {
             let _ = rx.wait_for(|down| *down).await;
         }
+    }
+
+    pub(crate) fn shutdown_receiver(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.shutdown.subscribe()
     }
 
     /// The live global timeouts (new sessions start from them).
@@ -363,6 +379,11 @@ pub fn init(config: Config) -> Result<(Arc<Shared>, Arc<store::FileAccounts>), I
         )
     };
     let accounts = Arc::new(store::FileAccounts::new(store, accounts));
+    let mut config = config;
+    if config.require_secure_transport && !tls.available() && config.socket.is_none() {
+        error!("require_secure_transport=ON but no secure transport (TLS or Unix socket) is configured; turning it OFF");
+        config.require_secure_transport = false;
+    }
     let shared = Shared::new(config, tls, rsa, sha256_rsa, hostname);
     Ok((shared, accounts))
 }
@@ -486,6 +507,14 @@ impl<S: AccountStore, B: Backend> Server<S, B> {
         &self.shared
     }
 
+    /// MySQL's shutdown: stops the accept loops, lets logins in flight finish, sends 1053 to
+    /// every session at its next read, and waits up to `bound` for the connections to end.
+    /// Returns how many are still open.
+    pub async fn shutdown(&self, bound: std::time::Duration) -> u64 {
+        self.shared.begin_shutdown();
+        drain(&self.shared, bound).await
+    }
+
     pub(crate) fn store(&self) -> &S {
         &self.store
     }
@@ -537,7 +566,7 @@ impl<S: AccountStore, B: Backend> Server<S, B> {
         &self,
         stream: T,
         client: ClientHost,
-    ) -> Result<(Box<dyn conn::Io>, crate::handshake::Session), conn::ConnError>
+    ) -> Result<conn::Authenticated, conn::ConnError>
     where
         T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {

@@ -16,7 +16,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use std::sync::{Arc, OnceLock, PoisonError, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, Weak};
 
 use crate::account::{
     parse_accounts, serialize_accounts, Account, AccountFileError, AccountSet, ClientHost,
@@ -171,7 +171,7 @@ pub struct FileAccounts {
     /// Serialises account changes (each computes, saves and publishes a whole new set).
     writes: tokio::sync::Mutex<()>,
     file: AccountsFile,
-    cache: OnceLock<Arc<AuthCache>>,
+    caches: Caches,
 }
 
 /// Why [`FileAccounts::apply`] did not change anything.
@@ -193,7 +193,7 @@ impl FileAccounts {
             set: RwLock::new(set),
             writes: tokio::sync::Mutex::new(()),
             file,
-            cache: OnceLock::new(),
+            caches: Caches::default(),
         }
     }
 
@@ -225,9 +225,7 @@ impl FileAccounts {
             Err(e) => return Err(ApplyError::Save(e.to_string())),
         }
         *self.set.write().unwrap_or_else(PoisonError::into_inner) = set;
-        if let Some(cache) = self.cache.get() {
-            applied.cache.apply_to(cache);
-        }
+        self.caches.each(|cache| applied.cache.apply_to(cache));
         Ok(applied)
     }
 }
@@ -253,7 +251,7 @@ impl super::AccountStore for FileAccounts {
     }
 
     fn attach_cache(&self, cache: Arc<AuthCache>) {
-        let _ = self.cache.set(cache);
+        self.caches.attach(cache);
     }
 }
 
@@ -263,7 +261,7 @@ impl super::AccountStore for FileAccounts {
 #[derive(Default)]
 pub struct MemoryAccounts {
     set: RwLock<AccountSet>,
-    cache: OnceLock<Arc<AuthCache>>,
+    caches: Caches,
 }
 
 impl MemoryAccounts {
@@ -295,18 +293,16 @@ impl MemoryAccounts {
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .create(vec![account], false)?;
-        if let Some(cache) = self.cache.get() {
+        self.caches.each(|cache| {
             cache.remove(&user, &host);
-        }
+        });
         Ok(())
     }
 
     /// Replaces every account, and empties the cache (as FLUSH PRIVILEGES does).
     pub fn replace(&self, set: AccountSet) {
         *self.set.write().unwrap_or_else(PoisonError::into_inner) = set;
-        if let Some(cache) = self.cache.get() {
-            cache.clear();
-        }
+        self.caches.each(AuthCache::clear);
     }
 }
 
@@ -332,7 +328,27 @@ impl super::AccountStore for MemoryAccounts {
     }
 
     fn attach_cache(&self, cache: Arc<AuthCache>) {
-        let _ = self.cache.set(cache);
+        self.caches.attach(cache);
+    }
+}
+
+/// The caches of every server built on a store (one store may serve several): a change evicts
+/// from all of them, so no server keeps an old password on its fast path.
+#[derive(Default)]
+struct Caches(Mutex<Vec<Weak<AuthCache>>>);
+
+impl Caches {
+    fn attach(&self, cache: Arc<AuthCache>) {
+        let mut all = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        all.retain(|c| c.strong_count() > 0);
+        all.push(Arc::downgrade(&cache));
+    }
+
+    fn each(&self, f: impl Fn(&AuthCache)) {
+        let all = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        for cache in all.iter().filter_map(Weak::upgrade) {
+            f(&cache);
+        }
     }
 }
 
