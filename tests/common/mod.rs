@@ -293,10 +293,27 @@ impl Write for StreamRef<'_> {
 /// given); returns the outcome and, on success, the open connection (for [`query`]) and the
 /// server certificate seen (TLS only).
 pub fn login_with<'a>(
+    s: Box<dyn Stream + 'a>,
+    user: &str,
+    pw: &str,
+    tls: Option<&ClientTls>,
+) -> std::io::Result<(Login, Option<Session<'a>>)> {
+    login_full(s, user, pw, tls, None)
+}
+
+/// [`login_with`] on plain TCP naming a default database (CLIENT_CONNECT_WITH_DB); the outcome.
+pub fn login_with_database(s: Box<dyn Stream>, user: &str, pw: &str, db: &str) -> Login {
+    login_full(s, user, pw, None, Some(db))
+        .map(|(login, _)| login)
+        .unwrap_or_else(|e| Login::Error(0, e.to_string()))
+}
+
+fn login_full<'a>(
     mut s: Box<dyn Stream + 'a>,
     user: &str,
     pw: &str,
     tls: Option<&ClientTls>,
+    db: Option<&str>,
 ) -> std::io::Result<(Login, Option<Session<'a>>)> {
     let (_, greeting) = read_packet(&mut *s)?;
     let g = HandshakeV10::parse(&greeting).map_err(|e| std::io::Error::other(e.to_string()))?;
@@ -307,6 +324,9 @@ pub fn login_with<'a>(
         | CLIENT_LONG_PASSWORD
         | CLIENT_TRANSACTIONS
         | CLIENT_DEPRECATE_EOF;
+    if db.is_some() {
+        caps |= CLIENT_CONNECT_WITH_DB;
+    }
     let mut seq = 1u8;
     let mut peer_cert = None;
     if let Some(t) = tls {
@@ -344,7 +364,7 @@ pub fn login_with<'a>(
         username: user.as_bytes().to_vec(),
         auth_response: caching_sha2::client_scramble(pw.as_bytes(), &Nonce::from_wire(g.nonce))
             .to_vec(),
-        database: None,
+        database: db.map(|d| d.as_bytes().to_vec()),
         client_plugin: Some(b"caching_sha2_password".to_vec()),
         connect_attrs: vec![],
         zstd_level: None,
