@@ -69,6 +69,7 @@
 pub mod account;
 pub mod account_ops;
 pub mod auth;
+pub mod client;
 pub mod cache;
 pub mod error;
 #[cfg(feature = "fuzzing")]
