@@ -845,4 +845,6 @@ pub fn fuzz_login(data: &[u8]) {
 }
 
 #[cfg(test)]
+mod server_tests;
+#[cfg(test)]
 mod tests;

@@ -629,3 +629,54 @@ proptest::proptest! {
         super::fuzz_login(&data);
     }
 }
+
+/// A greeting captured from the MariaDB 10.11 test fixture (`tests/common/mariadb.rs`, with
+/// TLS): version `5.5.5-…`, collation 8, CLIENT_LONG_PASSWORD clear (MariaDB's CLIENT_MYSQL),
+/// extended capabilities in the reserved bytes.
+const MARIADB_GREETING: &str = "0a352e352e352d31302e31312e31392d4d6172696144422d302b6465623132\
+7531000400000074\
+2e23624924754600feff080200ff81150000000000001d0000003b363e71402a513a6c345b4e006d7973716c5f6e61\
+746976655f70617373776f726400";
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+#[test]
+fn captured_mariadb_greeting() {
+    let g = unhex(MARIADB_GREETING);
+    let parsed = HandshakeV10::parse(&g).unwrap();
+    for tls in [false, true] {
+        let mut p = LoginParams::new("app", Credential::password(*b"App-pw_1"));
+        p.tls = tls;
+        let mut l = Login::new(p);
+        let mut a = packet(&mut l, 0, &g);
+        if tls {
+            assert!(matches!(a.last(), Some(ClientAction::StartTls)));
+            a = l.handle(ClientEvent::TlsEstablished);
+        }
+        let r = response(&a);
+        let c = r.header.capabilities;
+        assert_eq!(parsed.capabilities & CLIENT_LONG_PASSWORD, 0);
+        assert_ne!(c & CLIENT_LONG_PASSWORD, 0, "speaks as a MySQL client");
+        assert_ne!(c & CLIENT_DEPRECATE_EOF, 0);
+        assert_eq!(c & CLIENT_SSL != 0, tls);
+        assert_eq!(
+            r.client_plugin.as_deref(),
+            Some(&b"mysql_native_password"[..])
+        );
+        assert!(native::verify_scramble(
+            &native::stored_hash(b"App-pw_1"),
+            &n(parsed.nonce),
+            &r.auth_response
+        ));
+        let seq = if tls { 3 } else { 2 };
+        let ok = done(&packet(&mut l, seq, &ok())).clone();
+        assert_eq!(ok.connection_id, 4);
+        assert_eq!(ok.server_version, "5.5.5-10.11.19-MariaDB-0+deb12u1");
+        assert_eq!(ok.server_character_set, 8);
+    }
+}
