@@ -348,6 +348,11 @@ pub enum LoginError {
         /// The credential's kind.
         credential: &'static str,
     },
+    /// Bad parameters: the user name or the database contains a NUL byte, which
+    /// HandshakeResponse41's `string<NUL>` fields cannot carry (the server would read a
+    /// shorter name). Nothing has been sent.
+    #[error("the {0} contains a NUL byte")]
+    NulInName(&'static str),
     /// caching_sha2_password asked for full authentication (`01 04`) on a connection without
     /// TLS. Sending the password in the clear is never done, and the RSA exchange is not
     /// implemented yet.
@@ -584,6 +589,17 @@ impl Login {
     fn on_greeting(&mut self, payload: &[u8]) {
         if payload.first() == Some(&0xFF) {
             return self.on_err(payload);
+        }
+        if self.params.user.contains('\0') {
+            return self.fail(LoginError::NulInName("user name"));
+        }
+        if self
+            .params
+            .database
+            .as_deref()
+            .is_some_and(|d| d.contains('\0'))
+        {
+            return self.fail(LoginError::NulInName("database"));
         }
         let g = match HandshakeV10::parse(payload) {
             Ok(g) => g,

@@ -405,6 +405,20 @@ fn database_and_capabilities() {
     );
 }
 
+/// A NUL would cut a `string<NUL>` field short: refused before anything is sent.
+#[test]
+fn nul_in_user_or_database() {
+    let mut l = Login::new(LoginParams::new("ap\0p", Credential::password(PW)));
+    let a = packet(&mut l, 0, &greeting("mysql_native_password"));
+    assert_eq!(a.len(), 1);
+    assert_eq!(failed(&a), &LoginError::NulInName("user name"));
+    let mut p = LoginParams::new("app", Credential::password(PW));
+    p.database = Some("te\0st".into());
+    let mut l = Login::new(p);
+    let a = packet(&mut l, 0, &greeting("mysql_native_password"));
+    assert_eq!(failed(&a), &LoginError::NulInName("database"));
+}
+
 #[test]
 fn missing_server_capability() {
     let mut l = login(Credential::password(PW));
