@@ -26,6 +26,7 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("cipher_list", crate::tls_policy::fuzz_cipher_lists),
     ("sql", crate::sql::fuzz_parse),
     ("handshake", crate::handshake::fuzz::fuzz_handshake),
+    ("client_login", crate::client::fuzz_login),
 ];
 
 /// The server's parsers: certificate names (DN strings) and the config file.
