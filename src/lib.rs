@@ -69,8 +69,8 @@
 pub mod account;
 pub mod account_ops;
 pub mod auth;
-pub mod client;
 pub mod cache;
+pub mod client;
 pub mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
