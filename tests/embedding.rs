@@ -44,6 +44,29 @@ fn salt(n: u8) -> [u8; 20] {
     [n; 20]
 }
 
+/// A store holding one caching_sha2_password account.
+fn one_account(user: &str, pw: &str, seed: u8) -> MemoryAccounts {
+    let store = MemoryAccounts::new();
+    store
+        .add(user, "%", Plugin::CachingSha2Password, pw, salt(seed), 5000)
+        .unwrap();
+    store
+}
+
+/// Fills `server`'s cache for `user`@`%` as a full authentication over TLS would, so the
+/// minimal client's plain-TCP login takes the fast path.
+fn warm<S: vestibule::server::AccountStore, B: Backend>(
+    server: &Server<S, B>,
+    user: &str,
+    pw: &str,
+) {
+    server.shared().cache.insert(
+        user,
+        "%",
+        vestibule::auth::caching_sha2::cached_digest(pw.as_bytes()),
+    );
+}
+
 /// Binds a listener, serves on it in the background, returns the port.
 async fn serve<S, B>(server: &Server<S, B>) -> u16
 where
@@ -137,10 +160,7 @@ async fn a_store_shared_by_two_servers_evicts_from_both_caches() {
 /// never silently switched off.
 #[tokio::test]
 async fn require_secure_transport_without_tls_refuses_plain_tcp() {
-    let store = MemoryAccounts::new();
-    store
-        .add("c2", "%", Plugin::CachingSha2Password, "pw", salt(4), 5000)
-        .unwrap();
+    let store = one_account("c2", "pw", 4);
     let server = Server::builder()
         .accounts(store)
         .backend(Recorder::default())
@@ -148,11 +168,7 @@ async fn require_secure_transport_without_tls_refuses_plain_tcp() {
         .build()
         .unwrap();
     assert!(server.shared().require_secure_transport());
-    server.shared().cache.insert(
-        "c2",
-        "%",
-        vestibule::auth::caching_sha2::cached_digest(b"pw"),
-    );
+    warm(&server, "c2", "pw");
     let port = serve(&server).await;
     // The right password on the fast path, then the transport check: 3159.
     match login(port, "c2", "pw").await {
@@ -166,21 +182,14 @@ async fn require_secure_transport_without_tls_refuses_plain_tcp() {
 /// binary's, not the library's).
 #[tokio::test]
 async fn the_backend_sees_the_database_the_client_names() {
-    let store = MemoryAccounts::new();
-    store
-        .add("app", "%", Plugin::CachingSha2Password, "pw", salt(5), 5000)
-        .unwrap();
+    let store = one_account("app", "pw", 5);
     let backend = Recorder::default();
     let server = Server::builder()
         .accounts(store)
         .backend(backend.clone())
         .build()
         .unwrap();
-    server.shared().cache.insert(
-        "app",
-        "%",
-        vestibule::auth::caching_sha2::cached_digest(b"pw"),
-    );
+    warm(&server, "app", "pw");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let srv = server.clone();
@@ -202,20 +211,13 @@ async fn the_backend_sees_the_database_the_client_names() {
 /// the greeting's connection id.
 #[tokio::test]
 async fn authenticate_takes_a_connection_slot() {
-    let store = MemoryAccounts::new();
-    store
-        .add("app", "%", Plugin::CachingSha2Password, "pw", salt(6), 5000)
-        .unwrap();
+    let store = one_account("app", "pw", 6);
     let server = Server::builder()
         .accounts(store)
         .max_connections(1)
         .build()
         .unwrap();
-    server.shared().cache.insert(
-        "app",
-        "%",
-        vestibule::auth::caching_sha2::cached_digest(b"pw"),
-    );
+    warm(&server, "app", "pw");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let srv = server.clone();
