@@ -1387,10 +1387,8 @@ fn create_accounts(env: &Env) {
 /// when it has no RSA keys ("Authentication requires either RSA keys or SSL encryption").
 fn no_rsa_key_request_refused(env: &Env) {
     use std::io::{Read, Write};
-    use vestibule::auth::{caching_sha2, Nonce};
-    use vestibule::wire::handshake::{ClientHeader, HandshakeResponse41, HandshakeV10};
+    use vestibule::wire::frame;
     use vestibule::wire::packets::ErrPacket;
-    use vestibule::wire::*;
 
     fn read(s: &mut std::net::TcpStream) -> Vec<u8> {
         let mut h = [0u8; 4];
@@ -1404,34 +1402,8 @@ fn no_rsa_key_request_refused(env: &Env) {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", srv.port)).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
-    let greeting = read(&mut s);
-    let g = HandshakeV10::parse(&greeting).expect("greeting");
-    let resp = HandshakeResponse41 {
-        header: ClientHeader {
-            capabilities: CLIENT_PROTOCOL_41
-                | CLIENT_SECURE_CONNECTION
-                | CLIENT_PLUGIN_AUTH
-                | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
-                | CLIENT_LONG_PASSWORD
-                | CLIENT_TRANSACTIONS
-                | CLIENT_DEPRECATE_EOF,
-            max_packet_size: 1 << 24,
-            character_set: 255,
-        },
-        username: u.as_bytes().to_vec(),
-        auth_response: caching_sha2::client_scramble(
-            password(&u).as_bytes(),
-            &Nonce::from_wire(g.nonce),
-        )
-        .to_vec(),
-        database: None,
-        client_plugin: Some(SHA2.as_bytes().to_vec()),
-        connect_attrs: vec![],
-        zstd_level: None,
-    };
-    s.write_all(&frame::packet(1, &resp.encode()))
-        .expect("write");
-    assert_eq!(read(&mut s), [1, 4], "full authentication expected");
+    let first = common::first_auth_reply(&mut s, &u, &password(&u)).expect("first reply");
+    assert_eq!(first, [1, 4], "full authentication expected");
     s.write_all(&frame::packet(3, &[2])).expect("write");
     let answer = read(&mut s);
     let err = ErrPacket::parse(&answer)
