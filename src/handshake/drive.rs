@@ -108,7 +108,7 @@ pub async fn carry<E: Environment>(
                 verified,
             } => env.fill_cache(user, host, digest, verified),
             Action::Admit(session) => {
-                let verdict = env.admit(&session).await;
+                let verdict = env.admit(&session).await.map(|()| session);
                 pending.extend(hs.handle(Event::Admission(verdict)));
             }
             Action::Authenticated(session) => return Ok(Step::Authenticated(session)),

@@ -363,9 +363,9 @@ pub enum Event<'a> {
     Account(Lookup),
     /// Answer to [`Action::RunSlowCheck`].
     Verdict(Verdict),
-    /// Answer to [`Action::Admit`]: `Ok` sends the OK, an error packet refuses the login with
-    /// it (and closes the connection).
-    Admission(Result<(), ErrPacket>),
+    /// Answer to [`Action::Admit`]: `Ok` hands the session back and sends the OK, an error
+    /// packet refuses the login with it (and closes the connection).
+    Admission(Result<Box<Session>, ErrPacket>),
 }
 
 impl Event<'_> {
@@ -481,7 +481,7 @@ enum State {
     ExpectRsaCiphertext(Box<AuthCtx>),
     ExpectVerdict(Box<AuthCtx>),
     /// Every check passed; the driver is asking the backend ([`Action::Admit`]).
-    ExpectAdmission(Box<Session>),
+    ExpectAdmission,
     Done,
     Failed,
 }
@@ -512,7 +512,7 @@ impl State {
             State::ExpectFullAuth(_) => "ExpectFullAuth",
             State::ExpectRsaCiphertext(_) => "ExpectRsaCiphertext",
             State::ExpectVerdict(_) => "ExpectVerdict",
-            State::ExpectAdmission(_) => "ExpectAdmission",
+            State::ExpectAdmission => "ExpectAdmission",
             State::Done => "Done",
             State::Failed => "Failed",
         }
@@ -682,8 +682,8 @@ impl Handshake {
             }
             (State::ExpectAccount(p), Event::Account(lookup)) => self.on_account(*p, lookup),
             (State::ExpectVerdict(ctx), Event::Verdict(v)) => self.on_verdict(*ctx, v),
-            (State::ExpectAdmission(session), Event::Admission(verdict)) => match verdict {
-                Ok(()) => self.admit(*session),
+            (State::ExpectAdmission, Event::Admission(verdict)) => match verdict {
+                Ok(session) => self.admit(*session),
                 Err(refusal) => {
                     self.send(&refusal.encode());
                     self.state = State::Failed;
@@ -1040,7 +1040,8 @@ impl Handshake {
             nonce: ctx.nonce,
         };
         if self.params.admission {
-            self.state = State::ExpectAdmission(Box::new(session.clone()));
+            // The session travels with the question and comes back with the answer: no copy.
+            self.state = State::ExpectAdmission;
             self.out.push(Action::Admit(Box::new(session)));
         } else {
             self.admit(session);

@@ -673,15 +673,16 @@ fn admission_comes_after_every_check_and_before_the_ok() {
             cached: Some(caching_sha2::cached_digest(b"secret")),
         }));
         // `01 03` is sent, the OK is not: the session waits for its admission.
-        match actions.as_slice() {
+        let session = match actions.as_slice() {
             [Action::Send(fast), Action::Admit(s)] => {
                 assert_eq!(fast, &crate::wire::frame::packet(2, &[1, 3]));
                 assert_eq!(s.account_user(), "app");
+                s.clone()
             }
             other => panic!("{other:?}"),
-        }
+        };
         assert_eq!(hs.state_name(), "ExpectAdmission");
-        (hs.handle(Event::Admission(admission)), hs)
+        (hs.handle(Event::Admission(admission.map(|()| session))), hs)
     };
     let (actions, hs) = login(Ok(()));
     match actions.as_slice() {
@@ -712,7 +713,8 @@ fn admission_comes_after_every_check_and_before_the_ok() {
 #[test]
 fn an_admission_out_of_place_is_an_unexpected_event() {
     let mut d = Driver::new(params(Transport::Tcp, false, false), None, None);
-    let actions = d.hs.handle(Event::Admission(Ok(())));
+    let refusal = ErrPacket::new(1045, "28000", "refused");
+    let actions = d.hs.handle(Event::Admission(Err(refusal)));
     assert!(matches!(
         actions.as_slice(),
         [
