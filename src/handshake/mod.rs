@@ -683,7 +683,7 @@ impl Handshake {
             (State::ExpectAccount(p), Event::Account(lookup)) => self.on_account(*p, lookup),
             (State::ExpectVerdict(ctx), Event::Verdict(v)) => self.on_verdict(*ctx, v),
             (State::ExpectAdmission, Event::Admission(verdict)) => match verdict {
-                Ok(session) => self.admit(*session),
+                Ok(session) => self.admit(session),
                 Err(refusal) => {
                     self.send(&refusal.encode());
                     self.state = State::Failed;
@@ -1044,15 +1044,15 @@ impl Handshake {
             self.state = State::ExpectAdmission;
             self.out.push(Action::Admit(Box::new(session)));
         } else {
-            self.admit(session);
+            self.admit(Box::new(session));
         }
     }
 
     /// The login is complete: OK, then the session.
-    fn admit(&mut self, session: Session) {
+    fn admit(&mut self, session: Box<Session>) {
         self.send(&LOGIN_OK);
         self.state = State::Done;
-        self.out.push(Action::Authenticated(Box::new(session)));
+        self.out.push(Action::Authenticated(session));
     }
 }
 
