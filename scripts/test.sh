@@ -17,6 +17,8 @@ dpkg -s libmariadb-dev >/dev/null 2>&1 || need_apt+=(libmariadb-dev)
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+# sysbench (oltp_read_only) for the proxy bench's steady-query part (benches/proxy.rs).
+command -v sysbench >/dev/null 2>&1 || need_apt+=(sysbench)
 # A real MariaDB server for the tests that need one (tests/common/mariadb.rs starts private
 # instances in temporary dirs on free ports; Debian puts mariadbd in /usr/sbin). Installed
 # without recommends (Perl CGI modules, compression plugins), and its own service is kept from
