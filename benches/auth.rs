@@ -34,6 +34,7 @@ fn params() -> ServerParams {
         switch_nonce: Nonce::from_wire(NONCE),
         reserved_admin_slot: false,
         admission: false,
+        derive_secret: false,
         digest_rounds: vestibule::auth::DEFAULT_DIGEST_ROUNDS,
         capabilities: vestibule::wire::capabilities::SERVER_CAPABILITIES,
         character_set: 255,

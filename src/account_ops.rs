@@ -1437,6 +1437,7 @@ mod model_tests {
                 require_secure_transport: l.require_secure_transport,
                 reserved_admin_slot: false,
                 admission: false,
+                derive_secret: false,
                 databases: Some(Arc::from(Vec::<String>::new())),
                 nonce: Nonce::from_random(std::array::from_fn(|i| {
                     seed.wrapping_add((i as u8).wrapping_mul(37))

@@ -98,6 +98,11 @@ mysql_errors! {
     ParseError => (1064, "42000", Some("ER_PARSE_ERROR"), "%s near '%-.80s' at line %d"),
     /// Malformed input: a query of only whitespace (MySQL answers OK when it held a comment).
     EmptyQuery => (1065, "42000", Some("ER_EMPTY_QUERY"), "Query was empty"),
+    /// Not found: `KILL` of a connection id no session has (proxy mode).
+    NoSuchThread => (1094, "HY000", Some("ER_NO_SUCH_THREAD"), "Unknown thread id: %lu"),
+    /// Denial: `KILL` of another account's session without the admin privilege (proxy mode).
+    KillDeniedError => (1095, "HY000", Some("ER_KILL_DENIED_ERROR"),
+        "You are not owner of thread %lu"),
     /// Malformed input: `SELECT *` without a table.
     NoTablesUsed => (1096, "HY000", Some("ER_NO_TABLES_USED"), "No tables used"),
     /// Server state: a failure of the server itself (the accounts file cannot be saved, a
@@ -112,6 +117,10 @@ mysql_errors! {
     /// Not found: a table this server does not have.
     NoSuchTable => (1146, "42S02", Some("ER_NO_SUCH_TABLE"),
         "Table '%-.192s.%-.192s' doesn't exist"),
+    /// Server state: proxy mode lost the session's backend connection mid-session; the client
+    /// gets it, then its connection closes (docs/proxy.md §6.4).
+    NewAbortingConnection => (1152, "08S01", Some("ER_NEW_ABORTING_CONNECTION"),
+        "Aborted connection %u to db: '%-.192s' user: '%-.48s' host: '%-.64s' (%-.64s)"),
     /// Peer misbehaviour: a packet over the size limit; the connection is closed.
     NetPacketTooLarge => (1153, "08S01", Some("ER_NET_PACKET_TOO_LARGE"),
         "Got a packet bigger than 'max_allowed_packet' bytes"),
@@ -163,6 +172,10 @@ mysql_errors! {
     /// Denial: `GRANT` to an account that does not exist (MySQL 8.0 creates none implicitly).
     CantCreateUserWithGrant => (1410, "42000", Some("ER_CANT_CREATE_USER_WITH_GRANT"),
         "You are not allowed to create a user with GRANT"),
+    /// Server state: proxy mode cannot reach the backend, or the backend refused the door's
+    /// service account (docs/proxy.md §5); the same code MySQL's FEDERATED engine uses.
+    ConnectToForeignDataSource => (1429, "HY000", Some("ER_CONNECT_TO_FOREIGN_DATA_SOURCE"),
+        "Unable to connect to foreign data source: %.64s"),
     /// Malformed input: a user name over 32 or a host name over 255 characters.
     WrongStringLength => (1470, "HY000", Some("ER_WRONG_STRING_LENGTH"),
         "String '%-.70s' is too long for %s (should be no longer than %d)"),
@@ -342,11 +355,14 @@ mod tests {
             (BadFieldError, 1054, "42S22", Some("ER_BAD_FIELD_ERROR")),
             (ParseError, 1064, "42000", Some("ER_PARSE_ERROR")),
             (EmptyQuery, 1065, "42000", Some("ER_EMPTY_QUERY")),
+            (NoSuchThread, 1094, "HY000", Some("ER_NO_SUCH_THREAD")),
+            (KillDeniedError, 1095, "HY000", Some("ER_KILL_DENIED_ERROR")),
             (NoTablesUsed, 1096, "HY000", Some("ER_NO_TABLES_USED")),
             (UnknownError, 1105, "HY000", Some("ER_UNKNOWN_ERROR")),
             (NonexistingGrant, 1141, "42000", Some("ER_NONEXISTING_GRANT")),
             (TableaccessDeniedError, 1142, "42000", Some("ER_TABLEACCESS_DENIED_ERROR")),
             (NoSuchTable, 1146, "42S02", Some("ER_NO_SUCH_TABLE")),
+            (NewAbortingConnection, 1152, "08S01", Some("ER_NEW_ABORTING_CONNECTION")),
             (NetPacketTooLarge, 1153, "08S01", Some("ER_NET_PACKET_TOO_LARGE")),
             (NetPacketsOutOfOrder, 1156, "08S01", Some("ER_NET_PACKETS_OUT_OF_ORDER")),
             (NetReadInterrupted, 1159, "08S01", Some("ER_NET_READ_INTERRUPTED")),
@@ -364,6 +380,7 @@ mod tests {
             (SpDoesNotExist, 1305, "42000", Some("ER_SP_DOES_NOT_EXIST")),
             (CannotUser, 1396, "HY000", Some("ER_CANNOT_USER")),
             (CantCreateUserWithGrant, 1410, "42000", Some("ER_CANT_CREATE_USER_WITH_GRANT")),
+            (ConnectToForeignDataSource, 1429, "HY000", Some("ER_CONNECT_TO_FOREIGN_DATA_SOURCE")),
             (WrongStringLength, 1470, "HY000", Some("ER_WRONG_STRING_LENGTH")),
             (PluginIsNotLoaded, 1524, "HY000", Some("ER_PLUGIN_IS_NOT_LOADED")),
             (WrongParamcountToNativeFct, 1582, "42000", Some("ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT")),

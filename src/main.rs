@@ -29,34 +29,81 @@ fn main() -> std::process::ExitCode {
         }
     };
     let result = runtime.block_on(async move {
-        use vestibule::server::{admin::AdminBackend, Server};
-        // The binary is one composition of the library: the accounts file as the store, the
-        // admin SQL as the backend.
-        let (shared, accounts) = vestibule::server::init(config).map_err(|e| e.to_string())?;
-        let backend = AdminBackend::new(shared.clone(), accounts.clone());
-        let server = Server::from_parts(shared.clone(), accounts, std::sync::Arc::new(backend));
-        // Handlers first, so a signal that arrives while the listeners bind is not lost.
-        let stop = vestibule::server::stop_signal()
-            .map_err(|e| format!("cannot install signal handlers: {e}"))?;
-        let mut server = tokio::spawn(vestibule::server::run(server));
-        let signal = tokio::select! {
-            r = &mut server => {
-                return r.unwrap_or_else(|e| Err(format!("server task failed: {e}")));
+        use std::sync::Arc;
+        use vestibule::server::{admin::AdminBackend, proxy::ProxyBackend, Server};
+        let mut config = config;
+        // Proxy mode: the greeting offers what the backend supports (docs/proxy.md §7).
+        let proxy = match config.proxy.clone() {
+            Some(p) => {
+                let creds = vestibule::server::proxy::BackendCredentials::load(
+                    &p.credentials_file,
+                    p.identity,
+                )
+                .map_err(|e| e.to_string())?;
+                match ProxyBackend::probe(&p).await {
+                    Ok(probe) => {
+                        tracing::info!(
+                            backend = %p.address,
+                            version = %probe.server_version,
+                            collation = probe.character_set,
+                            "proxy mode: backend greeting read"
+                        );
+                        config.capabilities &= probe.capabilities;
+                        config.character_set = probe.character_set;
+                    }
+                    Err(e) => {
+                        tracing::warn!(
+                            "proxy mode: cannot read the backend's greeting ({e}); \
+                             offering utf8mb4_general_ci and the door's own capabilities"
+                        );
+                        config.character_set = vestibule::client::UTF8MB4_GENERAL_CI;
+                    }
+                }
+                Some((p, creds))
             }
-            s = stop => s,
+            None => None,
         };
-        // MySQL's shutdown: stop accepting, let logins in flight finish (each is bounded by
-        // connect_timeout), then every session gets 1053 at its next read.
-        tracing::info!(
-            signal,
-            "shutting down: no new connections; open sessions get 1053"
-        );
-        shared.begin_shutdown();
-        let _ = server.await;
-        let bound = std::time::Duration::from_secs(shared.config.connect_timeout + 1);
-        let left = vestibule::server::drain(&shared, bound).await;
-        tracing::info!(connections_left = left, "shutdown complete");
-        Ok(())
+        let (shared, accounts) = vestibule::server::init(config).map_err(|e| e.to_string())?;
+        let admin = Arc::new(AdminBackend::new(shared.clone(), accounts.clone()));
+        match proxy {
+            None => {
+                // The binary is one composition of the library: the accounts file as the
+                // store, the admin SQL as the backend.
+                let server = Server::from_parts(shared.clone(), accounts, admin);
+                serve_until_signal(server).await
+            }
+            Some((p, creds)) => {
+                let admin_server = Server::from_parts(shared.clone(), accounts.clone(), admin);
+                let mut admin_sockets = Vec::new();
+                if let Some(path) = &p.admin_socket {
+                    let _ = std::fs::remove_file(path);
+                    let l = tokio::net::UnixListener::bind(path).map_err(|e| {
+                        format!("cannot listen on the admin socket {}: {e}", path.display())
+                    })?;
+                    tracing::info!(socket = %path.display(), "admin socket: Vestibule's own SQL");
+                    let s = admin_server.clone();
+                    tokio::spawn(async move { s.serve_unix(l).await });
+                    admin_sockets.push(path.clone());
+                }
+                if let Some(addr) = p.admin_tcp {
+                    let l = tokio::net::TcpListener::bind(addr)
+                        .await
+                        .map_err(|e| format!("cannot listen on the admin address {addr}: {e}"))?;
+                    tracing::info!(address = %addr, "admin port: Vestibule's own SQL");
+                    let s = admin_server.clone();
+                    tokio::spawn(async move { s.serve(l).await });
+                }
+                let backend = ProxyBackend::new(p, creds)?;
+                let status = backend.clone();
+                shared.set_status_source(Arc::new(move || status.status()));
+                let server = Server::from_parts(shared.clone(), accounts, Arc::new(backend));
+                let r = serve_until_signal(server).await;
+                for path in admin_sockets {
+                    let _ = std::fs::remove_file(path);
+                }
+                r
+            }
+        }
     });
     // Blocking tasks (a full authentication in flight) are not waited for beyond this.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
@@ -68,4 +115,35 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Serves until SIGTERM or SIGINT, then shuts down as MySQL does: stop accepting, let logins in
+/// flight finish (each is bounded by connect_timeout), then every session gets 1053 at its next
+/// read.
+async fn serve_until_signal<S, B>(server: vestibule::server::Server<S, B>) -> Result<(), String>
+where
+    S: vestibule::server::AccountStore,
+    B: vestibule::server::Backend,
+{
+    let shared = server.shared().clone();
+    // Handlers first, so a signal that arrives while the listeners bind is not lost.
+    let stop = vestibule::server::stop_signal()
+        .map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    let mut task = tokio::spawn(vestibule::server::run(server));
+    let signal = tokio::select! {
+        r = &mut task => {
+            return r.unwrap_or_else(|e| Err(format!("server task failed: {e}")));
+        }
+        s = stop => s,
+    };
+    tracing::info!(
+        signal,
+        "shutting down: no new connections; open sessions get 1053"
+    );
+    shared.begin_shutdown();
+    let _ = task.await;
+    let bound = std::time::Duration::from_secs(shared.config.connect_timeout + 1);
+    let left = vestibule::server::drain(&shared, bound).await;
+    tracing::info!(connections_left = left, "shutdown complete");
+    Ok(())
 }

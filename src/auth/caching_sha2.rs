@@ -63,6 +63,18 @@ pub fn verify_scramble(cached: &CachedDigest, nonce: &Nonce, response: &[u8]) ->
     rehashed.ct_eq(cached.as_bytes()).into()
 }
 
+/// `SHA256(pw)` recovered from a fast-path response that verifies against the cached value
+/// (`None` when it does not): `response ⊕ SHA256(cached || nonce)`. It answers a backend's
+/// caching_sha2_password fast path for any nonce (docs/proxy.md §4.2b).
+pub fn recover_stage1(cached: &CachedDigest, nonce: &Nonce, response: &[u8]) -> Option<[u8; 32]> {
+    if !verify_scramble(cached, nonce, response) {
+        return None;
+    }
+    let response = <&[u8; 32]>::try_from(response).ok()?;
+    let x = sha256(&[cached.as_bytes(), nonce.as_bytes()]);
+    Some(*xor32(&x, response))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,6 +109,17 @@ mod tests {
             &nonce,
             &expected
         ));
+    }
+
+    /// docs/proxy.md §9.1: from the W1 fast-path answer and the cached value of "secret",
+    /// T = SHA256("secret"); a wrong answer recovers nothing.
+    #[test]
+    fn stage1_is_recovered_from_the_w1_exchange() {
+        let nonce = Nonce::from_wire(W1_NONCE);
+        let w1 = hex("f490e76f66d9d86665ce54d98c78d0acfe2fb0b08b423da807144873d30b312c");
+        let t = recover_stage1(&cached_digest(b"secret"), &nonce, &w1).unwrap();
+        assert_eq!(t, *sha256(&[b"secret"]));
+        assert_eq!(recover_stage1(&cached_digest(b"other"), &nonce, &w1), None);
     }
 
     #[test]

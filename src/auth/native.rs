@@ -55,6 +55,18 @@ pub fn verify_scramble(stored: &[u8; 20], nonce: &Nonce, response: &[u8]) -> boo
     sha1(&[&candidate[..]]).ct_eq(stored).into()
 }
 
+/// `SHA1(pw)` recovered from a response that verifies against `stored` (`None` when it does
+/// not): `response ⊕ SHA1(nonce || stored)`. What a proxy needs to answer a backend's
+/// mysql_native_password scramble for any nonce without the cleartext (docs/proxy.md §4.2a).
+pub fn recover_stage1(stored: &[u8; 20], nonce: &Nonce, response: &[u8]) -> Option<[u8; 20]> {
+    if !verify_scramble(stored, nonce, response) {
+        return None;
+    }
+    let response = <&[u8; 20]>::try_from(response).ok()?;
+    let mask = sha1(&[nonce.as_bytes(), stored]);
+    Some(*xor20(response, &mask))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +79,21 @@ mod tests {
         53, 177, 140, 159, 251, 189, 127, 53, 109, 252, 172, 50, 211, 192, 240, 164, 26, 48, 207,
         45,
     ];
+    /// docs/proxy.md §9.1: from the W4 exchange and `*14E6…`, X = SHA1("secret"), and X answers
+    /// any other nonce as the password would.
+    #[test]
+    fn stage1_is_recovered_from_the_w4_exchange() {
+        let stored: [u8; 20] = stored_hash(b"secret");
+        let x = recover_stage1(&stored, &Nonce::from_wire(W4_NONCE), &W4_RESPONSE).unwrap();
+        assert_eq!(x, *sha1(&[b"secret"]));
+        let mut wrong = W4_RESPONSE;
+        wrong[0] ^= 1;
+        assert_eq!(
+            recover_stage1(&stored, &Nonce::from_wire(W4_NONCE), &wrong),
+            None
+        );
+    }
+
     /// `*14E65567ABDB5135D0CFD9A70B3032C179A49EE7` (docs/protocol.md, "Test vectors").
     const SECRET_HASH: [u8; 20] = [
         0x14, 0xE6, 0x55, 0x67, 0xAB, 0xDB, 0x51, 0x35, 0xD0, 0xCF, 0xD9, 0xA7, 0x0B, 0x30, 0x32,

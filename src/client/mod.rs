@@ -83,7 +83,8 @@ pub const UTF8MB4_GENERAL_CI: u8 = 45;
 
 /// What the door proves the backend account's password with (docs/proxy.md §1, §4).
 ///
-/// Zeroized on drop; `Debug` shows only the kind.
+/// Zeroized on drop; `Debug` shows only the kind; compared in constant time.
+#[derive(Clone)]
 #[non_exhaustive]
 pub enum Credential {
     /// The password itself: answers mysql_native_password and caching_sha2_password scrambles,
@@ -156,6 +157,20 @@ impl Credential {
         Some(Zeroizing::new(out))
     }
 }
+
+impl PartialEq for Credential {
+    fn eq(&self, other: &Self) -> bool {
+        use subtle::ConstantTimeEq;
+        match (self, other) {
+            (Credential::Password(a), Credential::Password(b)) => a.ct_eq(b).into(),
+            (Credential::NativeHash(a), Credential::NativeHash(b)) => a.ct_eq(b).into(),
+            (Credential::Sha256Hash(a), Credential::Sha256Hash(b)) => a.ct_eq(b).into(),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Credential {}
 
 impl Drop for Credential {
     fn drop(&mut self) {

@@ -29,6 +29,7 @@ fn server_params(default_plugin: Plugin, tls: bool) -> ServerParams {
         require_secure_transport: false,
         reserved_admin_slot: false,
         admission: false,
+        derive_secret: false,
         databases: Some(Arc::from(vec!["test".to_string()])),
         nonce: Nonce::from_wire(NONCE),
         switch_nonce: Nonce::from_wire(SWITCH_NONCE),

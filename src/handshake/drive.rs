@@ -48,6 +48,12 @@ pub trait Environment {
     /// Asks the backend to take the session ([`super::ServerParams::admission`]).
     fn admit(&mut self, session: &Session) -> impl Future<Output = Result<(), ErrPacket>> + Send;
 
+    /// After [`Environment::admit`] refused: whether the backend asked for the client's
+    /// cleartext password instead ([`Event::CleartextNeeded`]). The default: never.
+    fn admission_needs_cleartext(&mut self) -> bool {
+        false
+    }
+
     /// The account's REQUIRE clause was not met (for the log; the client gets 1045).
     fn require_not_met(&mut self, reason: RequireFailure) {
         let _ = reason;
@@ -108,8 +114,11 @@ pub async fn carry<E: Environment>(
                 verified,
             } => env.fill_cache(user, host, digest, verified),
             Action::Admit(session) => {
-                let verdict = env.admit(&session).await.map(|()| session);
-                pending.extend(hs.handle(Event::Admission(verdict)));
+                let event = match env.admit(&session).await {
+                    Err(_) if env.admission_needs_cleartext() => Event::CleartextNeeded,
+                    verdict => Event::Admission(verdict.map(|()| session)),
+                };
+                pending.extend(hs.handle(event));
             }
             Action::Authenticated(session) => return Ok(Step::Authenticated(session)),
             Action::RequireNotMet(reason) => env.require_not_met(reason),

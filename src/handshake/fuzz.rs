@@ -133,6 +133,7 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<Outcome> {
         switch_nonce,
         reserved_admin_slot: false,
         admission: false,
+        derive_secret: false,
         digest_rounds: crate::auth::DEFAULT_DIGEST_ROUNDS,
         capabilities: crate::wire::capabilities::SERVER_CAPABILITIES,
         character_set: 255,

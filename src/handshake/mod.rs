@@ -138,6 +138,9 @@ pub struct ServerParams {
     /// before the client gets its OK, so that the backend behind the door can still refuse it
     /// with an error packet. `false`: the OK follows the checks at once.
     pub admission: bool,
+    /// Derive [`Session::login_secret`] from the client's answer (proxy mode's pass-through);
+    /// never done otherwise.
+    pub derive_secret: bool,
     /// Schemas a client may name as its default database (1049 for any other, after every other
     /// check); `None`: not checked here — the session carries the name and the backend decides
     /// at admission.
@@ -314,6 +317,12 @@ pub struct Session {
     /// libmariadb's `mysql_change_user()` answers mysql_native_password with the scramble it
     /// last received, whatever the switch carries (docs/protocol.md, "COM_CHANGE_USER").
     pub nonce: Nonce,
+    /// What the client's answer proves about its password, for a backend that logs in as the
+    /// client (proxy mode's pass-through, docs/proxy.md §4.2): SHA1(pw) from a
+    /// mysql_native_password scramble, SHA256(pw) from a caching_sha2_password fast path, the
+    /// cleartext from a full authentication over a secure transport. Only with
+    /// [`ServerParams::derive_secret`]; the driver drops it once admission has answered.
+    pub login_secret: Option<crate::client::Credential>,
 }
 
 impl Session {
@@ -366,6 +375,11 @@ pub enum Event<'a> {
     /// Answer to [`Action::Admit`]: `Ok` hands the session back and sends the OK, an error
     /// packet refuses the login with it (and closes the connection).
     Admission(Result<Box<Session>, ErrPacket>),
+    /// Answer to [`Action::Admit`]: the backend needs the client's cleartext password
+    /// (docs/proxy.md §4.2c). After a caching_sha2_password fast path whose `01 03` was held
+    /// back for admission, the machine answers `01 04` instead and runs full authentication,
+    /// then asks for admission again; anywhere else it is an unexpected event.
+    CleartextNeeded,
 }
 
 impl Event<'_> {
@@ -376,6 +390,7 @@ impl Event<'_> {
             Event::Account(_) => "Account",
             Event::Verdict(_) => "Verdict",
             Event::Admission(_) => "Admission",
+            Event::CleartextNeeded => "CleartextNeeded",
         }
     }
 }
@@ -441,6 +456,8 @@ struct AuthCtx {
     nonce: Nonce,
     using_password: bool,
     rsa_key_sent: bool,
+    /// See [`Session::login_secret`].
+    secret: Option<crate::client::Credential>,
 }
 
 impl AuthCtx {
@@ -534,6 +551,9 @@ impl State {
 pub struct Handshake {
     params: ServerParams,
     state: State,
+    /// A caching_sha2_password fast path whose `01 03` waits for admission (only with
+    /// [`ServerParams::derive_secret`]): admission may ask for the cleartext instead.
+    deferred_fast: Option<Box<AuthCtx>>,
     /// Sequence id of the next packet, in either direction.
     seq: u8,
     out: Vec<Action>,
@@ -564,6 +584,7 @@ impl Handshake {
         };
         let mut hs = Handshake {
             params,
+            deferred_fast: None,
             state: State::ExpectFirstPacket,
             seq: 0,
             out: Vec::new(),
@@ -584,6 +605,7 @@ impl Handshake {
     ) -> (Handshake, Vec<Action>) {
         let mut hs = Handshake {
             params,
+            deferred_fast: None,
             state: State::Failed,
             seq: 1,
             out: Vec::new(),
@@ -682,9 +704,21 @@ impl Handshake {
             }
             (State::ExpectAccount(p), Event::Account(lookup)) => self.on_account(*p, lookup),
             (State::ExpectVerdict(ctx), Event::Verdict(v)) => self.on_verdict(*ctx, v),
+            (State::ExpectAdmission, Event::CleartextNeeded) => match self.deferred_fast.take() {
+                Some(mut ctx) => {
+                    ctx.secret = None;
+                    self.send(&[AUTH_MORE_DATA, PERFORM_FULL_AUTHENTICATION]);
+                    self.state = State::ExpectFullAuth(ctx);
+                }
+                None => self.fail(HandshakeError::UnexpectedEvent {
+                    event: event_name,
+                    state: "ExpectAdmission",
+                }),
+            },
             (State::ExpectAdmission, Event::Admission(verdict)) => match verdict {
                 Ok(session) => self.admit(session),
                 Err(refusal) => {
+                    self.release_fast_ok();
                     self.send(&refusal.encode());
                     self.state = State::Failed;
                     self.out
@@ -711,7 +745,15 @@ impl Handshake {
         self.out.push(Action::Send(bytes));
     }
 
+    /// Sends the `01 03` a fast path held back for admission (before whatever follows it).
+    fn release_fast_ok(&mut self) {
+        if self.deferred_fast.take().is_some() {
+            self.send(&[AUTH_MORE_DATA, FAST_AUTH_SUCCESS]);
+        }
+    }
+
     fn fail(&mut self, e: HandshakeError) {
+        self.release_fast_ok();
         if let Some(p) = e.to_err_packet() {
             self.send(&p.encode());
         }
@@ -810,6 +852,7 @@ impl Handshake {
             nonce: self.params.nonce,
             using_password: !p.auth_response.is_empty(),
             rsa_key_sent: false,
+            secret: None,
         };
         match &p.client_plugin {
             None if plugin == Plugin::MysqlNativePassword && !p.force_switch => {
@@ -876,7 +919,12 @@ impl Handshake {
                 }
                 let ok = match ctx.account.as_deref().map(|a| &a.auth_string) {
                     Some(AuthString::Native { hash }) => {
-                        auth::native::verify_scramble(hash, &ctx.nonce, r)
+                        let ok = auth::native::verify_scramble(hash, &ctx.nonce, r);
+                        if ok && self.params.derive_secret {
+                            ctx.secret = auth::native::recover_stage1(hash, &ctx.nonce, r)
+                                .map(crate::client::Credential::NativeHash);
+                        }
+                        ok
                     }
                     _ => false,
                 };
@@ -897,7 +945,18 @@ impl Handshake {
                         .as_ref()
                         .is_some_and(|c| auth::caching_sha2::verify_scramble(c, &ctx.nonce, r));
                 if hit {
-                    self.send(&[AUTH_MORE_DATA, FAST_AUTH_SUCCESS]);
+                    if self.params.derive_secret {
+                        ctx.secret = ctx.cached.as_ref().and_then(|c| {
+                            auth::caching_sha2::recover_stage1(c, &ctx.nonce, r)
+                                .map(crate::client::Credential::Sha256Hash)
+                        });
+                        // `01 03` waits for admission, which may want the cleartext instead
+                        // (docs/proxy.md §4.2c); the post-authentication checks send nothing
+                        // before it.
+                        self.deferred_fast = Some(Box::new(ctx.clone()));
+                    } else {
+                        self.send(&[AUTH_MORE_DATA, FAST_AUTH_SUCCESS]);
+                    }
                     self.post_auth(ctx, AuthPath::FastPath);
                 } else {
                     // Miss, or a scramble that does not verify: degrade to full authentication.
@@ -926,6 +985,10 @@ impl Handshake {
             if pw.is_empty() || pw.len() > MAX_PASSWORD_LEN {
                 self.deny(&ctx);
                 return;
+            }
+            if self.params.derive_secret {
+                // Kept only if the verdict accepts it (a denial drops the context).
+                ctx.secret = Some(crate::client::Credential::password(pw.to_vec()));
             }
             let check = SlowCheck {
                 plugin,
@@ -1038,6 +1101,7 @@ impl Handshake {
             transport: self.params.transport,
             auth_path: path,
             nonce: ctx.nonce,
+            login_secret: ctx.secret,
         };
         if self.params.admission {
             // The session travels with the question and comes back with the answer: no copy.
@@ -1050,6 +1114,7 @@ impl Handshake {
 
     /// The login is complete: OK, then the session.
     fn admit(&mut self, session: Box<Session>) {
+        self.release_fast_ok();
         self.send(&LOGIN_OK);
         self.state = State::Done;
         self.out.push(Action::Authenticated(session));

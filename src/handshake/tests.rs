@@ -37,6 +37,7 @@ pub(crate) fn params(transport: Transport, tls: bool, rsa: bool) -> ServerParams
         require_secure_transport: false,
         reserved_admin_slot: false,
         admission: false,
+        derive_secret: false,
         databases: Some(Arc::from(vec!["test".to_string()])),
         nonce: Nonce::from_wire(NONCE),
         switch_nonce: Nonce::from_wire(SWITCH_NONCE),
@@ -1311,5 +1312,158 @@ mod replays {
                 snapshots::dump(&d)
             );
         });
+    }
+}
+
+/// Pass-through (docs/proxy.md §4.2): with `derive_secret`, a native login carries SHA1(pw),
+/// a fast path SHA256(pw) and a full authentication the cleartext; without it, nothing.
+#[test]
+fn the_login_secret_is_derived_only_when_asked_for() {
+    use crate::client::Credential;
+    use sha1::Digest as _;
+    let native_login = |derive: bool| {
+        let mut p = params(Transport::Tcp, false, false);
+        p.default_plugin = Plugin::MysqlNativePassword;
+        p.derive_secret = derive;
+        let acct = account("app", Plugin::MysqlNativePassword, "secret");
+        let mut d = Driver::new(p, Some(acct), None);
+        let scramble =
+            crate::auth::native::client_scramble(b"secret", &Nonce::from_wire(d.greeting_nonce()));
+        d.client_send(&response(
+            "app",
+            &scramble,
+            Some("mysql_native_password"),
+            None,
+            CLIENT_CAPS,
+        ));
+        d.session.expect("logged in").login_secret
+    };
+    let sha1: [u8; 20] = sha1::Sha1::digest(b"secret").into();
+    assert_eq!(native_login(true), Some(Credential::NativeHash(sha1)));
+    assert_eq!(native_login(false), None);
+
+    // Full authentication over TLS: the cleartext.
+    let mut p = params(Transport::Tcp, true, false);
+    p.derive_secret = true;
+    let acct = account("app", Plugin::CachingSha2Password, "secret");
+    let mut d = Driver::new(p, Some(acct), None);
+    let caps = CLIENT_CAPS | CLIENT_SSL;
+    d.client_send(&encode_ssl_request(&ClientHeader {
+        capabilities: caps,
+        max_packet_size: 1 << 24,
+        character_set: 255,
+    }));
+    let scramble = caching_sha2::client_scramble(b"secret", &Nonce::from_wire(NONCE));
+    d.client_send(&response("app", &scramble, Some(CS2), None, caps));
+    assert_eq!(d.last().payload, vec![0x01, 0x04]);
+    d.client_send(b"secret\0");
+    assert_eq!(
+        d.session.expect("logged in").login_secret,
+        Some(Credential::password(b"secret".to_vec()))
+    );
+}
+
+/// docs/proxy.md §4.2c: with `derive_secret`, a fast path's `01 03` waits for admission;
+/// admission can take it (`01 03` + OK, the secret SHA256(pw)), refuse it (`01 03` + ERR), or
+/// ask for the cleartext: `01 04`, full authentication, and a second admission with the
+/// password. A wrong cleartext then fails as any full authentication does.
+#[test]
+fn admission_can_turn_a_fast_path_into_a_full_authentication() {
+    use crate::client::Credential;
+    use sha2::Digest as _;
+    let start = || {
+        let mut p = params(Transport::Unix, false, false);
+        p.admission = true;
+        p.derive_secret = true;
+        let acct = account("app", Plugin::CachingSha2Password, "secret");
+        let (mut hs, _) = Handshake::new(p);
+        let scramble = caching_sha2::client_scramble(b"secret", &Nonce::from_wire(NONCE));
+        let resp = response("app", &scramble, Some(CS2), None, CLIENT_CAPS);
+        hs.handle(Event::Packet {
+            seq: 1,
+            payload: &resp,
+        });
+        let actions = hs.handle(Event::Account(Lookup::Found {
+            account: Arc::new(acct),
+            cached: Some(caching_sha2::cached_digest(b"secret")),
+        }));
+        // Nothing is sent before admission answers.
+        let session = match actions.as_slice() {
+            [Action::Admit(s)] => s.clone(),
+            other => panic!("{other:?}"),
+        };
+        let t: [u8; 32] = sha2::Sha256::digest(b"secret").into();
+        assert_eq!(session.login_secret, Some(Credential::Sha256Hash(t)));
+        (hs, session)
+    };
+    // Taken: 01 03 + OK in one write.
+    let (mut hs, session) = start();
+    match hs.handle(Event::Admission(Ok(session))).as_slice() {
+        [Action::Send(bytes), Action::Authenticated(_)] => {
+            let mut want = crate::wire::frame::packet(2, &[1, 3]);
+            want.extend(crate::wire::frame::packet(3, &LOGIN_OK));
+            assert_eq!(bytes, &want);
+        }
+        other => panic!("{other:?}"),
+    }
+    // Refused: 01 03 + ERR.
+    let (mut hs, _) = start();
+    let refusal = ErrPacket::new(1045, "28000", "no");
+    match hs.handle(Event::Admission(Err(refusal.clone()))).as_slice() {
+        [Action::Send(bytes), Action::Failed(HandshakeError::Refused(1045)), Action::Close] => {
+            let mut want = crate::wire::frame::packet(2, &[1, 3]);
+            want.extend(crate::wire::frame::packet(3, &refusal.encode()));
+            assert_eq!(bytes, &want);
+        }
+        other => panic!("{other:?}"),
+    }
+    // Cleartext needed: 01 04, the password over the socket, a second admission.
+    for (password, accepted) in [("secret", true), ("wrong", false)] {
+        let (mut hs, _) = start();
+        match hs.handle(Event::CleartextNeeded).as_slice() {
+            [Action::Send(bytes)] => assert_eq!(bytes, &crate::wire::frame::packet(2, &[1, 4])),
+            other => panic!("{other:?}"),
+        }
+        let mut pw = password.as_bytes().to_vec();
+        pw.push(0);
+        let check = match hs
+            .handle(Event::Packet {
+                seq: 3,
+                payload: &pw,
+            })
+            .as_slice()
+        {
+            [Action::RunSlowCheck(c)] => c.clone(),
+            other => panic!("{other:?}"),
+        };
+        let verdict = check.run(None);
+        let actions = hs.handle(Event::Verdict(verdict));
+        if accepted {
+            let second = actions
+                .iter()
+                .find_map(|a| match a {
+                    Action::Admit(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .expect("a second admission");
+            assert_eq!(
+                second.login_secret,
+                Some(Credential::password(b"secret".to_vec()))
+            );
+            assert_eq!(second.auth_path, AuthPath::Full);
+            // A second request for the cleartext has nothing left to ask: it fails.
+            let after = hs.handle(Event::CleartextNeeded);
+            assert!(matches!(
+                after.as_slice(),
+                [
+                    Action::Failed(HandshakeError::UnexpectedEvent { .. }),
+                    Action::Close
+                ]
+            ));
+        } else {
+            assert!(actions
+                .iter()
+                .any(|a| matches!(a, Action::Failed(HandshakeError::AccessDenied { .. }))));
+        }
     }
 }

@@ -236,6 +236,7 @@ mod tests {
             transport: Transport::Unix,
             auth_path: AuthPath::Full,
             nonce: Nonce::from_wire([7; 20]),
+            login_secret: None,
         }
     }
 

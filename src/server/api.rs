@@ -78,6 +78,7 @@ pub struct ConnectionInfo {
     /// Where the client connected from.
     pub client: ClientHost,
     shutdown: Option<tokio::sync::watch::Receiver<bool>>,
+    cleartext: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl ConnectionInfo {
@@ -87,6 +88,7 @@ impl ConnectionInfo {
             id,
             client,
             shutdown: None,
+            cleartext: Arc::default(),
         }
     }
 
@@ -99,6 +101,7 @@ impl ConnectionInfo {
             id,
             client,
             shutdown: Some(shutdown),
+            cleartext: Arc::default(),
         }
     }
 
@@ -106,6 +109,22 @@ impl ConnectionInfo {
     /// long-running command may stop early; the driver sends 1053 at the session's next read.
     pub fn shutting_down(&self) -> bool {
         self.shutdown.as_ref().is_some_and(|rx| *rx.borrow())
+    }
+
+    /// Called by [`Backend::admit`] before it refuses a login: "ask the client for its
+    /// cleartext password and let me try again" (proxy mode's pass-through, docs/proxy.md
+    /// §4.2c). It takes effect only after a caching_sha2_password fast path with
+    /// [`Backend::wants_login_secret`]: the client then gets `01 04` instead of `01 03`, runs
+    /// full authentication (TLS, the socket or RSA), and `admit` is called again with the
+    /// cleartext in [`Session::login_secret`]. Anywhere else the refusal is sent as usual.
+    pub fn ask_for_cleartext(&self) {
+        self.cleartext
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub(crate) fn take_cleartext_request(&self) -> bool {
+        self.cleartext
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Resolves when the server begins to shut down (never, for [`ConnectionInfo::new`]).
@@ -132,6 +151,13 @@ pub trait Backend: Send + Sync + 'static {
         session: &Session,
         info: &ConnectionInfo,
     ) -> impl Future<Output = Result<Self::Connection, ErrPacket>> + Send;
+
+    /// Whether [`Backend::admit`] wants [`Session::login_secret`]: what the client's answer
+    /// proves about its password, for a backend that logs in elsewhere as the client (proxy
+    /// mode's pass-through, docs/proxy.md §4.2). The default, `false`, derives nothing.
+    fn wants_login_secret(&self) -> bool {
+        false
+    }
 }
 
 /// One logged-in session of a [`Backend`].
@@ -224,6 +250,33 @@ impl<'a> Reply<'a> {
     /// Queues one payload as the next packet (split into 16 MiB chunks as the protocol wants).
     pub fn packet(&mut self, payload: &[u8]) {
         self.seq = frame::encode(self.seq, payload, &mut self.out);
+    }
+
+    /// Queues one physical frame as it is: the next sequence id, and `payload` (at most
+    /// 0xFFFFFF bytes) not split. A proxy relays a backend's frames with it, a packet of
+    /// 16 MiB or more frame by frame (docs/proxy.md §3.1). A longer payload is an error.
+    pub fn frame(&mut self, payload: &[u8]) -> std::io::Result<()> {
+        let Ok(len) = u32::try_from(payload.len()) else {
+            return Err(std::io::ErrorKind::InvalidInput.into());
+        };
+        if payload.len() > frame::MAX_PACKET_CHUNK {
+            return Err(std::io::ErrorKind::InvalidInput.into());
+        }
+        let [a, b, c, _] = len.to_le_bytes();
+        self.out.extend_from_slice(&[a, b, c, self.seq]);
+        self.out.extend_from_slice(payload);
+        self.seq = self.seq.wrapping_add(1);
+        Ok(())
+    }
+
+    /// The sequence id the next queued packet gets.
+    pub fn next_seq(&self) -> u8 {
+        self.seq
+    }
+
+    /// Bytes queued and not yet written.
+    pub fn buffered(&self) -> usize {
+        self.out.len()
     }
 
     /// Queues an OK packet.

@@ -133,6 +133,9 @@ pub struct Flags {
     /// Log filter (tracing EnvFilter syntax), e.g. info, debug. Default info.
     #[arg(long)]
     pub log_level: Option<String>,
+    /// Proxy mode (docs/proxy.md §2).
+    #[command(flatten)]
+    pub backend: super::proxy::BackendFlags,
 }
 
 /// ON/OFF values as mysqld takes them.
@@ -282,6 +285,8 @@ pub struct Config {
     pub full_auth_concurrency: usize,
     /// `--log-level`.
     pub log_level: String,
+    /// Proxy mode, when `--backend-host` or `--backend-socket` is set (docs/proxy.md §2).
+    pub proxy: Option<super::proxy::ProxyConfig>,
 }
 
 /// Why [`Config::load`] refused the configuration; the binary prints it and exits.
@@ -369,7 +374,11 @@ impl Config {
                 message: format!("unknown plugin '{plugin_name}'"),
             })?;
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let proxy = super::proxy::ProxyConfig::from_flags(&f.backend, &file.backend, &datadir)?;
         Ok(Config {
+            // In proxy mode the backend checks the default database (1049 is its answer).
+            check_databases: proxy.is_none(),
+            proxy,
             port: pick!(port, 3306),
             bind_address: pick!(bind_address, IpAddr::from([127, 0, 0, 1])),
             socket,
@@ -386,7 +395,6 @@ impl Config {
             require_secure_transport: pick!(require_secure_transport, Toggle(false)).0,
             connect_timeout: pick!(connect_timeout, 10).max(1),
             server_version: super::vars::SERVER_VERSION.to_string(),
-            check_databases: true,
             capabilities: crate::wire::capabilities::SERVER_CAPABILITIES,
             character_set: crate::wire::capabilities::UTF8MB4_0900_AI_CI,
             wait_timeout: pick!(wait_timeout, 28800).clamp(1, MAX_TIMEOUT),

@@ -128,6 +128,7 @@ where
         tls.is_some(),
         nonce,
         reserved_admin_slot,
+        server.backend().wants_login_secret(),
     );
     let (hs, actions) = Handshake::new(params);
     let mut admission = NewSession {
@@ -141,7 +142,9 @@ where
     )
     .await;
     match outcome {
-        Ok(Ok((io, session))) => {
+        Ok(Ok((io, mut session))) => {
+            // Admission has answered: the secret it was derived for goes (zeroized on drop).
+            session.login_secret = None;
             let Some(conn) = admission.admitted.take() else {
                 return;
             };
@@ -202,6 +205,7 @@ where
         tls.is_some(),
         nonce,
         reserved_admin_slot,
+        false,
     );
     let (hs, actions) = Handshake::new(params);
     let timeout = Duration::from_secs(shared.config.connect_timeout);
@@ -245,6 +249,7 @@ fn connection_params(
     tls_available: bool,
     nonce: Nonce,
     reserved_admin_slot: bool,
+    derive_secret: bool,
 ) -> ServerParams {
     ServerParams {
         server_version: shared.config.server_version.clone(),
@@ -261,6 +266,7 @@ fn connection_params(
         require_secure_transport: shared.require_secure_transport(),
         reserved_admin_slot,
         admission: true,
+        derive_secret,
         databases: shared
             .config
             .check_databases
@@ -432,6 +438,10 @@ impl<S: AccountStore, B: Backend, A: Admission> Environment for ServerEnv<'_, S,
             let _ = io.flush().await;
         }
         self.admission.admit(session).await
+    }
+
+    fn admission_needs_cleartext(&mut self) -> bool {
+        self.admission.wants_cleartext()
     }
 
     fn require_not_met(&mut self, reason: RequireFailure) {
@@ -676,6 +686,11 @@ trait Admission: Send {
         &mut self,
         session: &Session,
     ) -> impl std::future::Future<Output = Result<(), ErrPacket>> + Send;
+
+    /// After a refusal: the backend asked for the cleartext ([`ConnectionInfo::ask_for_cleartext`]).
+    fn wants_cleartext(&mut self) -> bool {
+        false
+    }
 }
 
 /// A new login: [`Backend::admit`], keeping the connection it returns.
@@ -690,6 +705,10 @@ impl<B: Backend> Admission for NewSession<'_, B> {
         let conn = self.backend.admit(session, &self.info).await?;
         self.admitted = Some(conn);
         Ok(())
+    }
+
+    fn wants_cleartext(&mut self) -> bool {
+        self.info.take_cleartext_request()
     }
 }
 
@@ -803,6 +822,7 @@ impl<C: Connection> CommandPhase<C> {
             false,
             self.session.nonce,
             false,
+            server.backend().wants_login_secret(),
         );
         let tls = self.session.tls.clone();
         let (hs, actions) =
@@ -811,9 +831,10 @@ impl<C: Connection> CommandPhase<C> {
         let mut admission = ChangeUser(&mut self.conn);
         let exchange = connection_phase(io, hs, actions, &client, server, None, &mut admission);
         let bound = Duration::from_secs(shared.config.connect_timeout);
-        let (io, session) = tokio::time::timeout(bound, exchange)
+        let (io, mut session) = tokio::time::timeout(bound, exchange)
             .await
             .map_err(|_| ConnError::ConnectTimeout)??;
+        session.login_secret = None;
         self.timeouts = shared.timeouts().for_session(session.client_capabilities);
         self.session = session;
         Ok(io)

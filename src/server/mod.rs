@@ -11,6 +11,7 @@ pub mod builder;
 pub(crate) mod commands;
 pub mod config;
 pub mod conn;
+pub mod proxy;
 pub mod rsa_keys;
 pub mod store;
 pub mod tls;
@@ -173,6 +174,8 @@ pub struct Shared {
     /// Bounds concurrent full authentications (SHA-256-crypt, RSA) on the blocking pool.
     pub(crate) slow_checks: Arc<Semaphore>,
     pub(crate) next_connection_id: AtomicU32,
+    /// More global status variables, from a backend (proxy mode's `Backend_*`): set once.
+    pub(crate) extra_status: std::sync::OnceLock<StatusSource>,
     pub(crate) databases: Arc<[String]>,
     /// `@@hostname`.
     pub hostname: String,
@@ -184,6 +187,17 @@ pub struct Shared {
     pub socket_listening: std::sync::atomic::AtomicBool,
     /// Set once by [`Shared::begin_shutdown`]: listeners stop, sessions get 1053.
     shutdown: tokio::sync::watch::Sender<bool>,
+}
+
+/// A source of extra status variables (name, value).
+pub type StatusSource = Arc<dyn Fn() -> Vec<(String, String)> + Send + Sync>;
+
+impl Shared {
+    /// Adds status variables to `SHOW GLOBAL STATUS` (once; a second call is ignored and
+    /// returns `false`). Proxy mode's `Backend_*` variables come from here.
+    pub fn set_status_source(&self, source: StatusSource) -> bool {
+        self.extra_status.set(source).is_ok()
+    }
 }
 
 /// aws-lc-rs's constant-time RSA-OAEP decryption, as the handshake machine wants it.
@@ -245,6 +259,7 @@ impl Shared {
             decoy_secret: random_bytes(),
             slow_checks: Arc::new(Semaphore::new(config.full_auth_concurrency)),
             next_connection_id: AtomicU32::new(1),
+            extra_status: std::sync::OnceLock::new(),
             databases: Arc::from(vec![
                 "information_schema".to_string(),
                 "mysql".to_string(),

@@ -159,7 +159,7 @@ pub fn status_variables(
         |f: &dyn Fn(&super::tls::ActiveTls) -> String| active.as_deref().map(f).unwrap_or_default();
     let opt_path = |p: &Option<std::path::PathBuf>| path_or_empty(p);
     const UNLIMITED_DEPTH: &str = "18446744073709551615";
-    let mut v: Vec<(&str, String)> = vec![
+    let v: Vec<(&str, String)> = vec![
         ("Aborted_connects", count(&s.aborted_connects)),
         (
             "Caching_sha2_password_fast_path_auths",
@@ -266,6 +266,10 @@ pub fn status_variables(
         ("Threads_connected", count(&s.threads_connected)),
         ("Uptime", shared.started.elapsed().as_secs().to_string()),
     ];
-    v.sort_by(|a, b| a.0.cmp(b.0));
-    v.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    let mut v: Vec<(String, String)> = v.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    if let Some(extra) = shared.extra_status.get() {
+        v.extend(extra());
+    }
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
 }
