@@ -496,6 +496,8 @@ impl ProxyConnection {
         let Some(mut tracker) = Tracker::for_command(payload, self.capabilities) else {
             return Ok(());
         };
+        let sent = std::time::Instant::now();
+        let mut first = true;
         loop {
             let Some(conn) = self.conn.as_mut() else {
                 return Err(std::io::ErrorKind::NotConnected.into());
@@ -504,6 +506,10 @@ impl ProxyConnection {
                 Ok(f) => f,
                 Err(e) => return self.lost(reply, format!("read: {e}")).await,
             };
+            if first {
+                first = false;
+                self.backend.inner.pool.stats.reply_latency.observe(sent.elapsed());
+            }
             if seq != reply.next_seq() {
                 let why = format!("sequence id {seq}, expected {}", reply.next_seq());
                 return self.lost(reply, why).await;

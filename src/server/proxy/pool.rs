@@ -14,6 +14,38 @@ use super::config::ProxyConfig;
 use crate::client::{LoginOk, LoginParams};
 use crate::wire::packets::ErrPacket;
 
+/// A latency histogram with fixed buckets (seconds), lock-free, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Latency {
+    /// Observations at or below each bound of [`Latency::BOUNDS`] (not cumulative).
+    pub buckets: [AtomicU64; 13],
+    /// Observations above the last bound.
+    pub overflow: AtomicU64,
+    /// Sum of all observations, in microseconds.
+    pub sum_micros: AtomicU64,
+    /// Number of observations.
+    pub count: AtomicU64,
+}
+
+impl Latency {
+    /// Upper bounds of the buckets, in seconds.
+    pub const BOUNDS: [f64; 13] = [
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0,
+    ];
+
+    /// Records one observation.
+    pub fn observe(&self, d: Duration) {
+        let secs = d.as_secs_f64();
+        match Self::BOUNDS.iter().position(|b| secs <= *b) {
+            Some(i) => self.buckets[i].fetch_add(1, Ordering::Relaxed),
+            None => self.overflow.fetch_add(1, Ordering::Relaxed),
+        };
+        let micros = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        self.sum_micros.fetch_add(micros, Ordering::Relaxed);
+        self.count.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// The status counters of docs/proxy.md §10.
 #[derive(Debug, Default)]
 pub struct PoolStats {
@@ -51,6 +83,12 @@ pub struct PoolStats {
     pub logins_cleartext: AtomicU64,
     /// `Backend_full_auth_requests`: `01 04`s sent to clients on the backend's behalf.
     pub full_auth_requests: AtomicU64,
+    /// How long admissions took to get their backend connection (pool or new).
+    pub checkout_latency: Latency,
+    /// How long opening a backend connection took (connect, TLS, login).
+    pub open_latency: Latency,
+    /// From a relayed command to the first packet of the backend's reply.
+    pub reply_latency: Latency,
 }
 
 /// Why a checkout failed; [`super::ProxyBackend`] turns it into the client's error.
@@ -180,6 +218,19 @@ impl Pool {
         params: impl Fn() -> Result<LoginParams, CheckoutError>,
     ) -> Result<(BackendConn, bool), CheckoutError> {
         self.stats.checkouts.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        let got = self.checkout_inner(key, params).await;
+        if got.is_ok() {
+            self.stats.checkout_latency.observe(started.elapsed());
+        }
+        got
+    }
+
+    async fn checkout_inner(
+        self: &Arc<Self>,
+        key: &PoolKey,
+        params: impl Fn() -> Result<LoginParams, CheckoutError>,
+    ) -> Result<(BackendConn, bool), CheckoutError> {
         self.admit_health()?;
         while let Some(mut conn) = self.take_idle(key) {
             if conn.last_used.elapsed() >= self.cfg.validate_after {
@@ -201,6 +252,7 @@ impl Pool {
             .await
             .map_err(|_| CheckoutError::Unavailable("pool closed".into()))?;
         let generation = self.generation.load(Ordering::Relaxed);
+        let open_started = Instant::now();
         let opened = BackendConn::open(
             &self.cfg.address,
             self.tls.as_ref(),
@@ -213,6 +265,7 @@ impl Pool {
         .await;
         match opened {
             Ok((mut conn, ok)) => {
+                self.stats.open_latency.observe(open_started.elapsed());
                 self.stats.opened.fetch_add(1, Ordering::Relaxed);
                 self.healthy();
                 if let Err(e) = self.after_open(&mut conn, &ok).await {
