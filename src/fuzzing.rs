@@ -20,6 +20,10 @@ pub const TARGETS: &[(&str, Body)] = &[
         crate::wire::handshake::fuzz_client_packets,
     ),
     ("command", crate::wire::command::fuzz_command),
+    (
+        "response_tracker",
+        crate::wire::response::fuzz_response_tracker,
+    ),
     ("auth_string", crate::auth::fuzz_auth_string),
     ("accounts_file", crate::account::fuzz_accounts_file),
     ("tls_version", crate::tls_policy::fuzz_tls_versions),

@@ -20,6 +20,7 @@ pub mod command;
 pub mod frame;
 pub mod handshake;
 pub mod packets;
+pub mod response;
 pub mod resultset;
 
 pub use capabilities::*;
