@@ -147,9 +147,7 @@ impl Proxy {
         let port = db.port().to_string();
         let file = file.display().to_string();
         let mut args = vec![
-            // Less logging than the test default (info,vestibule=debug).
-            "--log-level",
-            "info",
+            // (Server::start sets --log-level info,vestibule=debug: one line per login.)
             "--max-connections",
             "1000",
             "--ssl-cert",
@@ -165,6 +163,10 @@ impl Proxy {
             "--backend-credentials-file",
             &file,
             "--backend-pool-max-connections",
+            "100",
+            // Idle connections kept up to the cap (the default, 32, is below c = 64: half of
+            // each wave would close and reopen).
+            "--backend-pool-max-idle",
             "100",
         ];
         if backend_ssl {
