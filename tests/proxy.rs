@@ -1262,10 +1262,36 @@ fn change_user_in_both_modes() {
 // Scenario 3: KILL QUERY by the door's connection id
 // ---------------------------------------------------------------------------------------------
 
+/// Waits (10 s at most) until MariaDB runs a `SELECT SLEEP(30)`, asking it as root over TCP.
+async fn wait_for_sleep(b: &Backend) -> Result<(), String> {
+    let root = Target::direct(b, "root", common::mariadb::ROOT_PW);
+    let mut c = async_connect(&root)
+        .await
+        .map_err(|e| format!("root login to MariaDB: {e}"))?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let n: Option<u64> = c
+            .query_first(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+                 WHERE INFO = 'SELECT SLEEP(30)'",
+            )
+            .await
+            .map_err(|e| format!("PROCESSLIST: {e}"))?;
+        if n.unwrap_or(0) > 0 {
+            let _ = c.disconnect().await;
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err("SELECT SLEEP(30) did not reach MariaDB within 10 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
 /// Session A runs `SELECT SLEEP(30)`; session B (same account) sends `KILL QUERY <A's id>`, the
 /// id from A's greeting (which `SELECT CONNECTION_ID()` must also give). Returns what A got, how
 /// long A's statement took, A's next statement, and B's `KILL QUERY 999999`.
-async fn kill_query_run(t: &Target) -> Result<Value, String> {
+async fn kill_query_run(b: &Backend, t: &Target) -> Result<Value, String> {
     let e = |what: &'static str| move |e: mysql_async::Error| format!("{what}: {e}");
     let mut a = async_connect(t).await.map_err(e("session A login"))?;
     let greeting_id = a.id();
@@ -1275,8 +1301,7 @@ async fn kill_query_run(t: &Target) -> Result<Value, String> {
         let r: Result<Option<i64>, _> = a.query_first("SELECT SLEEP(30)").await;
         (r, started.elapsed(), a)
     });
-    // The statement reaches the backend well within this.
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    wait_for_sleep(b).await?;
     let mut bconn = async_connect(t).await.map_err(e("session B login"))?;
     let kill = bconn
         .query_drop(format!("KILL QUERY {greeting_id}"))
@@ -1319,7 +1344,7 @@ fn kill_query_by_door_id() {
             "unknown_id": error_json(1094, "HY000", "Unknown thread id: 999999"),
         })
     };
-    let direct = block_on(kill_query_run(&Target::direct(b, APP_USER, APP_PW)))
+    let direct = block_on(kill_query_run(b, &Target::direct(b, APP_USER, APP_PW)))
         .unwrap_or_else(|e| panic!("directly against MariaDB: {e}"));
     assert_eq!(direct, want(&direct), "directly against MariaDB");
 
@@ -1327,7 +1352,7 @@ fn kill_query_by_door_id() {
     for identity in [Identity::Mapped, Identity::PassThrough] {
         let door = start_door("kill", b, identity, Leg::Tls(b.ca.clone()), APP_USER, &[]);
         let (u, pw) = door.app();
-        match block_on(kill_query_run(&door.tcp(u, pw))) {
+        match block_on(kill_query_run(b, &door.tcp(u, pw))) {
             Ok(got) if got == want(&got) => {
                 eprintln!(
                     "[{identity:?}] SLEEP(30) interrupted after {} ms",
@@ -1401,7 +1426,9 @@ fn backend_killed_and_restarted() {
             let r: Result<Option<i64>, _> = busy.query_first("SELECT SLEEP(30)").await;
             (r, busy)
         });
-        tokio::time::sleep(Duration::from_millis(1000)).await;
+        wait_for_sleep(b)
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{}", log()));
         b.db().kill();
         let killed = Instant::now();
 
