@@ -116,6 +116,7 @@ fn full_auth(c: &mut Criterion) {
         secret: SlowSecret::Cleartext(zeroize::Zeroizing::new(b"secret".to_vec())),
         auth_string: auth,
         nonce: Nonce::from_wire(NONCE),
+        keep_cleartext: false,
     };
     let mut g = c.benchmark_group("full_auth");
     g.sample_size(20);

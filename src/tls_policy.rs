@@ -1533,7 +1533,10 @@ mod tests {
             tls_ciphersuites_setting(None).unwrap().codes,
             vec![AES128, AES256, CHACHA]
         );
-        assert_eq!(tls_ciphersuites_setting(Some("")).unwrap().codes, vec![]);
+        assert_eq!(
+            tls_ciphersuites_setting(Some("")).unwrap().codes,
+            Vec::<u16>::new()
+        );
         assert_eq!(
             ssl_cipher_setting(None).unwrap().codes,
             vec![ECDSA_128, ECDSA_256, RSA_128, RSA_256, 0xCCA9, RSA_CHACHA]

@@ -261,6 +261,7 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<Outcome> {
                 actions = hs.handle(Event::Verdict(Verdict {
                     password_ok: true,
                     digest: None,
+                    cleartext: None,
                 }));
                 continue;
             }

@@ -210,6 +210,9 @@ pub struct SlowCheck {
     pub auth_string: AuthString,
     /// Nonce the client used to obfuscate an RSA-encrypted password.
     pub nonce: Nonce,
+    /// Hand the decrypted password back in [`Verdict::cleartext`] when it verifies (proxy
+    /// mode's pass-through, [`ServerParams::derive_secret`]); never otherwise.
+    pub keep_cleartext: bool,
 }
 
 impl std::fmt::Debug for SlowCheck {
@@ -246,6 +249,8 @@ pub struct Verdict {
     pub password_ok: bool,
     /// SHA256(SHA256(password)) when the password verified: the cache value.
     pub digest: Option<CachedDigest>,
+    /// The password itself, when it verified and [`SlowCheck::keep_cleartext`] asked for it.
+    pub cleartext: Option<Zeroizing<Vec<u8>>>,
 }
 
 impl std::fmt::Debug for Verdict {
@@ -269,6 +274,7 @@ impl SlowCheck {
                     return Verdict {
                         password_ok: false,
                         digest: None,
+                        cleartext: None,
                     };
                 }
             },
@@ -278,12 +284,14 @@ impl SlowCheck {
             return Verdict {
                 password_ok: false,
                 digest: None,
+                cleartext: None,
             };
         }
         let ok = self.auth_string.verify_cleartext(&password);
         Verdict {
             password_ok: ok,
             digest: ok.then(|| auth::caching_sha2::cached_digest(&password)),
+            cleartext: (ok && self.keep_cleartext).then_some(password),
         }
     }
 }
@@ -995,6 +1003,7 @@ impl Handshake {
                 secret: SlowSecret::Cleartext(Zeroizing::new(pw.to_vec())),
                 auth_string: ctx.auth_string(&self.params),
                 nonce: ctx.nonce,
+                keep_cleartext: false,
             };
             self.out.push(Action::RunSlowCheck(check));
             self.state = State::ExpectVerdict(Box::new(ctx));
@@ -1026,6 +1035,7 @@ impl Handshake {
                     secret: SlowSecret::RsaCiphertext(p.to_vec()),
                     auth_string: ctx.auth_string(&self.params),
                     nonce: ctx.nonce,
+                    keep_cleartext: self.params.derive_secret,
                 };
                 self.out.push(Action::RunSlowCheck(check));
                 self.state = State::ExpectVerdict(Box::new(ctx));
@@ -1034,7 +1044,14 @@ impl Handshake {
         }
     }
 
-    fn on_verdict(&mut self, ctx: AuthCtx, v: Verdict) {
+    fn on_verdict(&mut self, mut ctx: AuthCtx, v: Verdict) {
+        if let Some(pw) = v
+            .cleartext
+            .filter(|_| self.params.derive_secret && v.password_ok)
+        {
+            // The RSA path: the password arrived encrypted (docs/proxy.md §4.2c).
+            ctx.secret = Some(crate::client::Credential::Password(pw));
+        }
         let Some(account) = ctx.account.as_deref().filter(|_| v.password_ok) else {
             self.deny(&ctx);
             return;

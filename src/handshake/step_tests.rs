@@ -74,6 +74,7 @@ mod turns {
                 Event::Verdict(Verdict {
                     password_ok: true,
                     digest: None,
+                    cleartext: None,
                 }),
                 "Verdict",
             ),
@@ -355,6 +356,7 @@ mod slow_check {
             secret: SlowSecret::Cleartext(Zeroizing::new(secret.to_vec())),
             auth_string: stored,
             nonce: Nonce::from_wire(NONCE),
+            keep_cleartext: false,
         }
     }
 
@@ -395,6 +397,7 @@ mod slow_check {
         let v = Verdict {
             password_ok: true,
             digest: Some(CachedDigest::from_bytes([0x61; 32])),
+            cleartext: None,
         };
         assert_eq!(format!("{v:?}"), "Verdict { password_ok: true, .. }");
     }

@@ -896,6 +896,7 @@ fn events_out_of_place_close_cleanly() {
     let a = hs.handle(Event::Verdict(Verdict {
         password_ok: true,
         digest: None,
+        cleartext: None,
     }));
     assert!(matches!(
         a.as_slice(),
@@ -1361,6 +1362,21 @@ fn the_login_secret_is_derived_only_when_asked_for() {
         d.session.expect("logged in").login_secret,
         Some(Credential::password(b"secret".to_vec()))
     );
+
+    // Full authentication with RSA on plain TCP: the decrypted password, only when asked for.
+    for derive in [true, false] {
+        let mut p = params(Transport::Tcp, false, true);
+        p.derive_secret = derive;
+        let acct = account("app", Plugin::CachingSha2Password, "secret");
+        let mut d = Driver::new(p, Some(acct), None);
+        let scramble = caching_sha2::client_scramble(b"secret", &Nonce::from_wire(NONCE));
+        d.client_send(&response("app", &scramble, Some(CS2), None, CLIENT_CAPS));
+        assert_eq!(d.last().payload, vec![0x01, 0x04]);
+        d.client_send(&fake_encrypt("secret", &NONCE));
+        let secret = d.session.expect("logged in").login_secret;
+        let want = derive.then(|| Credential::password(b"secret".to_vec()));
+        assert_eq!(secret, want);
+    }
 }
 
 /// docs/proxy.md §4.2c: with `derive_secret`, a fast path's `01 03` waits for admission;

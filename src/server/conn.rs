@@ -463,6 +463,7 @@ async fn run_slow_check(
     let failed = crate::handshake::Verdict {
         password_ok: false,
         digest: None,
+        cleartext: None,
     };
     let Ok(_permit) = shared.slow_checks.clone().acquire_owned().await else {
         return failed;
