@@ -64,6 +64,9 @@ pub(crate) struct BackendConn {
     pub key: PoolKey,
     /// `SET NAMES` text restoring the login's character set after COM_RESET_CONNECTION.
     pub set_names: Option<String>,
+    /// A MariaDB backend: the collation it has in place of MySQL 8.0's `utf8mb4_0900_ai_ci`
+    /// (docs/proxy.md §3.4).
+    pub collation_for_0900: Option<&'static str>,
     /// Its place among `backend-pool-max-connections`.
     pub _permit: OwnedSemaphorePermit,
 }
@@ -112,6 +115,7 @@ impl BackendConn {
                 last_used: now,
                 key,
                 set_names: None,
+                collation_for_0900: collation_for_0900(&ok.server_version),
                 _permit: permit,
             },
             ok,
@@ -301,6 +305,37 @@ impl BackendConn {
     pub(crate) async fn quit(mut self) {
         let _ = tokio::time::timeout(Duration::from_secs(1), self.write_command(&[0x01])).await;
         let _ = self.io.get_mut().shutdown().await;
+    }
+}
+
+/// MariaDB has no `utf8mb4_0900_ai_ci` before 11.4 (MariaDB KB, "Supported Character Sets and
+/// Collations"); from 10.10 on, `utf8mb4_uca1400_ai_ci` is the same kind of collation (UCA,
+/// accent- and case-insensitive), before that `utf8mb4_general_ci`. `None` for MySQL, whose
+/// greeting version has no `MariaDB`.
+fn collation_for_0900(version: &str) -> Option<&'static str> {
+    if !version.contains("MariaDB") {
+        return None;
+    }
+    // "5.5.5-10.11.19-MariaDB-…" (the 5.5.5- prefix kept for old replication clients).
+    let v = version.strip_prefix("5.5.5-").unwrap_or(version);
+    let mut parts = v.split(|c: char| !c.is_ascii_digit()).filter_map(|p| p.parse::<u32>().ok());
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    Some(if (major, minor) >= (10, 10) {
+        "utf8mb4_uca1400_ai_ci"
+    } else {
+        "utf8mb4_general_ci"
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn mariadb_gets_a_collation_in_place_of_0900_ai_ci() {
+        use super::collation_for_0900 as f;
+        assert_eq!(f("5.5.5-10.11.19-MariaDB-0+deb12u1"), Some("utf8mb4_uca1400_ai_ci"));
+        assert_eq!(f("5.5.5-10.6.18-MariaDB"), Some("utf8mb4_general_ci"));
+        assert_eq!(f("11.4.2-MariaDB"), Some("utf8mb4_uca1400_ai_ci"));
+        assert_eq!(f("8.0.40"), None);
     }
 }
 

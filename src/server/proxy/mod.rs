@@ -18,8 +18,8 @@ use tracing::{debug, info, warn};
 
 use self::backend_conn::{BackendConn, PoolKey};
 pub use self::config::{BackendCredentials, BackendFlags, IdentityMode, ProxyConfig};
-pub use self::pool::PoolStats;
 use self::pool::{CheckoutError, Pool};
+pub use self::pool::{Latency, PoolStats};
 use super::api::{Backend, Connection, ConnectionInfo, Reply, Request};
 use crate::client::{Credential, LoginParams};
 use crate::error::MysqlError;
@@ -508,7 +508,12 @@ impl ProxyConnection {
             };
             if first {
                 first = false;
-                self.backend.inner.pool.stats.reply_latency.observe(sent.elapsed());
+                self.backend
+                    .inner
+                    .pool
+                    .stats
+                    .reply_latency
+                    .observe(sent.elapsed());
             }
             if seq != reply.next_seq() {
                 let why = format!("sequence id {seq}, expected {}", reply.next_seq());
@@ -542,6 +547,28 @@ impl ProxyConnection {
                 _ => return Ok(()),
             }
         }
+    }
+
+    /// A `SET …` statement naming MySQL 8.0's `utf8mb4_0900_ai_ci` (connector-python sends
+    /// `SET NAMES 'utf8mb4' COLLATE 'utf8mb4_0900_ai_ci'` to any server whose greeting says
+    /// 8.0) gets the MariaDB backend's equivalent instead, which MariaDB before 11.4 would
+    /// refuse with 1273 (docs/proxy.md §3.4). Nothing else is rewritten.
+    fn translate_collation(&self, payload: &[u8]) -> Option<Vec<u8>> {
+        const MYSQL_0900: &[u8] = b"utf8mb4_0900_ai_ci";
+        let with = self.conn.as_ref()?.collation_for_0900?;
+        let sql = payload.get(1..)?;
+        let start = sql.iter().position(|b| !b.is_ascii_whitespace())?;
+        if !sql.get(start..start + 4)?.eq_ignore_ascii_case(b"set ") {
+            return None;
+        }
+        let lower = sql.to_ascii_lowercase();
+        let at = lower.windows(MYSQL_0900.len()).position(|w| w == MYSQL_0900)?;
+        let mut out = Vec::with_capacity(payload.len() + 4);
+        out.push(0x03);
+        out.extend_from_slice(&sql[..at]);
+        out.extend_from_slice(with.as_bytes());
+        out.extend_from_slice(&sql[at + MYSQL_0900.len()..]);
+        Some(out)
     }
 
     async fn kill(
@@ -598,7 +625,10 @@ impl Connection for ProxyConnection {
                     let rewrite = StatusRewrite::new(self.tls.clone(), self.capabilities);
                     self.relay_with(payload, reply, Some(rewrite)).await
                 }
-                None => self.relay(payload, reply).await,
+                None => match self.translate_collation(payload) {
+                    Some(rewritten) => self.relay(&rewritten, reply).await,
+                    None => self.relay(payload, reply).await,
+                },
             },
             // COM_PROCESS_KILL: the id is a door connection id.
             Some(0x0c) => {
