@@ -70,6 +70,7 @@ fn main() -> std::process::ExitCode {
                 // The binary is one composition of the library: the accounts file as the
                 // store, the admin SQL as the backend.
                 let server = Server::from_parts(shared.clone(), accounts, admin);
+                start_metrics(&shared, None).await?;
                 serve_until_signal(server).await
             }
             Some((p, creds)) => {
@@ -96,6 +97,7 @@ fn main() -> std::process::ExitCode {
                 let backend = ProxyBackend::new(p, creds)?;
                 let status = backend.clone();
                 shared.set_status_source(Arc::new(move || status.status()));
+                start_metrics(&shared, Some(backend.clone())).await?;
                 let server = Server::from_parts(shared.clone(), accounts, Arc::new(backend));
                 let r = serve_until_signal(server).await;
                 for path in admin_sockets {
@@ -115,6 +117,28 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// `--metrics-address`: binds it and serves Prometheus `/metrics` until shutdown (with the
+/// backend's pool in proxy mode). Nothing when the option is unset.
+async fn start_metrics(
+    shared: &std::sync::Arc<vestibule::server::Shared>,
+    backend: Option<vestibule::server::proxy::ProxyBackend>,
+) -> Result<(), String> {
+    let Some(addr) = shared.config.metrics_address else {
+        return Ok(());
+    };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on the metrics address {addr}: {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(address = %local, "metrics: Prometheus /metrics endpoint");
+    tokio::spawn(vestibule::server::metrics::serve(
+        listener,
+        shared.clone(),
+        backend,
+    ));
+    Ok(())
 }
 
 /// Serves until SIGTERM or SIGINT, then shuts down as MySQL does: stop accepting, let logins in

@@ -133,6 +133,9 @@ pub struct Flags {
     /// Log filter (tracing EnvFilter syntax), e.g. info, debug. Default info.
     #[arg(long)]
     pub log_level: Option<String>,
+    /// Address (IP:port) of a Prometheus `/metrics` endpoint, e.g. 127.0.0.1:9104. Default: off.
+    #[arg(long, value_name = "IP:PORT")]
+    pub metrics_address: Option<std::net::SocketAddr>,
     /// Proxy mode (docs/proxy.md §2).
     #[command(flatten)]
     pub backend: super::proxy::BackendFlags,
@@ -285,6 +288,8 @@ pub struct Config {
     pub full_auth_concurrency: usize,
     /// `--log-level`.
     pub log_level: String,
+    /// `--metrics-address`: where the Prometheus `/metrics` endpoint listens (`None`: off).
+    pub metrics_address: Option<std::net::SocketAddr>,
     /// Proxy mode, when `--backend-host` or `--backend-socket` is set (docs/proxy.md §2).
     pub proxy: Option<super::proxy::ProxyConfig>,
 }
@@ -434,6 +439,7 @@ impl Config {
             cache_size: pick!(caching_sha2_password_cache_size, 100_000).max(1),
             full_auth_concurrency: pick!(full_auth_concurrency, cpus).max(1),
             log_level: pick!(log_level, "info".to_string()),
+            metrics_address: f.metrics_address.or(file.metrics_address),
             datadir,
         })
     }
@@ -599,6 +605,22 @@ mod tests {
             c.socket.as_deref(),
             Some(Path::new("vestibule-data/mysql.sock"))
         );
+    }
+
+    #[test]
+    fn the_metrics_address_is_off_unless_given() {
+        let c = Config::merge(Flags::default(), Flags::default()).unwrap();
+        assert_eq!(c.metrics_address, None);
+        let file = parse_file("[mysqld]\nmetrics_address = \"127.0.0.1:9104\"").unwrap();
+        let c = Config::merge(Flags::default(), file.clone()).unwrap();
+        assert_eq!(c.metrics_address, Some("127.0.0.1:9104".parse().unwrap()));
+        let f = Flags::try_parse_from(normalize_args(
+            ["vestibule", "--metrics_address", "[::1]:9105"].map(String::from),
+        ))
+        .unwrap();
+        let c = Config::merge(f, file).unwrap();
+        assert_eq!(c.metrics_address, Some("[::1]:9105".parse().unwrap()));
+        assert!(parse_file("metrics-address = \"9104\"").is_err());
     }
 
     #[test]

@@ -337,11 +337,14 @@ async fn connection_phase<S: AccountStore, B: Backend>(
                         shared.stats.fast_path_auths.fetch_add(1, Ordering::Relaxed)
                     }
                     AuthPath::Full => shared.stats.full_auths.fetch_add(1, Ordering::Relaxed),
-                    AuthPath::Other => 0,
+                    AuthPath::Other => shared.stats.other_auths.fetch_add(1, Ordering::Relaxed),
                 };
                 return Ok((io, *session));
             }
             Step::Closed { error, .. } => {
+                if error.is_some() {
+                    shared.stats.login_failures.fetch_add(1, Ordering::Relaxed);
+                }
                 let mut io = env.take_io()?;
                 io.flush().await?;
                 let _ = io.shutdown().await;
@@ -403,6 +406,11 @@ impl<S: AccountStore, B: Backend, A: Admission> Environment for ServerEnv<'_, S,
         let stream = active.acceptor.accept(io).await.map_err(ConnError::Tls)?;
         shared.tls.finished_accepts.fetch_add(1, Ordering::Relaxed);
         let info = tls_info(stream.get_ref().1);
+        match info.version.as_str() {
+            "TLSv1.3" => shared.stats.tls_v13.fetch_add(1, Ordering::Relaxed),
+            "TLSv1.2" => shared.stats.tls_v12.fetch_add(1, Ordering::Relaxed),
+            _ => 0,
+        };
         self.io = Some(Box::new(stream));
         Ok(info)
     }

@@ -11,6 +11,7 @@ pub mod builder;
 pub(crate) mod commands;
 pub mod config;
 pub mod conn;
+pub mod metrics;
 pub mod proxy;
 pub mod rsa_keys;
 pub mod store;
@@ -54,6 +55,16 @@ pub struct Stats {
     pub full_auths: AtomicU64,
     /// `Questions`: COM_QUERY packets received.
     pub questions: AtomicU64,
+    /// Logins by mysql_native_password's scramble or to an account without password
+    /// (`/metrics`' `vestibule_logins_total{path="other"}`).
+    pub other_auths: AtomicU64,
+    /// Logins refused: connection phases (and COM_CHANGE_USER exchanges) that ended with an
+    /// error sent to the client (`/metrics`' `vestibule_login_failures_total`).
+    pub login_failures: AtomicU64,
+    /// TLS handshakes completed at TLS 1.2 (`/metrics`' `vestibule_tls_handshakes_total`).
+    pub tls_v12: AtomicU64,
+    /// TLS handshakes completed at TLS 1.3 (`/metrics`' `vestibule_tls_handshakes_total`).
+    pub tls_v13: AtomicU64,
 }
 
 /// Global system variables that can change at run time.
