@@ -171,6 +171,7 @@ fn rsa(c: &mut Criterion) {
         secret: SlowSecret::RsaCiphertext(ct),
         auth_string: AuthString::generate(Plugin::CachingSha2Password, b"secret", [3; 20], 5000),
         nonce,
+        keep_cleartext: false,
     };
     let mut g = c.benchmark_group("full_auth");
     g.sample_size(20);

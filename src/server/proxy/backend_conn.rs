@@ -318,25 +318,15 @@ fn collation_for_0900(version: &str) -> Option<&'static str> {
     }
     // "5.5.5-10.11.19-MariaDB-…" (the 5.5.5- prefix kept for old replication clients).
     let v = version.strip_prefix("5.5.5-").unwrap_or(version);
-    let mut parts = v.split(|c: char| !c.is_ascii_digit()).filter_map(|p| p.parse::<u32>().ok());
+    let mut parts = v
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|p| p.parse::<u32>().ok());
     let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
     Some(if (major, minor) >= (10, 10) {
         "utf8mb4_uca1400_ai_ci"
     } else {
         "utf8mb4_general_ci"
     })
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn mariadb_gets_a_collation_in_place_of_0900_ai_ci() {
-        use super::collation_for_0900 as f;
-        assert_eq!(f("5.5.5-10.11.19-MariaDB-0+deb12u1"), Some("utf8mb4_uca1400_ai_ci"));
-        assert_eq!(f("5.5.5-10.6.18-MariaDB"), Some("utf8mb4_general_ci"));
-        assert_eq!(f("11.4.2-MariaDB"), Some("utf8mb4_uca1400_ai_ci"));
-        assert_eq!(f("8.0.40"), None);
-    }
 }
 
 /// Reads one frame of at most `limit` payload bytes.
@@ -357,4 +347,19 @@ async fn read_frame(
     let mut payload = vec![0u8; len];
     io.read_exact(&mut payload).await?;
     Ok((h.seq, payload))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn mariadb_gets_a_collation_in_place_of_0900_ai_ci() {
+        use super::collation_for_0900 as f;
+        assert_eq!(
+            f("5.5.5-10.11.19-MariaDB-0+deb12u1"),
+            Some("utf8mb4_uca1400_ai_ci")
+        );
+        assert_eq!(f("5.5.5-10.6.18-MariaDB"), Some("utf8mb4_general_ci"));
+        assert_eq!(f("11.4.2-MariaDB"), Some("utf8mb4_uca1400_ai_ci"));
+        assert_eq!(f("8.0.40"), None);
+    }
 }

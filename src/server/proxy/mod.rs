@@ -1,7 +1,7 @@
 //! Proxy mode (docs/proxy.md): Vestibule in front of a real MySQL or MariaDB server.
 //!
 //! The door keeps the connection phase (TLS, every plugin, REQUIRE, the slots). At admission
-//! [`ProxyBackend`] checks a backend connection out of the [`pool::Pool`] (or opens one) before
+//! [`ProxyBackend`] checks a backend connection out of the pool (or opens one) before
 //! the client gets its OK; then [`ProxyConnection`] relays every command byte for byte, frame by
 //! frame, with [`crate::wire::response::Tracker`] finding where each reply ends. The commands the
 //! door owns (§3.4) are answered here.
@@ -562,7 +562,9 @@ impl ProxyConnection {
             return None;
         }
         let lower = sql.to_ascii_lowercase();
-        let at = lower.windows(MYSQL_0900.len()).position(|w| w == MYSQL_0900)?;
+        let at = lower
+            .windows(MYSQL_0900.len())
+            .position(|w| w == MYSQL_0900)?;
         let mut out = Vec::with_capacity(payload.len() + 4);
         out.push(0x03);
         out.extend_from_slice(&sql[..at]);
