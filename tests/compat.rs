@@ -247,7 +247,8 @@ const fn session(account: &'static str, tls: Option<&'static str>) -> Expect {
     }
 }
 
-const TLS12_CIPHER: &str = "ECDHE-RSA-AES128-GCM-SHA256";
+/// A TLS 1.2 suite of the generated certificate's key type (ECDSA P-256).
+const TLS12_CIPHER: &str = "ECDHE-ECDSA-AES128-GCM-SHA256";
 const TLS13_CIPHER: &str = "TLS_CHACHA20_POLY1305_SHA256";
 const T13: Option<&str> = Some("TLSv1.3");
 const T12: Option<&str> = Some("TLSv1.2");
@@ -1675,8 +1676,8 @@ fn render(
     doc.push_str(
         "\n## Servers and accounts\n\n\
          - The default server: caching_sha2_password greeting, TLS 1.2 and 1.3, generated \
-         certificates (the CA and the client certificate `client-cert.pem` come from its data \
-         dir) and RSA keys (`public_key.pem` is the local key file).\n\
+         ECDSA P-256 certificates (the CA and the client certificate `client-cert.pem` come from \
+         its data dir) and RSA keys (`public_key.pem` is the local key file).\n\
          - `--default-authentication-plugin mysql_native_password`: the `mysql_native_password` \
          row and the native → caching_sha2 switch (the greeting names mysql_native_password).\n\
          - `--require-secure-transport ON --tls-version TLSv1.3`: the require_secure_transport \

@@ -1140,8 +1140,8 @@ fn connect_timeout_disconnects_a_silent_client() {
 
 /// `--require-secure-transport ON --tls-version TLSv1.2`: a correct password over plain TCP gets
 /// 3159 (checked after authentication, so a wrong one still gets 1045); TLS and the Unix socket
-/// are accepted; TLS sessions are TLS 1.2 with an OpenSSL-named ECDHE-RSA cipher, and a client
-/// insisting on TLS 1.3 cannot connect.
+/// are accepted; TLS sessions are TLS 1.2 with an OpenSSL-named ECDHE-ECDSA cipher (the generated
+/// certificate is ECDSA P-256), and a client insisting on TLS 1.3 cannot connect.
 #[test]
 fn require_secure_transport_and_tls_version_policy() {
     let srv = Server::start(&[
@@ -1204,9 +1204,9 @@ fn require_secure_transport_and_tls_version_policy() {
         "mariadb TLS 1.2",
     );
     let tls12 = [
-        "ECDHE-RSA-AES128-GCM-SHA256",
-        "ECDHE-RSA-AES256-GCM-SHA384",
-        "ECDHE-RSA-CHACHA20-POLY1305",
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
     ];
     let cipher = lines[3].strip_prefix("Ssl_cipher\t").unwrap_or_default();
     assert!(

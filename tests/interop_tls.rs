@@ -21,7 +21,14 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 const CLIENT_CERT_SUBJECT: &str = "/CN=Vestibule_Auto_Generated_Client_Certificate";
-/// TLS 1.2 suites OpenSSL and rustls share for an RSA certificate (OpenSSL names).
+/// TLS 1.2 suites OpenSSL and rustls share for an ECDSA certificate, what the server generates
+/// by default (OpenSSL names).
+const TLS12_ECDSA_SUITES: [&str; 3] = [
+    "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-ECDSA-CHACHA20-POLY1305",
+];
+/// The same for an RSA certificate (`--auto-generate-certs-key-type=RSA`).
 const TLS12_RSA_SUITES: [&str; 3] = [
     "ECDHE-RSA-AES128-GCM-SHA256",
     "ECDHE-RSA-AES256-GCM-SHA384",
@@ -221,34 +228,144 @@ fn tls13_only_server() {
     );
 }
 
-/// `--tls-version TLSv1.2`: `-tls1_3` refused; `-tls1_2` accepted with each ECDHE-RSA suite the
-/// client names, reported under its OpenSSL name.
+/// `--tls-version TLSv1.2`: `-tls1_3` refused; `-tls1_2` accepted with each ECDHE-ECDSA suite the
+/// client names (the generated certificate is ECDSA P-256), reported under its OpenSSL name;
+/// an ECDHE-RSA suite is refused (no RSA certificate to sign with).
 #[test]
 fn tls12_only_server() {
     let srv = Server::start(&["--tls-version", "TLSv1.2"]);
     assert_eq!(s_client(&srv, &["-tls1_3"]), Hs::Refused, "TLS 1.3 client");
-    for suite in TLS12_RSA_SUITES {
+    for suite in TLS12_ECDSA_SUITES {
         assert_eq!(
             s_client(&srv, &["-tls1_2", "-cipher", suite]),
             hs("TLSv1.2", suite)
+        );
+    }
+    for suite in TLS12_RSA_SUITES {
+        assert_eq!(
+            s_client(&srv, &["-tls1_2", "-cipher", suite]),
+            Hs::Refused,
+            "{suite} with an ECDSA certificate"
         );
     }
     let Hs::Ok(p, c) = s_client(&srv, &[]) else {
         panic!("default s_client refused\n{}", srv.log_tail())
     };
     assert!(
-        p == "TLSv1.2" && TLS12_RSA_SUITES.contains(&c.as_str()),
+        p == "TLSv1.2" && TLS12_ECDSA_SUITES.contains(&c.as_str()),
         "{p} {c}"
     );
 }
 
-/// `--ssl-cipher ECDHE-RSA-AES256-GCM-SHA384`: of the TLS 1.2 suites only that one is accepted
-/// (`-cipher ECDHE-RSA-AES128-GCM-SHA256 -tls1_2` is refused); TLS 1.3 is unaffected.
+/// `Public Key Algorithm` of a PEM certificate as `openssl x509 -text` names it
+/// (`id-ecPublicKey`, `rsaEncryption`), with the key size line (`Public-Key: (256 bit)`).
+fn cert_key_algorithm(path: &Path) -> (String, String) {
+    let mut cmd = Command::new("openssl");
+    cmd.args(["x509", "-noout", "-text", "-in"]).arg(path);
+    let r = run(
+        cmd,
+        format!("openssl x509 -text -in {}", path.display()),
+        "install it: apt-get install -y openssl",
+    );
+    assert_eq!(r.status, Some(0), "{}: {}", r.what, r.stderr);
+    let field = |name: &str| {
+        r.stdout
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(name))
+            .unwrap_or_else(|| panic!("{}: no {name}\n{}", r.what, r.stdout))
+            .trim()
+            .to_string()
+    };
+    (field("Public Key Algorithm:"), field("Public-Key:"))
+}
+
+/// The key type of the generated certificates: ECDSA P-256 by default, RSA 2048 with
+/// `--auto-generate-certs-key-type=RSA` (each server in a fresh data dir). With RSA, TLS 1.2
+/// clients get the ECDHE-RSA suites and not the ECDHE-ECDSA ones; the mariadb CLI verifies the
+/// chain and the host name in both cases, over TLS 1.2 and TLS 1.3.
+#[test]
+fn generated_certificates_are_ecdsa_unless_rsa_is_asked_for() {
+    let files = ["ca.pem", "server-cert.pem", "client-cert.pem"];
+    for (args, algorithm, bits, suites, others) in [
+        (
+            &[][..],
+            "id-ecPublicKey",
+            "(256 bit)",
+            TLS12_ECDSA_SUITES,
+            TLS12_RSA_SUITES,
+        ),
+        (
+            &["--auto-generate-certs-key-type", "RSA"][..],
+            "rsaEncryption",
+            "(2048 bit)",
+            TLS12_RSA_SUITES,
+            TLS12_ECDSA_SUITES,
+        ),
+    ] {
+        let srv = Server::start(args);
+        for file in files {
+            assert_eq!(
+                cert_key_algorithm(&srv.datadir().join(file)),
+                (algorithm.to_string(), bits.to_string()),
+                "{file} with {args:?}"
+            );
+        }
+        for suite in suites {
+            assert_eq!(
+                s_client(&srv, &["-tls1_2", "-cipher", suite]),
+                hs("TLSv1.2", suite),
+                "{args:?}"
+            );
+        }
+        for suite in others {
+            assert_eq!(
+                s_client(&srv, &["-tls1_2", "-cipher", suite]),
+                Hs::Refused,
+                "{suite} with {args:?}"
+            );
+        }
+        let out = ok(
+            &srv,
+            mariadb(
+                &srv,
+                Via::Tls,
+                "root",
+                ROOT_PW,
+                &["--tls-version=TLSv1.2"],
+                "SHOW STATUS LIKE 'Ssl_version'; SHOW STATUS LIKE 'Ssl_cipher'",
+            ),
+        );
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2, "{out}");
+        assert_eq!(lines[0], "Ssl_version\tTLSv1.2", "{args:?}");
+        let cipher = lines[1].strip_prefix("Ssl_cipher\t").unwrap_or_default();
+        assert!(suites.contains(&cipher), "{args:?}: {out}");
+        check_eq(
+            &srv,
+            &ok(
+                &srv,
+                mariadb(
+                    &srv,
+                    Via::Tls,
+                    "root",
+                    ROOT_PW,
+                    &[],
+                    "SHOW STATUS LIKE 'Ssl_version'",
+                ),
+            ),
+            "Ssl_version\tTLSv1.3\n",
+            "mariadb --ssl-ca --ssl-verify-server-cert, TLS 1.3",
+        );
+    }
+}
+
+/// `--ssl-cipher ECDHE-ECDSA-AES256-GCM-SHA384`: of the TLS 1.2 suites only that one is accepted
+/// (`-cipher ECDHE-ECDSA-AES128-GCM-SHA256 -tls1_2` is refused); TLS 1.3 is unaffected.
 #[test]
 fn ssl_cipher_restricts_tls12_suites() {
-    let only = "ECDHE-RSA-AES256-GCM-SHA384";
+    let only = "ECDHE-ECDSA-AES256-GCM-SHA384";
     let srv = Server::start(&["--ssl-cipher", only]);
-    for suite in TLS12_RSA_SUITES {
+    for suite in TLS12_ECDSA_SUITES {
         let want = if suite == only {
             hs("TLSv1.2", only)
         } else {
@@ -307,8 +424,11 @@ fn tls_ciphersuites_restricts_tls13_suites() {
     }
     assert_eq!(s_client(&srv, &["-tls1_3"]), hs("TLSv1.3", only));
     assert_eq!(
-        s_client(&srv, &["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"]),
-        hs("TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256")
+        s_client(
+            &srv,
+            &["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"]
+        ),
+        hs("TLSv1.2", "ECDHE-ECDSA-AES128-GCM-SHA256")
     );
     let out = ok(
         &srv,
@@ -351,7 +471,7 @@ fn client_certificates_and_require_clauses() {
             "CREATE USER 'x509_u'@'localhost' IDENTIFIED BY 'X509-pw1' REQUIRE X509; \
              CREATE USER 'subj_ok'@'localhost' IDENTIFIED BY 'Subj-pw2' REQUIRE SUBJECT '{CLIENT_CERT_SUBJECT}'; \
              CREATE USER 'subj_bad'@'localhost' IDENTIFIED BY 'Subj-pw3' REQUIRE SUBJECT '/CN=someone-else'; \
-             CREATE USER 'ciph'@'localhost' IDENTIFIED BY 'Ciph-pw4' REQUIRE CIPHER 'ECDHE-RSA-AES128-GCM-SHA256'"
+             CREATE USER 'ciph'@'localhost' IDENTIFIED BY 'Ciph-pw4' REQUIRE CIPHER 'ECDHE-ECDSA-AES128-GCM-SHA256'"
         ),
     );
     let show = admin(
@@ -368,7 +488,7 @@ fn client_certificates_and_require_clauses() {
         show[1]
     );
     assert!(
-        show[2].contains(" REQUIRE CIPHER 'ECDHE-RSA-AES128-GCM-SHA256' "),
+        show[2].contains(" REQUIRE CIPHER 'ECDHE-ECDSA-AES128-GCM-SHA256' "),
         "{}",
         show[2]
     );
@@ -434,7 +554,7 @@ fn client_certificates_and_require_clauses() {
     // "Per-account REQUIRE").
     let tls12_aes128 = [
         "--tls-version=TLSv1.2",
-        "--ssl-cipher=ECDHE-RSA-AES128-GCM-SHA256",
+        "--ssl-cipher=ECDHE-ECDSA-AES128-GCM-SHA256",
         cert.as_str(),
         key.as_str(),
     ];
@@ -451,7 +571,7 @@ fn client_certificates_and_require_clauses() {
                 "SELECT CURRENT_USER(); SHOW STATUS LIKE 'Ssl_cipher'",
             ),
         ),
-        "ciph@localhost\nSsl_cipher\tECDHE-RSA-AES128-GCM-SHA256\n",
+        "ciph@localhost\nSsl_cipher\tECDHE-ECDSA-AES128-GCM-SHA256\n",
         "REQUIRE CIPHER with that cipher",
     );
     assert_eq!(
@@ -559,8 +679,11 @@ fn tls_variables_staging_and_reload() {
         "staged, not active",
     );
     assert_eq!(
-        s_client(&srv, &["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"]),
-        hs("TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256"),
+        s_client(
+            &srv,
+            &["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"]
+        ),
+        hs("TLSv1.2", "ECDHE-ECDSA-AES128-GCM-SHA256"),
         "TLS 1.2 still accepted before the reload"
     );
     let out = ok(
@@ -725,8 +848,11 @@ fn tls_variables_staging_and_reload() {
         "verified TLS again",
     );
     assert_eq!(
-        s_client(&srv, &["-tls1_2", "-cipher", "ECDHE-RSA-AES256-GCM-SHA384"]),
-        hs("TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384")
+        s_client(
+            &srv,
+            &["-tls1_2", "-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384"]
+        ),
+        hs("TLSv1.2", "ECDHE-ECDSA-AES256-GCM-SHA384")
     );
 }
 
@@ -1210,7 +1336,7 @@ fn ssl_status_variables() {
     // Scope: performance_schema, with a TLS 1.2 session and a named cipher.
     let tls12 = [
         "--tls-version=TLSv1.2",
-        "--ssl-cipher=ECDHE-RSA-AES128-GCM-SHA256",
+        "--ssl-cipher=ECDHE-ECDSA-AES128-GCM-SHA256",
     ];
     let ps = "performance_schema";
     let out = ok(
@@ -1239,9 +1365,9 @@ fn ssl_status_variables() {
         &srv,
         &out,
         &format!(
-            "Ssl_cipher\tECDHE-RSA-AES128-GCM-SHA256\nSsl_version\tTLSv1.2\n\
+            "Ssl_cipher\tECDHE-ECDSA-AES128-GCM-SHA256\nSsl_version\tTLSv1.2\n\
              Ssl_cipher\t\nSsl_version\t\n\
-             ECDHE-RSA-AES128-GCM-SHA256\n\
+             ECDHE-ECDSA-AES128-GCM-SHA256\n\
              Ssl_version\t\n\
              Ssl_version\tTLSv1.2\n\
              Ssl_server_not_after\t{not_after}\n\

@@ -66,6 +66,10 @@ pub struct Flags {
     /// Generate CA, server and client certificates in the data dir when none exist (default ON).
     #[arg(long)]
     pub auto_generate_certs: Option<Toggle>,
+    /// Key type of the certificates --auto-generate-certs creates: ECDSA (P-256, default) or RSA
+    /// (2048-bit). Existing files are kept whatever their key type.
+    #[arg(long, value_name = "ECDSA|RSA")]
+    pub auto_generate_certs_key_type: Option<super::tls::AutoCertKeyType>,
     /// TLS 1.2 cipher list, OpenSSL names separated by ':' (default: MySQL's list).
     #[arg(long)]
     pub ssl_cipher: Option<String>,
@@ -231,6 +235,8 @@ pub struct Config {
     pub ssl_crlpath: Option<PathBuf>,
     /// `--auto-generate-certs`.
     pub auto_generate_certs: bool,
+    /// `--auto-generate-certs-key-type`: the key type of newly generated certificates.
+    pub auto_generate_certs_key_type: super::tls::AutoCertKeyType,
     /// `--tls-version`, as written (parsed by [`crate::tls_policy`]).
     pub tls_version: String,
     /// `--ssl-cipher` (`None`: MySQL's default TLS 1.2 list).
@@ -394,6 +400,10 @@ impl Config {
             ssl_crl: f.ssl_crl.or(file.ssl_crl),
             ssl_crlpath: f.ssl_crlpath.or(file.ssl_crlpath),
             auto_generate_certs: pick!(auto_generate_certs, Toggle(true)).0,
+            auto_generate_certs_key_type: pick!(
+                auto_generate_certs_key_type,
+                super::tls::AutoCertKeyType::default()
+            ),
             tls_version: pick!(tls_version, "TLSv1.2,TLSv1.3".to_string()),
             ssl_cipher: f.ssl_cipher.or(file.ssl_cipher),
             tls_ciphersuites: f.tls_ciphersuites.or(file.tls_ciphersuites),
@@ -621,6 +631,29 @@ mod tests {
         let c = Config::merge(f, file).unwrap();
         assert_eq!(c.metrics_address, Some("[::1]:9105".parse().unwrap()));
         assert!(parse_file("metrics-address = \"9104\"").is_err());
+    }
+
+    #[test]
+    fn auto_generated_certificates_are_ecdsa_unless_rsa_is_asked_for() {
+        use crate::server::tls::AutoCertKeyType;
+        let c = Config::merge(Flags::default(), Flags::default()).unwrap();
+        assert_eq!(c.auto_generate_certs_key_type, AutoCertKeyType::Ecdsa);
+        let file = parse_file("[mysqld]\nauto_generate_certs_key_type = \"rsa\"").unwrap();
+        let c = Config::merge(Flags::default(), file.clone()).unwrap();
+        assert_eq!(c.auto_generate_certs_key_type, AutoCertKeyType::Rsa);
+        let f = Flags::try_parse_from(normalize_args(
+            ["vestibule", "--auto_generate_certs_key_type=ECDSA"].map(String::from),
+        ))
+        .unwrap();
+        let c = Config::merge(f, file).unwrap();
+        assert_eq!(c.auto_generate_certs_key_type, AutoCertKeyType::Ecdsa);
+        let f = Flags::try_parse_from(normalize_args(
+            ["vestibule", "--auto-generate-certs-key-type", "RSA"].map(String::from),
+        ))
+        .unwrap();
+        assert_eq!(f.auto_generate_certs_key_type, Some(AutoCertKeyType::Rsa));
+        let err = parse_file("auto-generate-certs-key-type = \"ed25519\"").unwrap_err();
+        assert!(err.contains("expected ECDSA or RSA"), "{err}");
     }
 
     #[test]

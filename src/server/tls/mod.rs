@@ -47,8 +47,9 @@ pub use dn_fuzz::fuzz_dn;
 pub use error::{TlsError, TlsFileError};
 pub(crate) use generate::write_file_atomic;
 pub use generate::{
-    auto_generate_certs, AutoCerts, CA_CERT_FILE, CA_KEY_FILE, CLIENT_CERT_FILE, CLIENT_KEY_FILE,
-    SERVER_CERT_FILE, SERVER_KEY_FILE,
+    auto_generate_certs, auto_generate_certs_with_key_type, AutoCertKeyType, AutoCerts,
+    CA_CERT_FILE, CA_KEY_FILE, CLIENT_CERT_FILE, CLIENT_KEY_FILE, SERVER_CERT_FILE,
+    SERVER_KEY_FILE,
 };
 pub use load::{load_tls_material, TlsMaterial, TrustFiles};
 
@@ -195,10 +196,12 @@ impl TlsState {
             tls_ciphersuites: config.tls_ciphersuites.clone(),
         };
         if settings.ssl_cert.is_none() && settings.ssl_key.is_none() && config.auto_generate_certs {
-            match auto_generate_certs(&config.datadir, hostname, std::time::SystemTime::now()) {
+            let key_type = config.auto_generate_certs_key_type;
+            let now = std::time::SystemTime::now();
+            match auto_generate_certs_with_key_type(&config.datadir, hostname, now, key_type) {
                 Ok(outcome) => {
                     if outcome == AutoCerts::Generated {
-                        info!(datadir = %config.datadir.display(), "generated CA, server and client certificates");
+                        info!(datadir = %config.datadir.display(), %key_type, "generated CA, server and client certificates");
                     }
                     if let AutoCerts::PartialSetPresent(present) = &outcome {
                         warn!(?present, "only some of ca.pem, server-cert.pem, server-key.pem exist; not generating certificates");

@@ -29,7 +29,7 @@ pub fn now() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(NOW)
 }
 
-/// RSA key generation is the slow part: generate one set and share it (read-only).
+/// Key generation is the slow part (RSA on request): generate one set and share it (read-only).
 pub fn generated() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     DIR.get_or_init(|| {
