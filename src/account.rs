@@ -125,9 +125,53 @@ pub enum Require {
     },
 }
 
-/// One `mysql.user` row, reduced to what Vestibule needs.
+/// `PASSWORD_LOCK_TIME` of CREATE / ALTER USER (`User_attributes.Password_locking.
+/// password_lock_time_days`): how long the temporary lock after `FAILED_LOGIN_ATTEMPTS`
+/// consecutive wrong passwords lasts, in calendar days. `Days(0)` (the default) disables it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PasswordLockTime {
+    /// `PASSWORD_LOCK_TIME n`, 0..=[`MAX_PASSWORD_LOCKING_VALUE`].
+    Days(u32),
+    /// `PASSWORD_LOCK_TIME UNBOUNDED` (MySQL stores -1): the lock never lapses on its own; only
+    /// `ALTER USER … ACCOUNT UNLOCK`, an `ALTER USER` setting either locking option, FLUSH
+    /// PRIVILEGES or a restart end it.
+    Unbounded,
+}
+
+impl Default for PasswordLockTime {
+    fn default() -> Self {
+        PasswordLockTime::Days(0)
+    }
+}
+
+/// Largest `FAILED_LOGIN_ATTEMPTS` and `PASSWORD_LOCK_TIME` value (MySQL's `INT_MAX16`; larger
+/// values are error 1525 at parse time).
+pub const MAX_PASSWORD_LOCKING_VALUE: u32 = 32767;
+/// Largest `PASSWORD EXPIRE INTERVAL n DAY` (MySQL's `UINT_MAX16`; 0 and larger values are 1525).
+pub const MAX_PASSWORD_LIFETIME_DAYS: u32 = 65535;
+
+/// `mysql.user.password_lifetime`: when a password expires by age.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum PasswordLifetime {
+    /// `PASSWORD EXPIRE DEFAULT` (column NULL): the global `default_password_lifetime` applies.
+    #[default]
+    Default,
+    /// `PASSWORD EXPIRE NEVER` (column 0).
+    Never,
+    /// `PASSWORD EXPIRE INTERVAL n DAY`, 1..=[`MAX_PASSWORD_LIFETIME_DAYS`].
+    Days(u32),
+}
+
+/// One `mysql.user` row, reduced to what Vestibule needs, with the account-security options of
+/// MySQL 8.0 (`User_attributes` and the password and resource columns).
 ///
-/// `Debug` never shows the stored credential, only whether it is empty.
+/// Every field added after the first release has MySQL's default in [`Account::new`], so an
+/// account created without the option, and an accounts file written before it existed, behave
+/// as MySQL does without it. Times are Unix seconds supplied by the caller: this type never
+/// reads a clock.
+///
+/// `Debug` never shows a stored credential (primary, secondary or history), only whether it is
+/// empty or how many there are.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Account {
     /// User part; `''` is the anonymous user, which matches any user name.
@@ -136,7 +180,7 @@ pub struct Account {
     pub host: String,
     /// `mysql.user.plugin`: the authentication plugin the account logs in with.
     pub plugin: Plugin,
-    /// `mysql.user.authentication_string`, in `plugin`'s format.
+    /// `mysql.user.authentication_string`, in `plugin`'s format: the primary password.
     pub auth_string: AuthString,
     /// The `REQUIRE` clause, checked after the password.
     pub require: Require,
@@ -146,10 +190,62 @@ pub struct Account {
     pub admin: bool,
     /// `WITH GRANT OPTION`.
     pub grant_option: bool,
+
+    /// `FAILED_LOGIN_ATTEMPTS n` (0..=[`MAX_PASSWORD_LOCKING_VALUE`], 0 = off). Together with a
+    /// non-zero [`Account::password_lock_time`] it arms the temporary lock (3955); see
+    /// [`Account::password_locking_active`]. The counter itself is login-time state kept by
+    /// the server, never stored (MySQL keeps it in memory only).
+    pub failed_login_attempts: u32,
+    /// `PASSWORD_LOCK_TIME n | UNBOUNDED`.
+    pub password_lock_time: PasswordLockTime,
+
+    /// `mysql.user.password_expired`: set by `PASSWORD EXPIRE` (and by `ALTER USER … IDENTIFIED
+    /// WITH plugin` without a password), cleared by every password change. A login with a
+    /// correct password then gets 1862 or the sandbox (1820).
+    pub password_expired: bool,
+    /// `PASSWORD EXPIRE DEFAULT | NEVER | INTERVAL n DAY`.
+    pub password_lifetime: PasswordLifetime,
+    /// `mysql.user.password_last_changed`, Unix seconds, set by every password change. 0 means
+    /// "not recorded" (an account from a file written before this field existed): such an
+    /// account never expires by age, as MySQL skips the check for a NULL column.
+    pub password_last_changed: u64,
+
+    /// `User_attributes.additional_password`: the secondary password of a dual-password account
+    /// (`RETAIN CURRENT PASSWORD`), in `plugin`'s format, never empty when `Some`. Logins try the
+    /// primary, then this one. Never shown by SHOW CREATE USER.
+    pub secondary: Option<AuthString>,
+
+    /// `WITH MAX_QUERIES_PER_HOUR n` (`max_questions`; 0 = unlimited).
+    pub max_queries_per_hour: u32,
+    /// `WITH MAX_UPDATES_PER_HOUR n` (`max_updates`; 0 = unlimited).
+    pub max_updates_per_hour: u32,
+    /// `WITH MAX_CONNECTIONS_PER_HOUR n` (`max_connections`; 0 = unlimited).
+    pub max_connections_per_hour: u32,
+    /// `WITH MAX_USER_CONNECTIONS n` (0 = the global `max_user_connections` applies).
+    pub max_user_connections: u32,
+
+    /// `PASSWORD HISTORY n | DEFAULT` (`Password_reuse_history`; `None` = DEFAULT, the global
+    /// `password_history`).
+    pub password_history: Option<u32>,
+    /// `PASSWORD REUSE INTERVAL n DAY | DEFAULT` (`Password_reuse_time`; `None` = DEFAULT, the
+    /// global `password_reuse_interval`).
+    pub password_reuse_interval: Option<u32>,
+    /// `PASSWORD REQUIRE CURRENT [DEFAULT | OPTIONAL]` (`Password_require_current`): `None` =
+    /// DEFAULT (the global `password_require_current`), `Some(true)` = `PASSWORD REQUIRE CURRENT`,
+    /// `Some(false)` = `OPTIONAL`.
+    pub password_require_current: Option<bool>,
+    /// `mysql.password_history` for this account, newest first: (Unix seconds of the change,
+    /// the stored hash in `plugin`'s format). Hashes only, never cleartext; never empty
+    /// strings. Kept only while a history length or reuse interval applies (MySQL's
+    /// `auth_verify_password_history`).
+    pub password_history_entries: Vec<(u64, AuthString)>,
 }
 
 impl Account {
-    /// An unlocked account without privileges and with `REQUIRE NONE`.
+    /// An unlocked account without privileges, with `REQUIRE NONE` and MySQL's defaults for
+    /// every security option: no failed-login locking, `PASSWORD EXPIRE DEFAULT`, not expired,
+    /// last change not recorded, no secondary password, no resource limits, `PASSWORD HISTORY
+    /// DEFAULT`, `PASSWORD REUSE INTERVAL DEFAULT`, `PASSWORD REQUIRE CURRENT DEFAULT`.
     pub fn new(user: &str, host: &str, plugin: Plugin, auth_string: AuthString) -> Self {
         Account {
             user: user.to_owned(),
@@ -160,6 +256,20 @@ impl Account {
             locked: false,
             admin: false,
             grant_option: false,
+            failed_login_attempts: 0,
+            password_lock_time: PasswordLockTime::default(),
+            password_expired: false,
+            password_lifetime: PasswordLifetime::Default,
+            password_last_changed: 0,
+            secondary: None,
+            max_queries_per_hour: 0,
+            max_updates_per_hour: 0,
+            max_connections_per_hour: 0,
+            max_user_connections: 0,
+            password_history: None,
+            password_reuse_interval: None,
+            password_require_current: None,
+            password_history_entries: Vec::new(),
         }
     }
 
@@ -167,7 +277,51 @@ impl Account {
     pub fn name(&self) -> String {
         account_name(&self.user, &self.host)
     }
+
+    /// Whether failed-login tracking applies (MySQL `Password_locked_state::is_active`): both
+    /// `FAILED_LOGIN_ATTEMPTS` and `PASSWORD_LOCK_TIME` are non-zero.
+    pub fn password_locking_active(&self) -> bool {
+        self.failed_login_attempts != 0 && self.password_lock_time != PasswordLockTime::Days(0)
+    }
+
+    /// Whether a login with the right password must be treated as having an expired password
+    /// (MySQL `acl_authenticate` → `check_password_lifetime`), at `now_secs` (Unix seconds,
+    /// from the caller's clock) with the global `default_password_lifetime` in days:
+    ///
+    /// * [`Account::password_expired`] set (`PASSWORD EXPIRE`) → expired;
+    /// * else the lifetime in days is the account's `INTERVAL n DAY`, or the global for
+    ///   `DEFAULT`; `NEVER`, a global of 0, or no recorded last change → not expired;
+    /// * else expired once whole 24-hour days since [`Account::password_last_changed`] reach
+    ///   the lifetime (MySQL counts `interval.day` of the time difference, not calendar days; a
+    ///   clock that went backwards counts 0).
+    ///
+    /// MySQL computes lifetimes only for built-in plugins (`auth_plugin_is_built_in`), which
+    /// all of [`Plugin`]'s are.
+    pub fn password_expired_at(&self, now_secs: u64, default_lifetime_days: u32) -> bool {
+        if self.password_expired {
+            return true;
+        }
+        let lifetime = match self.password_lifetime {
+            PasswordLifetime::Default => default_lifetime_days,
+            PasswordLifetime::Never => 0,
+            PasswordLifetime::Days(n) => n,
+        };
+        if lifetime == 0 || self.password_last_changed == 0 {
+            return false;
+        }
+        let days = now_secs.saturating_sub(self.password_last_changed) / SECONDS_PER_DAY;
+        days >= u64::from(lifetime)
+    }
+
+    /// The credentials a login may match, primary first, then the secondary password when the
+    /// account has one (MySQL tries `authentication_string`, then `additional_password`).
+    pub fn credentials(&self) -> impl Iterator<Item = &AuthString> {
+        std::iter::once(&self.auth_string).chain(self.secondary.as_ref())
+    }
 }
+
+/// Seconds in a day, for day counts computed from Unix seconds.
+pub const SECONDS_PER_DAY: u64 = 86_400;
 
 impl fmt::Debug for Account {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -175,6 +329,11 @@ impl fmt::Debug for Account {
             format_args!("<empty>")
         } else {
             format_args!("<redacted>")
+        };
+        let secondary = if self.secondary.is_some() {
+            "Some(<redacted>)"
+        } else {
+            "None"
         };
         f.debug_struct("Account")
             .field("user", &self.user)
@@ -185,6 +344,23 @@ impl fmt::Debug for Account {
             .field("locked", &self.locked)
             .field("admin", &self.admin)
             .field("grant_option", &self.grant_option)
+            .field("failed_login_attempts", &self.failed_login_attempts)
+            .field("password_lock_time", &self.password_lock_time)
+            .field("password_expired", &self.password_expired)
+            .field("password_lifetime", &self.password_lifetime)
+            .field("password_last_changed", &self.password_last_changed)
+            .field("secondary", &format_args!("{secondary}"))
+            .field("max_queries_per_hour", &self.max_queries_per_hour)
+            .field("max_updates_per_hour", &self.max_updates_per_hour)
+            .field("max_connections_per_hour", &self.max_connections_per_hour)
+            .field("max_user_connections", &self.max_user_connections)
+            .field("password_history", &self.password_history)
+            .field("password_reuse_interval", &self.password_reuse_interval)
+            .field("password_require_current", &self.password_require_current)
+            .field(
+                "password_history_entries",
+                &format_args!("<{} redacted>", self.password_history_entries.len()),
+            )
             .finish()
     }
 }
@@ -205,6 +381,17 @@ fn auth_fits_plugin(plugin: Plugin, auth: &AuthString) -> bool {
         AuthString::Native { .. } => plugin == Plugin::MysqlNativePassword,
         AuthString::Sha256 { .. } => plugin == Plugin::Sha256Password,
     }
+}
+
+/// Whether every stored credential of `a` is of its plugin's format: the primary (which may be
+/// empty), the secondary and the history entries (which may not).
+fn credentials_fit_plugin(a: &Account) -> bool {
+    let stored_fits = |auth: &AuthString| !auth.is_empty() && auth_fits_plugin(a.plugin, auth);
+    auth_fits_plugin(a.plugin, &a.auth_string)
+        && a.secondary.as_ref().is_none_or(stored_fits)
+        && a.password_history_entries
+            .iter()
+            .all(|(_, h)| stored_fits(h))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -687,7 +874,7 @@ impl AccountSet {
         let mut failed = Vec::new();
         let mut notes = Vec::new();
         for account in accounts {
-            if !auth_fits_plugin(account.plugin, &account.auth_string) {
+            if !credentials_fit_plugin(&account) {
                 failed.push(account.name());
                 continue;
             }
@@ -802,7 +989,7 @@ impl AccountSet {
         f(&mut edited);
         edited.host.make_ascii_lowercase();
         validate_identity(&edited.user, &edited.host)?;
-        if !auth_fits_plugin(edited.plugin, &edited.auth_string) {
+        if !credentials_fit_plugin(&edited) {
             return Err(failed());
         }
         let original = self.accounts.remove(at);
@@ -924,6 +1111,15 @@ pub enum AccountFileErrorKind {
 /// `auth` is the lowercase hex of `mysql.user.authentication_string` (its salt holds arbitrary
 /// bytes), `-` when empty. `require` is `none`, `ssl`, `x509` or `specified` followed by any of
 /// `issuer=`, `subject=`, `cipher=`, `san=`.
+///
+/// The account-security options follow, each only when it is not MySQL's default (so files
+/// written before they existed read unchanged, with the defaults): `secondary=<hex>`,
+/// `password_expired=yes`, `password_lifetime=never|<days>`, `password_last_changed=<unix
+/// seconds>`, `failed_login_attempts=<n>`, `password_lock_time=<days>|unbounded`,
+/// `max_queries_per_hour=`, `max_updates_per_hour=`, `max_connections_per_hour=`,
+/// `max_user_connections=` (`<n>`), `password_history=<n>`, `password_reuse_interval=<days>`,
+/// `password_require_current=yes|optional`, and `history=<unix seconds>:<hex>,…` (newest
+/// first; hashes only).
 pub fn serialize_accounts(set: &AccountSet) -> String {
     let mut out = String::with_capacity(64 + set.len() * 256);
     out.push_str("# Vestibule accounts. Written by the server: edit only while it is stopped.\n");
@@ -992,6 +1188,86 @@ fn write_account(out: &mut String, a: &Account) {
         out.push_str(key);
         out.push_str(if value { "=yes" } else { "=no" });
     }
+    write_security_options(out, a);
+}
+
+/// The account-security fields, each written only when it differs from MySQL's default, so a
+/// file of accounts that use none of them is the same as before they existed.
+fn write_security_options(out: &mut String, a: &Account) {
+    let mut field = |key: &str, value: &str| {
+        out.push(' ');
+        out.push_str(key);
+        out.push('=');
+        out.push_str(value);
+    };
+    if let Some(secondary) = &a.secondary {
+        field("secondary", &hex(&secondary.to_bytes()));
+    }
+    if a.password_expired {
+        field("password_expired", "yes");
+    }
+    match a.password_lifetime {
+        PasswordLifetime::Default => {}
+        PasswordLifetime::Never => field("password_lifetime", "never"),
+        PasswordLifetime::Days(n) => field("password_lifetime", &n.to_string()),
+    }
+    if a.password_last_changed != 0 {
+        field(
+            "password_last_changed",
+            &a.password_last_changed.to_string(),
+        );
+    }
+    if a.failed_login_attempts != 0 {
+        field(
+            "failed_login_attempts",
+            &a.failed_login_attempts.to_string(),
+        );
+    }
+    match a.password_lock_time {
+        PasswordLockTime::Days(0) => {}
+        PasswordLockTime::Days(n) => field("password_lock_time", &n.to_string()),
+        PasswordLockTime::Unbounded => field("password_lock_time", "unbounded"),
+    }
+    for (key, value) in [
+        ("max_queries_per_hour", a.max_queries_per_hour),
+        ("max_updates_per_hour", a.max_updates_per_hour),
+        ("max_connections_per_hour", a.max_connections_per_hour),
+        ("max_user_connections", a.max_user_connections),
+    ] {
+        if value != 0 {
+            field(key, &value.to_string());
+        }
+    }
+    if let Some(n) = a.password_history {
+        field("password_history", &n.to_string());
+    }
+    if let Some(n) = a.password_reuse_interval {
+        field("password_reuse_interval", &n.to_string());
+    }
+    if let Some(required) = a.password_require_current {
+        field(
+            "password_require_current",
+            if required { "yes" } else { "optional" },
+        );
+    }
+    if !a.password_history_entries.is_empty() {
+        let entries: Vec<String> = a
+            .password_history_entries
+            .iter()
+            .map(|(at, hash)| format!("{at}:{}", hex(&hash.to_bytes())))
+            .collect();
+        field("history", &entries.join(","));
+    }
+}
+
+/// Lowercase hex of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(hex_digit(b >> 4));
+        out.push(hex_digit(b & 0x0f));
+    }
+    out
 }
 
 fn hex_digit(nibble: u8) -> char {
@@ -1198,7 +1474,7 @@ fn parse_account_line(line: &str) -> Result<Account, AccountFileErrorKind> {
         return Err(K::NotAnAccount);
     }
 
-    const KEYS: [&str; 12] = [
+    const KEYS: [&str; 26] = [
         "user",
         "host",
         "plugin",
@@ -1211,8 +1487,22 @@ fn parse_account_line(line: &str) -> Result<Account, AccountFileErrorKind> {
         "locked",
         "admin",
         "grant_option",
+        "secondary",
+        "password_expired",
+        "password_lifetime",
+        "password_last_changed",
+        "failed_login_attempts",
+        "password_lock_time",
+        "max_queries_per_hour",
+        "max_updates_per_hour",
+        "max_connections_per_hour",
+        "max_user_connections",
+        "password_history",
+        "password_reuse_interval",
+        "password_require_current",
+        "history",
     ];
-    let mut values: [Option<String>; 12] = Default::default();
+    let mut values: [Option<String>; 26] = Default::default();
     let mut fields = Fields { rest };
     while let Some((key, value)) = fields.next_field()? {
         let slot = KEYS
@@ -1225,7 +1515,7 @@ fn parse_account_line(line: &str) -> Result<Account, AccountFileErrorKind> {
         }
         *slot = Some(value);
     }
-    let [user, host, plugin, auth, require, issuer, subject, cipher, san, locked, admin, grant_option] =
+    let [user, host, plugin, auth, require, issuer, subject, cipher, san, locked, admin, grant_option, secondary, password_expired, password_lifetime, password_last_changed, failed_login_attempts, password_lock_time, max_queries_per_hour, max_updates_per_hour, max_connections_per_hour, max_user_connections, password_history, password_reuse_interval, password_require_current, history] =
         values;
 
     let user = user.ok_or(K::MissingField("user"))?;
@@ -1285,16 +1575,146 @@ fn parse_account_line(line: &str) -> Result<Account, AccountFileErrorKind> {
         }
     };
 
-    Ok(Account {
-        user,
-        host,
-        plugin,
-        auth_string,
-        require,
-        locked: parse_flag("locked", locked)?,
-        admin: parse_flag("admin", admin)?,
-        grant_option: parse_flag("grant_option", grant_option)?,
-    })
+    // A stored (non-empty) credential of the account's plugin: the secondary password and the
+    // history entries.
+    let stored = |field: &'static str, text: &str| -> Result<AuthString, AccountFileErrorKind> {
+        let bytes = decode_hex(text)
+            .filter(|b| !b.is_empty())
+            .ok_or(K::BadHex)?;
+        AuthString::parse(plugin, &bytes)
+            .ok()
+            .filter(|a| !a.is_empty() && auth_fits_plugin(plugin, a))
+            .ok_or(K::InvalidValue {
+                field,
+                value: format!("<{} credential>", plugin.name()),
+            })
+    };
+    let secondary = secondary.map(|s| stored("secondary", &s)).transpose()?;
+    let mut password_history_entries = Vec::new();
+    if let Some(list) = history {
+        for entry in list.split(',') {
+            let (at, hash) = entry.split_once(':').ok_or(K::InvalidValue {
+                field: "history",
+                value: "<entry without `seconds:hash`>".into(),
+            })?;
+            password_history_entries
+                .push((number("history", at, u64::MAX)?, stored("history", hash)?));
+        }
+    }
+
+    let mut account = Account::new(&user, &host, plugin, auth_string);
+    account.require = require;
+    account.locked = parse_flag("locked", locked)?;
+    account.admin = parse_flag("admin", admin)?;
+    account.grant_option = parse_flag("grant_option", grant_option)?;
+    account.secondary = secondary;
+    account.password_history_entries = password_history_entries;
+    if password_expired.is_some() {
+        account.password_expired = parse_flag("password_expired", password_expired)?;
+    }
+    account.password_lifetime = match password_lifetime.as_deref() {
+        None => PasswordLifetime::Default,
+        Some("never") => PasswordLifetime::Never,
+        Some(n) => PasswordLifetime::Days(number_u32(
+            "password_lifetime",
+            n,
+            1,
+            MAX_PASSWORD_LIFETIME_DAYS,
+        )?),
+    };
+    if let Some(at) = password_last_changed {
+        account.password_last_changed = number("password_last_changed", &at, u64::MAX)?;
+    }
+    if let Some(n) = failed_login_attempts {
+        account.failed_login_attempts =
+            number_u32("failed_login_attempts", &n, 0, MAX_PASSWORD_LOCKING_VALUE)?;
+    }
+    account.password_lock_time = match password_lock_time.as_deref() {
+        None => PasswordLockTime::Days(0),
+        Some("unbounded") => PasswordLockTime::Unbounded,
+        Some(n) => PasswordLockTime::Days(number_u32(
+            "password_lock_time",
+            n,
+            0,
+            MAX_PASSWORD_LOCKING_VALUE,
+        )?),
+    };
+    for (field, value, slot) in [
+        (
+            "max_queries_per_hour",
+            max_queries_per_hour,
+            &mut account.max_queries_per_hour,
+        ),
+        (
+            "max_updates_per_hour",
+            max_updates_per_hour,
+            &mut account.max_updates_per_hour,
+        ),
+        (
+            "max_connections_per_hour",
+            max_connections_per_hour,
+            &mut account.max_connections_per_hour,
+        ),
+        (
+            "max_user_connections",
+            max_user_connections,
+            &mut account.max_user_connections,
+        ),
+    ] {
+        if let Some(v) = value {
+            *slot = number_u32(field, &v, 0, u32::MAX)?;
+        }
+    }
+    account.password_history = password_history
+        .map(|n| number_u32("password_history", &n, 0, u32::MAX))
+        .transpose()?;
+    account.password_reuse_interval = password_reuse_interval
+        .map(|n| number_u32("password_reuse_interval", &n, 0, u32::MAX))
+        .transpose()?;
+    account.password_require_current = match password_require_current.as_deref() {
+        None => None,
+        Some("yes") => Some(true),
+        Some("optional") => Some(false),
+        Some(v) => {
+            return Err(K::InvalidValue {
+                field: "password_require_current",
+                value: excerpt(v),
+            })
+        }
+    };
+    Ok(account)
+}
+
+/// A decimal number `0..=max` written without sign, spaces or leading zeros (so that reading and
+/// writing it again gives the same text).
+fn number(field: &'static str, text: &str, max: u64) -> Result<u64, AccountFileErrorKind> {
+    let canonical = !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    text.parse::<u64>()
+        .ok()
+        .filter(|n| canonical && *n <= max)
+        .ok_or_else(|| AccountFileErrorKind::InvalidValue {
+            field,
+            value: excerpt(text),
+        })
+}
+
+/// [`number`] in `min..=max` as a `u32`.
+fn number_u32(
+    field: &'static str,
+    text: &str,
+    min: u32,
+    max: u32,
+) -> Result<u32, AccountFileErrorKind> {
+    let n = number(field, text, u64::from(max))?;
+    u32::try_from(n)
+        .ok()
+        .filter(|n| *n >= min)
+        .ok_or_else(|| AccountFileErrorKind::InvalidValue {
+            field,
+            value: excerpt(text),
+        })
 }
 
 /// Fuzz body for the accounts-file parser.
@@ -2171,6 +2591,269 @@ mod tests {
         }
     }
 
+    /// An account with every security option set away from its default.
+    fn secured() -> Account {
+        let p = Plugin::MysqlNativePassword;
+        let mut a = Account::new("sec", "%", p, native(0x11));
+        a.failed_login_attempts = 3;
+        a.password_lock_time = PasswordLockTime::Unbounded;
+        a.password_expired = true;
+        a.password_lifetime = PasswordLifetime::Days(90);
+        a.password_last_changed = 1_700_000_000;
+        a.secondary = Some(native(0x22));
+        a.max_queries_per_hour = 1;
+        a.max_updates_per_hour = 2;
+        a.max_connections_per_hour = 3;
+        a.max_user_connections = 4;
+        a.password_history = Some(5);
+        a.password_reuse_interval = Some(0);
+        a.password_require_current = Some(false);
+        a.password_history_entries =
+            vec![(1_700_000_000, native(0x11)), (1_600_000_000, native(0x33))];
+        a
+    }
+
+    #[test]
+    fn security_options_have_mysqls_defaults() {
+        let a = acct("u", "%");
+        assert_eq!(a.failed_login_attempts, 0);
+        assert_eq!(a.password_lock_time, PasswordLockTime::Days(0));
+        assert!(!a.password_locking_active());
+        assert!(!a.password_expired);
+        assert_eq!(a.password_lifetime, PasswordLifetime::Default);
+        assert_eq!(a.password_last_changed, 0);
+        assert_eq!(a.secondary, None);
+        assert_eq!(
+            (
+                a.max_queries_per_hour,
+                a.max_updates_per_hour,
+                a.max_connections_per_hour,
+                a.max_user_connections
+            ),
+            (0, 0, 0, 0)
+        );
+        assert_eq!(
+            (
+                a.password_history,
+                a.password_reuse_interval,
+                a.password_require_current
+            ),
+            (None, None, None)
+        );
+        assert!(a.password_history_entries.is_empty());
+        assert_eq!(a.credentials().count(), 1);
+        assert_eq!(secured().credentials().count(), 2);
+    }
+
+    #[test]
+    fn password_locking_needs_both_options() {
+        let mut a = acct("u", "%");
+        a.failed_login_attempts = 3;
+        assert!(!a.password_locking_active());
+        a.password_lock_time = PasswordLockTime::Days(1);
+        assert!(a.password_locking_active());
+        a.password_lock_time = PasswordLockTime::Unbounded;
+        assert!(a.password_locking_active());
+        a.failed_login_attempts = 0;
+        assert!(!a.password_locking_active());
+    }
+
+    #[test]
+    fn password_expiry_follows_check_password_lifetime() {
+        const DAY: u64 = SECONDS_PER_DAY;
+        let t0 = 1_700_000_000;
+        let mut a = acct("u", "%");
+        a.password_last_changed = t0;
+        // DEFAULT with the global at 0 (MySQL 8.0's default): never.
+        assert!(!a.password_expired_at(t0 + 10_000 * DAY, 0));
+        // DEFAULT with a global of 30 days: whole 24-hour days, >= the lifetime.
+        assert!(!a.password_expired_at(t0 + 30 * DAY - 1, 30));
+        assert!(a.password_expired_at(t0 + 30 * DAY, 30));
+        // INTERVAL n DAY wins over the global; NEVER ignores it.
+        a.password_lifetime = PasswordLifetime::Days(2);
+        assert!(!a.password_expired_at(t0 + DAY, 0));
+        assert!(a.password_expired_at(t0 + 2 * DAY, 365));
+        a.password_lifetime = PasswordLifetime::Never;
+        assert!(!a.password_expired_at(t0 + 1000 * DAY, 1));
+        // A clock behind the last change counts 0 days.
+        a.password_lifetime = PasswordLifetime::Days(1);
+        assert!(!a.password_expired_at(t0 - DAY, 1));
+        // No recorded change (an account from an old file): no expiry by age.
+        a.password_last_changed = 0;
+        assert!(!a.password_expired_at(t0, 1));
+        // PASSWORD EXPIRE: expired whatever the lifetime.
+        a.password_lifetime = PasswordLifetime::Never;
+        a.password_expired = true;
+        assert!(a.password_expired_at(0, 0));
+    }
+
+    #[test]
+    fn security_options_round_trip_through_the_file() {
+        let mut set = sample_set();
+        set.create(vec![secured()], false).unwrap();
+        let text = serialize_accounts(&set);
+        let line = text.lines().find(|l| l.contains("\"sec\"")).unwrap();
+        let (h1, h2, h3) = (
+            hex(&native(0x11).to_bytes()),
+            hex(&native(0x22).to_bytes()),
+            hex(&native(0x33).to_bytes()),
+        );
+        assert_eq!(
+            line,
+            format!(
+                "account user=\"sec\" host=\"%\" plugin=mysql_native_password auth={h1} require=none locked=no admin=no grant_option=no \
+                 secondary={h2} password_expired=yes password_lifetime=90 password_last_changed=1700000000 \
+                 failed_login_attempts=3 password_lock_time=unbounded max_queries_per_hour=1 max_updates_per_hour=2 \
+                 max_connections_per_hour=3 max_user_connections=4 password_history=5 password_reuse_interval=0 \
+                 password_require_current=optional history=1700000000:{h1},1600000000:{h3}"
+            )
+        );
+        let again = parse_accounts(&text).unwrap();
+        assert_eq!(again, set);
+        assert_eq!(again.get("sec", "%"), Some(&secured()));
+        // The other variants of each option.
+        let mut b = secured();
+        b.user = "b".into();
+        b.password_lifetime = PasswordLifetime::Never;
+        b.password_lock_time = PasswordLockTime::Days(7);
+        b.password_require_current = Some(true);
+        b.secondary = None;
+        b.password_history_entries.clear();
+        let mut set = AccountSet::new();
+        set.create(vec![b.clone()], false).unwrap();
+        let text = serialize_accounts(&set);
+        assert!(text.contains(" password_lifetime=never "), "{text}");
+        assert!(text.contains(" password_lock_time=7 "), "{text}");
+        assert!(text.contains(" password_require_current=yes"), "{text}");
+        assert!(
+            !text.contains(" secondary=") && !text.contains(" history="),
+            "{text}"
+        );
+        assert_eq!(parse_accounts(&text).unwrap().get("b", "%"), Some(&b));
+    }
+
+    #[test]
+    fn old_files_load_with_the_defaults() {
+        // A file written before the security options existed: the same text, the defaults.
+        let text = "vestibule-accounts 1\naccount user=\"app\" host=\"%\" plugin=caching_sha2_password auth=- require=none locked=no admin=no grant_option=no\n";
+        let set = parse_accounts(text).unwrap();
+        assert_eq!(set.get("app", "%"), Some(&acct("app", "%")));
+        assert_eq!(serialize_accounts(&set).lines().last(), text.lines().last());
+    }
+
+    #[test]
+    fn security_option_errors_name_the_field() {
+        use AccountFileErrorKind as K;
+        let head = "vestibule-accounts 1\n";
+        let base = format!(
+            "account user=u host=h plugin=mysql_native_password auth={} require=none locked=no admin=no grant_option=no",
+            hex(&native(0x11).to_bytes())
+        );
+        let bad = |field: &'static str, value: &str| K::InvalidValue {
+            field,
+            value: value.into(),
+        };
+        let credential = "<mysql_native_password credential>";
+        let sha2 = hex(
+            &AuthString::generate(Plugin::CachingSha2Password, b"pw", [7; 20], 5000).to_bytes(),
+        );
+        let cases: Vec<(String, K)> = vec![
+            (
+                " failed_login_attempts=32768".into(),
+                bad("failed_login_attempts", "32768"),
+            ),
+            (
+                " failed_login_attempts=-1".into(),
+                bad("failed_login_attempts", "-1"),
+            ),
+            (
+                " failed_login_attempts=03".into(),
+                bad("failed_login_attempts", "03"),
+            ),
+            (
+                " password_lock_time=forever".into(),
+                bad("password_lock_time", "forever"),
+            ),
+            (" password_lifetime=0".into(), bad("password_lifetime", "0")),
+            (
+                " password_lifetime=65536".into(),
+                bad("password_lifetime", "65536"),
+            ),
+            (
+                " password_lifetime=default".into(),
+                bad("password_lifetime", "default"),
+            ),
+            (
+                " password_expired=maybe".into(),
+                bad("password_expired", "maybe"),
+            ),
+            (
+                " max_user_connections=4294967296".into(),
+                bad("max_user_connections", "4294967296"),
+            ),
+            (" password_history=x".into(), bad("password_history", "x")),
+            (
+                " password_require_current=no".into(),
+                bad("password_require_current", "no"),
+            ),
+            (
+                " password_last_changed=18446744073709551616".into(),
+                bad("password_last_changed", "18446744073709551616"),
+            ),
+            (" secondary=2a31".into(), bad("secondary", credential)),
+            (" secondary=-".into(), K::BadHex),
+            (format!(" secondary={sha2}"), bad("secondary", credential)),
+            (
+                " history=12".into(),
+                bad("history", "<entry without `seconds:hash`>"),
+            ),
+            (
+                format!(" history=x:{}", hex(&native(0x11).to_bytes())),
+                bad("history", "x"),
+            ),
+            (" history=1:".into(), K::BadHex),
+            (format!(" history=1:{sha2}"), bad("history", credential)),
+        ];
+        for (extra, kind) in cases {
+            let text = format!("{head}{base}{extra}\n");
+            let err = parse_accounts(&text).unwrap_err();
+            assert_eq!(err, AccountFileError { line: 2, kind }, "input {text:?}");
+            assert!(!err.to_string().contains("2a3131"), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_set_refuses_foreign_secondary_and_history_credentials() {
+        let sha2 = AuthString::generate(Plugin::CachingSha2Password, b"pw", [7; 20], 5000);
+        let mut a = secured();
+        a.secondary = Some(sha2.clone());
+        let mut set = AccountSet::new();
+        assert!(set.create(vec![a], false).is_err());
+        let mut a = secured();
+        a.secondary = Some(AuthString::Empty);
+        assert!(set.create(vec![a], false).is_err());
+        let mut a = secured();
+        a.password_history_entries.push((1, sha2));
+        assert!(set.create(vec![a], false).is_err());
+        set.create(vec![secured()], false).unwrap();
+        let err = set.alter(("sec", "%"), |a| a.plugin = Plugin::CachingSha2Password);
+        assert!(
+            err.is_err(),
+            "a plugin change must bring its credentials along"
+        );
+    }
+
+    #[test]
+    fn debug_hides_secondary_and_history() {
+        let shown = format!("{:?}", secured());
+        assert!(shown.contains("secondary: Some(<redacted>)"), "{shown}");
+        assert!(
+            shown.contains("password_history_entries: <2 redacted>"),
+            "{shown}"
+        );
+        assert!(!shown.contains("2222"), "{shown}");
+    }
+
     #[test]
     fn fuzz_body_accepts_known_inputs() {
         fuzz_accounts_file(serialize_accounts(&sample_set()).as_bytes());
@@ -2273,6 +2956,57 @@ mod tests {
         ]
     }
 
+    /// The account-security options, with their defaults often (as in real files).
+    fn security() -> impl Strategy<Value = (Account, bool)> {
+        let lifetime = prop_oneof![
+            2 => Just(PasswordLifetime::Default),
+            1 => Just(PasswordLifetime::Never),
+            1 => (1..=MAX_PASSWORD_LIFETIME_DAYS).prop_map(PasswordLifetime::Days),
+        ];
+        let lock_time = prop_oneof![
+            2 => Just(PasswordLockTime::Days(0)),
+            1 => Just(PasswordLockTime::Unbounded),
+            1 => (0..=MAX_PASSWORD_LOCKING_VALUE).prop_map(PasswordLockTime::Days),
+        ];
+        let small = || prop_oneof![2 => Just(0u32), 1 => any::<u32>()];
+        let opt = || prop_oneof![2 => Just(None), 1 => any::<u32>().prop_map(Some)];
+        (
+            (
+                any::<bool>(),
+                lifetime,
+                prop_oneof![Just(0u64), any::<u64>()],
+                0..=MAX_PASSWORD_LOCKING_VALUE,
+                lock_time,
+            ),
+            (small(), small(), small(), small()),
+            (opt(), opt(), prop::option::of(any::<bool>())),
+            any::<bool>(),
+        )
+            .prop_map(
+                |(
+                    (password_expired, password_lifetime, password_last_changed, attempts, lock),
+                    (q, u, c, uc),
+                    (history, reuse, require_current),
+                    with_secondary,
+                )| {
+                    let mut a = acct("", "");
+                    a.password_expired = password_expired;
+                    a.password_lifetime = password_lifetime;
+                    a.password_last_changed = password_last_changed;
+                    a.failed_login_attempts = attempts;
+                    a.password_lock_time = lock;
+                    a.max_queries_per_hour = q;
+                    a.max_updates_per_hour = u;
+                    a.max_connections_per_hour = c;
+                    a.max_user_connections = uc;
+                    a.password_history = history;
+                    a.password_reuse_interval = reuse;
+                    a.password_require_current = require_current;
+                    (a, with_secondary)
+                },
+            )
+    }
+
     fn account() -> impl Strategy<Value = Account> {
         (
             any_text(32),
@@ -2280,19 +3014,39 @@ mod tests {
             plugin_and_auth(),
             require(),
             any::<[bool; 3]>(),
+            security(),
+            proptest::collection::vec((any::<u64>(), plugin_and_auth()), 0..3),
         )
             .prop_map(
-                |(user, host, (plugin, auth_string), require, [locked, admin, grant_option])| {
-                    Account {
-                        user,
-                        host,
-                        plugin,
-                        auth_string,
-                        require,
-                        locked,
-                        admin,
-                        grant_option,
-                    }
+                |(
+                    user,
+                    host,
+                    (plugin, auth_string),
+                    require,
+                    [locked, admin, grant_option],
+                    (mut a, with_secondary),
+                    history,
+                )| {
+                    // Secondary and history: stored strings of the account's plugin only.
+                    let stored: Vec<(u64, AuthString)> = history
+                        .into_iter()
+                        .filter(|(_, (p, h))| *p == plugin && !h.is_empty())
+                        .map(|(at, (_, h))| (at, h))
+                        .collect();
+                    a.secondary = stored
+                        .first()
+                        .filter(|_| with_secondary)
+                        .map(|(_, h)| h.clone());
+                    a.password_history_entries = stored;
+                    a.user = user;
+                    a.host = host;
+                    a.plugin = plugin;
+                    a.auth_string = auth_string;
+                    a.require = require;
+                    a.locked = locked;
+                    a.admin = admin;
+                    a.grant_option = grant_option;
+                    a
                 },
             )
     }

@@ -49,14 +49,13 @@ pub(crate) fn params(transport: Transport, tls: bool, rsa: bool) -> ServerParams
 
 pub(crate) fn account(user: &str, plugin: Plugin, password: &str) -> Account {
     Account {
-        user: user.into(),
-        host: "%".into(),
-        plugin,
-        auth_string: AuthString::generate(plugin, password.as_bytes(), [7u8; 20], 5000),
         require: Require::None,
-        locked: false,
-        admin: false,
-        grant_option: false,
+        ..Account::new(
+            user,
+            "%",
+            plugin,
+            AuthString::generate(plugin, password.as_bytes(), [7u8; 20], 5000),
+        )
     }
 }
 

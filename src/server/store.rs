@@ -435,6 +435,53 @@ mod tests {
         );
     }
 
+    #[test]
+    fn security_options_survive_save_and_load_and_old_files_load_with_defaults() {
+        use crate::account::{PasswordLifetime, PasswordLockTime};
+        let dir = tempfile::tempdir().unwrap();
+        let store = AccountsFile::new(dir.path().join("accounts"));
+        // A file as written before the account-security options existed.
+        fs::write(
+            store.path(),
+            "vestibule-accounts 1\naccount user=\"old\" host=\"%\" plugin=caching_sha2_password auth=- require=none locked=no admin=no grant_option=no\n",
+        )
+        .unwrap();
+        let old = store.load().unwrap().unwrap();
+        let loaded = old.get("old", "%").unwrap();
+        assert_eq!(
+            loaded,
+            &Account::new("old", "%", Plugin::CachingSha2Password, AuthString::Empty)
+        );
+
+        let p = Plugin::CachingSha2Password;
+        let hash = |pw: &str| AuthString::generate(p, pw.as_bytes(), [9; 20], 5000);
+        let mut a = Account::new("new", "%", p, hash("now"));
+        a.secondary = Some(hash("before"));
+        a.failed_login_attempts = 4;
+        a.password_lock_time = PasswordLockTime::Days(2);
+        a.password_lifetime = PasswordLifetime::Days(30);
+        a.password_last_changed = 1_750_000_000;
+        a.max_user_connections = 10;
+        a.password_history = Some(3);
+        a.password_reuse_interval = Some(10);
+        a.password_require_current = Some(true);
+        a.password_history_entries = vec![
+            (1_750_000_000, hash("now")),
+            (1_740_000_000, hash("before")),
+        ];
+        let mut set = old.clone();
+        set.create(vec![a.clone()], false).unwrap();
+        store.save(&set).unwrap();
+        let again = store.load().unwrap().unwrap();
+        assert_eq!(again, set);
+        assert_eq!(again.get("new", "%"), Some(&a));
+        let text = fs::read_to_string(store.path()).unwrap();
+        assert!(
+            !text.contains("before") && !text.contains("now\""),
+            "hashes only"
+        );
+    }
+
     #[cfg(unix)]
     #[test]
     fn file_mode_is_0600_even_when_replacing_a_looser_file() {
