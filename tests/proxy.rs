@@ -25,6 +25,14 @@
 //! 4. [`backend_killed_and_restarted`];
 //! 5. [`load_data_local_infile_refused`];
 //! 6. [`tls_on_both_legs`], [`backend_over_unix_socket`].
+//!
+//! And from docs/proxy.md §9: the pass-through paths against MariaDB's native accounts
+//! ([`pass_through_paths_against_native_backend`], item 3); isolation across reuse in a pool of
+//! one ([`isolation_across_reuse`], item 4); faults ([`full_pool_gives_1040_after_the_wait`],
+//! [`backend_down_at_startup`], [`credentials_file_mode_0644_refused_at_startup`],
+//! [`trace_log_holds_no_secret`], item 5); the reuse counters of 300 short connections
+//! ([`reuse_counters_short_connections`], item 6). The `Backend_*` status variables are read on
+//! the admin socket.
 
 mod common;
 
@@ -52,6 +60,19 @@ const DOOR_ALICE_PW: &str = "Door-alice_pw1";
 /// `bob` exists only at the door (mapped mode), mapped to the default service account.
 const BOB: &str = "bob";
 const DOOR_BOB_PW: &str = "Door-bob_pw1";
+/// A second MariaDB account (mysql_native_password, all privileges), which the pass-through
+/// tests put behind a caching_sha2_password door account of the same name and password.
+const CAROL: &str = "carol";
+const CAROL_PW: &str = "Carol-pw_1";
+/// A caching_sha2_password door account of mapped mode (to the default service account).
+const DAVE: &str = "dave";
+const DOOR_DAVE_PW: &str = "Door-dave_pw1";
+/// Pass-through: a door password that is no longer the backend's (credential drift).
+const DRIFT_PW: &str = "Drifted-pw_1";
+/// A wrong password, refused by the door itself.
+const WRONG_PW: &str = "Wrong-pw_1";
+/// A second database, for `USE` and for logins that make a new pool key.
+const OTHER_DB: &str = "px_other";
 
 /// The BLOB of the suite: every byte value in turn, 20 MiB (two frames of 16 MiB each way).
 const BLOB_LEN: usize = 20 << 20;
@@ -104,7 +125,11 @@ fn backend() -> &'static Backend {
             "CREATE USER {ALICE}@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('{ALICE_PW}');
              GRANT ALL PRIVILEGES ON *.* TO {ALICE}@'%';
              CREATE TABLE test.cu_rows (id INT PRIMARY KEY, v VARCHAR(20));
-             INSERT INTO test.cu_rows VALUES (1, 'one'), (2, 'two');"
+             INSERT INTO test.cu_rows VALUES (1, 'one'), (2, 'two');
+             CREATE USER {CAROL}@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('{CAROL_PW}');
+             GRANT ALL PRIVILEGES ON *.* TO {CAROL}@'%';
+             CREATE DATABASE {OTHER_DB};
+             CREATE TABLE test.iso_rows (id INT PRIMARY KEY) ENGINE=InnoDB;"
         ));
         Backend {
             port: db.port(),
@@ -147,6 +172,8 @@ struct Target {
     ca: Option<PathBuf>,
     user: String,
     password: String,
+    /// The default database of the login (mysql_async only).
+    db: Option<String>,
 }
 
 impl Target {
@@ -158,10 +185,15 @@ impl Target {
             ca: None,
             user: user.into(),
             password: pw.into(),
+            db: None,
         }
     }
     fn with_tls(mut self, ca: PathBuf) -> Target {
         self.ca = Some(ca);
+        self
+    }
+    fn with_db(mut self, db: &str) -> Target {
+        self.db = Some(db.into());
         self
     }
 }
@@ -182,12 +214,162 @@ enum Leg {
     Tls(PathBuf),
     /// `--backend-socket`.
     Socket,
+    /// TCP to 127.0.0.1 on this port, where nothing listens (`--backend-ssl-mode REQUIRED`).
+    Unreachable(u16),
 }
 
 struct Door {
-    srv: Server,
+    srv: DoorProcess,
     identity: Identity,
     label: &'static str,
+}
+
+/// The door's process: [`Server`] (`--log-level info,vestibule=debug`), or [`Traced`].
+enum DoorProcess {
+    Common(Server),
+    Traced(Traced),
+}
+
+impl DoorProcess {
+    fn port(&self) -> u16 {
+        match self {
+            DoorProcess::Common(s) => s.port,
+            DoorProcess::Traced(t) => t.port,
+        }
+    }
+    fn datadir(&self) -> PathBuf {
+        match self {
+            DoorProcess::Common(s) => s.datadir(),
+            DoorProcess::Traced(t) => t.dir.path().join("data"),
+        }
+    }
+    fn ca(&self) -> String {
+        self.datadir().join("ca.pem").display().to_string()
+    }
+    fn socket(&self) -> String {
+        self.datadir().join("mysql.sock").display().to_string()
+    }
+    /// Everything the door wrote to stderr so far (ANSI colour codes removed).
+    fn log(&self) -> String {
+        match self {
+            DoorProcess::Common(s) => s.log(),
+            DoorProcess::Traced(t) => t.log(),
+        }
+    }
+    fn log_tail(&self) -> String {
+        let log = self.log();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+}
+
+/// A door at `--log-level trace`, for the secrecy test. [`Server::start_in`] passes its own
+/// `--log-level` and the flag may be given only once, so this starts the binary the same way
+/// (a data dir `dir/data`, port 0 read from the "ready for connections" line, stderr to
+/// `dir/server.log`, the same `sh` watchdog, which kills the server when the pipe closes: on
+/// drop, or when the test process dies) with `--log-level trace`.
+struct Traced {
+    watchdog: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Traced {
+    fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Traced {
+        use std::process::Stdio;
+        let datadir = dir.path().join("data");
+        let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
+        let mut args: Vec<String> = vec![
+            "--datadir".into(),
+            datadir.display().to_string(),
+            "--port".into(),
+            "0".into(),
+            "--bind-address".into(),
+            "127.0.0.1".into(),
+            "--log-level".into(),
+            "trace".into(),
+            "--socket".into(),
+            datadir.join("mysql.sock").display().to_string(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let script = r#"trap '' INT
+exec 3<&0
+"$0" "$@" </dev/null 3<&- &
+pid=$!
+(
+  read -r _line <&3
+  kill "$pid" 2>/dev/null
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+  rm -rf "$VEST_INTEROP_DIR"
+) &
+wait "$pid""#;
+        let mut watchdog = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .arg(env!("CARGO_BIN_EXE_vestibule"))
+            .args(&args)
+            .env("VESTIBULE_ROOT_PASSWORD", common::ROOT_PW)
+            .env("NO_COLOR", "1")
+            .env("VEST_INTEROP_DIR", dir.path())
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("cannot run sh to start the server");
+        let stdin = watchdog.stdin.take();
+        let mut t = Traced {
+            watchdog,
+            stdin,
+            dir,
+            port: 0,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        t.port = loop {
+            let log = t.log();
+            let ready = log.lines().find(|l| l.contains("ready for connections"));
+            if let Some(line) = ready {
+                let port = line
+                    .split_whitespace()
+                    .find_map(|w| w.strip_prefix("address="))
+                    .and_then(|a| a.parse::<std::net::SocketAddr>().ok())
+                    .map(|a| a.port())
+                    .unwrap_or_else(|| panic!("no address=IP:PORT in the ready line: {line}"));
+                break port;
+            }
+            if let Ok(Some(status)) = t.watchdog.try_wait() {
+                panic!("vestibule exited ({status}) before becoming ready; log:\n{log}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "vestibule not ready in 30 s:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        };
+        t
+    }
+
+    fn log(&self) -> String {
+        let raw = std::fs::read(self.dir.path().join("server.log")).unwrap_or_default();
+        common::strip_ansi(&String::from_utf8_lossy(&raw))
+    }
+}
+
+impl Drop for Traced {
+    fn drop(&mut self) {
+        // Closing the pipe makes the watchdog kill the server.
+        drop(self.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.watchdog.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.watchdog.kill();
+        let _ = self.watchdog.wait();
+    }
 }
 
 /// Starts a proxy-mode Vestibule in front of `b` and makes its accounts. Mapped: door accounts
@@ -201,6 +383,19 @@ fn start_door(
     leg: Leg,
     map_default: &str,
     extra: &[&str],
+) -> Door {
+    start_door_at(label, b, identity, leg, map_default, extra, false)
+}
+
+/// [`start_door`], at `--log-level trace` when `trace` (a [`Traced`] process).
+fn start_door_at(
+    label: &'static str,
+    b: &Backend,
+    identity: Identity,
+    leg: Leg,
+    map_default: &str,
+    extra: &[&str],
+    trace: bool,
 ) -> Door {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::Builder::new()
@@ -241,10 +436,22 @@ fn start_door(
             ca.display().to_string(),
         ]),
         Leg::Socket => args.extend(["--backend-socket".into(), b.socket.display().to_string()]),
+        Leg::Unreachable(port) => args.extend([
+            "--backend-host".into(),
+            "127.0.0.1".into(),
+            "--backend-port".into(),
+            port.to_string(),
+            "--backend-ssl-mode".into(),
+            "REQUIRED".into(),
+        ]),
     }
     args.extend(extra.iter().map(|s| s.to_string()));
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let srv = Server::start_in(dir, &refs);
+    let srv = if trace {
+        DoorProcess::Traced(Traced::start_in(dir, &refs))
+    } else {
+        DoorProcess::Common(Server::start_in(dir, &refs))
+    };
     let door = Door {
         srv,
         identity,
@@ -300,20 +507,46 @@ impl Door {
         self.ok(r)
     }
 
+    /// Asserts the client succeeded (as `common::ok`); its stdout.
     #[track_caller]
     fn ok(&self, r: Run) -> String {
-        common::ok(&self.srv, r)
+        if r.status != Some(0) || r.stdout.starts_with("CONNECT ERROR") {
+            panic!(
+                "{} failed (exit {:?})\nstdout:\n{}\nstderr:\n{}\nserver log (tail):\n{}",
+                r.what,
+                r.status,
+                r.stdout,
+                r.stderr,
+                self.log_tail()
+            );
+        }
+        r.stdout
+    }
+
+    /// Asserts the client failed (as `common::failed`); its stdout and stderr.
+    #[track_caller]
+    fn failed(&self, r: Run) -> String {
+        if r.status == Some(0) {
+            panic!(
+                "{} unexpectedly succeeded\nstdout:\n{}\nserver log (tail):\n{}",
+                r.what,
+                r.stdout,
+                self.log_tail()
+            );
+        }
+        format!("{}{}", r.stdout, r.stderr)
     }
 
     /// The door's main TCP port, plain, as `user`.
     fn tcp(&self, user: &str, pw: &str) -> Target {
         Target {
             what: format!("door {} ({:?}) over TCP", self.label, self.identity),
-            port: self.srv.port,
+            port: self.srv.port(),
             socket: None,
             ca: None,
             user: user.into(),
             password: pw.into(),
+            db: None,
         }
     }
 
@@ -342,6 +575,65 @@ impl Door {
 
     fn log_tail(&self) -> String {
         self.srv.log_tail()
+    }
+
+    /// The `Backend_*` status variables (docs/proxy.md §10) from the admin socket.
+    fn status(&self) -> BTreeMap<String, String> {
+        self.admin_sql("SHOW GLOBAL STATUS LIKE 'Backend%'")
+            .lines()
+            .filter_map(|l| l.split_once('\t'))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// Asserts some status variables; `what` names the moment.
+    #[track_caller]
+    fn expect_status(&self, what: &str, want: &[(&str, &str)]) {
+        if let Some(problem) = self.status_problem(what, want) {
+            panic!("{problem}\n--- door log (tail):\n{}", self.log_tail());
+        }
+    }
+
+    /// What differs in these status variables, if anything.
+    fn status_problem(&self, what: &str, want: &[(&str, &str)]) -> Option<String> {
+        let all = self.status();
+        let want: BTreeMap<&str, &str> = want.iter().copied().collect();
+        let got: BTreeMap<&str, &str> = want
+            .keys()
+            .map(|k| (*k, all.get(*k).map_or("(missing)", String::as_str)))
+            .collect();
+        (got != want).then(|| {
+            let diff: Vec<String> = want
+                .iter()
+                .filter(|(k, v)| got[*k] != **v)
+                .map(|(k, v)| format!("{k} = {} (want {v})", got[*k]))
+                .collect();
+            format!(
+                "[{}] status after {what}: {}\n    all: {all:?}",
+                self.label,
+                diff.join(", ")
+            )
+        })
+    }
+
+    /// Waits (5 s at most) until the status variable `name` is `value`: hand-backs run in the
+    /// background after the client has gone.
+    #[track_caller]
+    fn wait_status(&self, name: &str, value: &str) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let all = self.status();
+            if all.get(name).map(String::as_str) == Some(value) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "[{}] {name} is not {value} after 5 s\n--- all: {all:?}\n--- door log (tail):\n{}",
+                self.label,
+                self.log_tail()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 
@@ -725,6 +1017,7 @@ fn async_opts(t: &Target) -> mysql_async::OptsBuilder {
     let mut b = mysql_async::OptsBuilder::default()
         .user(Some(&t.user))
         .pass(Some(&t.password))
+        .db_name(t.db.as_deref())
         .prefer_socket(false);
     b = match &t.socket {
         Some(s) => b.socket(Some(s.display().to_string())),
@@ -1523,7 +1816,7 @@ fn backend_killed_and_restarted() {
         }
     });
     let r = cli(&t, &[], "SELECT 1;\n");
-    let out = common::failed(&door.srv, r);
+    let out = door.failed(r);
     assert_eq!(
         cli_errors(&out),
         vec![error_json(1429, "HY000", MSG_1429)],
@@ -1706,4 +1999,884 @@ fn backend_over_unix_socket() {
         "",
     );
     assert_no_report(&report);
+}
+
+// ---------------------------------------------------------------------------------------------
+// mysql_async helpers for the pool and fault scenarios
+// ---------------------------------------------------------------------------------------------
+
+/// Logs in, runs `sql`, quits: the rows, or the login's or the statement's error as JSON.
+async fn one_shot(t: &Target, sql: &str) -> Result<Value, Value> {
+    let mut c = async_connect(t).await.map_err(|e| async_err(&e))?;
+    let rows: Result<Vec<mysql_async::Row>, _> = c.query(sql).await;
+    let _ = c.disconnect().await;
+    rows.map(|r| rows_json(&r)).map_err(|e| async_err(&e))
+}
+
+/// Logs in and says who the backend sees, in which default database, and the client leg's
+/// `Ssl_version` (`[CURRENT_USER(), DATABASE(), Ssl_version]`); or the error as JSON.
+async fn who_where(t: &Target) -> Result<Value, Value> {
+    let mut c = async_connect(t).await.map_err(|e| async_err(&e))?;
+    let facts = async {
+        let who: Vec<mysql_async::Row> = c.query("SELECT CURRENT_USER(), DATABASE()").await?;
+        let ssl: Vec<mysql_async::Row> = c.query("SHOW SESSION STATUS LIKE 'Ssl_version'").await?;
+        let (who, ssl) = (rows_json(&who), rows_json(&ssl));
+        Ok::<_, mysql_async::Error>(json!([who[0][0], who[0][1], ssl[0][1]]))
+    }
+    .await;
+    let _ = c.disconnect().await;
+    facts.map_err(|e| async_err(&e))
+}
+
+/// A port on 127.0.0.1 where nothing listens (bound, then released).
+fn dead_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().expect("local address").port()
+}
+
+// ---------------------------------------------------------------------------------------------
+// docs/proxy.md §9 item 4: isolation across reuse
+// ---------------------------------------------------------------------------------------------
+
+/// Session 1 of the isolation test: leaves a user variable, a temporary table, `SET NAMES
+/// latin1`, another current database and an uncommitted INSERT behind, then quits (COM_QUIT).
+/// Returns its backend thread id (`CONNECTION_ID() + 0` is not the door's intercepted
+/// statement), its handshake `[character_set_client, collation_connection]`, and what it saw of
+/// its own state just before quitting.
+async fn dirty_session(t: &Target) -> Result<(Value, Value, Value), String> {
+    let mut c = async_connect(t)
+        .await
+        .map_err(|e| format!("session 1 login: {e}"))?;
+    let id = text_rows(&mut c, "SELECT CONNECTION_ID() + 0").await?[0][0].clone();
+    let login = text_rows(
+        &mut c,
+        "SELECT @@character_set_client, @@collation_connection",
+    )
+    .await?[0]
+        .clone();
+    let use_other = format!("USE {OTHER_DB}");
+    for sql in [
+        "SET @v = 1",
+        "CREATE TEMPORARY TABLE test.iso_tmp (id INT)",
+        "SET NAMES latin1",
+        use_other.as_str(),
+        "SET autocommit = 0",
+        "INSERT INTO test.iso_rows VALUES (1)",
+    ] {
+        text_rows(&mut c, sql).await?;
+    }
+    let state = text_rows(
+        &mut c,
+        "SELECT @v, @@character_set_client, DATABASE(), @@autocommit, \
+         (SELECT COUNT(*) FROM test.iso_rows), (SELECT COUNT(*) FROM test.iso_tmp)",
+    )
+    .await?;
+    c.disconnect()
+        .await
+        .map_err(|e| format!("session 1 COM_QUIT: {e}"))?;
+    Ok((id, login, state))
+}
+
+/// Session 2: `[thread id, @v, character_set_client, collation_connection, DATABASE(),
+/// @@autocommit]`, the rows of `test.iso_rows` it sees, and what reading the temporary table
+/// gives.
+async fn clean_session(t: &Target) -> Result<Value, String> {
+    let mut c = async_connect(t)
+        .await
+        .map_err(|e| format!("session 2 login: {e}"))?;
+    let state = text_rows(
+        &mut c,
+        "SELECT CONNECTION_ID() + 0, @v, @@character_set_client, @@collation_connection, \
+         DATABASE(), @@autocommit",
+    )
+    .await?;
+    let rows = text_rows(&mut c, "SELECT COUNT(*) FROM test.iso_rows").await?;
+    let tmp: Result<Vec<mysql_async::Row>, _> = c.query("SELECT * FROM test.iso_tmp").await;
+    c.disconnect()
+        .await
+        .map_err(|e| format!("session 2 COM_QUIT: {e}"))?;
+    Ok(json!({
+        "state": state[0],
+        "rows": rows[0][0],
+        "tmp": match tmp {
+            Ok(r) => json!({ "rows": rows_json(&r) }),
+            Err(e) => json!({ "error": async_err(&e) }),
+        },
+    }))
+}
+
+/// docs/proxy.md §9 item 4, with `--backend-pool-max-connections 1` so that both sessions can
+/// only have the one backend connection.
+///
+/// 1. Both sessions log in with the default database `test`: session 2 is on session 1's
+///    backend thread, and sees none of its state: `@v` NULL, no temporary table (1146), its
+///    handshake character set, its own database again, autocommit on, no uncommitted row.
+/// 2. Both without a default database: session 1's `USE px_other` cannot be
+///    undone (MySQL has no way back to "no database", docs/proxy.md §6.3), so the hand-back
+///    closes the connection and session 2 gets a new backend thread, `DATABASE()` NULL.
+#[test]
+fn isolation_across_reuse() {
+    let (b, _g) = shared();
+    let door = start_door(
+        "iso",
+        b,
+        Identity::Mapped,
+        Leg::Tls(b.ca.clone()),
+        APP_USER,
+        &["--backend-pool-max-connections", "1"],
+    );
+    let log = || door.log_tail();
+    let no_tmp =
+        json!({ "error": error_json(1146, "42S02", "Table 'test.iso_tmp' doesn't exist") });
+    // What session 1 sees of its own state before it quits.
+    let dirty_state = json!([["1", "latin1", OTHER_DB, "0", "1", "0"]]);
+    block_on(async {
+        // 1. The same backend thread.
+        let t = door.tcp(APP_USER, DOOR_APP_PW).with_db("test");
+        let (id1, login, dirty) = dirty_session(&t)
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{}", log()));
+        assert_eq!(
+            login,
+            json!(["utf8mb4", "utf8mb4_general_ci"]),
+            "session 1's handshake character set"
+        );
+        assert_eq!(dirty, dirty_state, "session 1's own state");
+        door.wait_status("Backend_resets", "1");
+        let clean = clean_session(&t)
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{}", log()));
+        assert_eq!(
+            clean,
+            json!({
+                "state": [id1, null, login[0], login[1], "test", "1"],
+                "rows": "0",
+                "tmp": no_tmp,
+            }),
+            "session 2 with the default database test (session 1's backend thread: {id1})\n{}",
+            log()
+        );
+        door.wait_status("Backend_resets", "2");
+        door.expect_status(
+            "two sessions with the default database test",
+            &[
+                ("Backend_connections_opened", "1"),
+                ("Backend_connections_closed", "0"),
+                ("Backend_checkouts", "2"),
+                ("Backend_checkouts_reused", "1"),
+                ("Backend_resets", "2"),
+                ("Backend_reset_failures", "0"),
+                ("Backend_connections", "1"),
+                ("Backend_connections_idle", "1"),
+            ],
+        );
+
+        // 2. No default database: the connection cannot be returned to "none".
+        let t = door.tcp(APP_USER, DOOR_APP_PW);
+        let (id3, login, dirty) = dirty_session(&t)
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{}", log()));
+        assert_eq!(login, json!(["utf8mb4", "utf8mb4_general_ci"]));
+        assert_eq!(dirty, dirty_state, "session 1's own state");
+        assert_ne!(
+            id3, id1,
+            "a new key in a full pool of one: a new connection"
+        );
+        door.wait_status("Backend_reset_failures", "1");
+        let clean = clean_session(&t)
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{}", log()));
+        let id4 = clean["state"][0].clone();
+        assert_ne!(
+            id4,
+            id3,
+            "the connection session 1 left in {OTHER_DB} was reused\n{}",
+            log()
+        );
+        assert_eq!(
+            clean,
+            json!({
+                "state": [id4, null, login[0], login[1], null, "1"],
+                "rows": "0",
+                "tmp": no_tmp,
+            }),
+            "session 2 without a default database\n{}",
+            log()
+        );
+        door.wait_status("Backend_resets", "3");
+        // Opened: part 1's, part 2's two. Closed: part 1's (evicted for part 2's key in the
+        // pool of one) and session 1's of part 2 (left in px_other).
+        door.expect_status(
+            "two sessions without a default database",
+            &[
+                ("Backend_connections_opened", "3"),
+                ("Backend_connections_closed", "2"),
+                ("Backend_checkouts", "4"),
+                ("Backend_checkouts_reused", "1"),
+                ("Backend_resets", "3"),
+                ("Backend_reset_failures", "1"),
+            ],
+        );
+    });
+    assert_eq!(
+        b.root_sql("SELECT COUNT(*) FROM test.iso_rows"),
+        "0\n",
+        "an uncommitted row of session 1 reached the table"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// docs/proxy.md §9 item 3: pass-through paths against MariaDB (mysql_native_password accounts)
+// ---------------------------------------------------------------------------------------------
+
+/// The pass-through paths on a fresh pass-through door (`start_door`'s accounts): what differs
+/// from the expected outcomes and, when `counters`, from the exact `Backend_*` values of
+/// docs/proxy.md §10 (empty: all as expected).
+///
+/// (a) The native door account `app` with the backend's password, plain TCP: the door logs in
+///     with SHA1(pw) derived from the scramble (`Backend_logins_native_hash`).
+/// (b) The caching_sha2 door account `carol` in front of MariaDB's native `carol`: the first
+///     login (door cache cold) is a full authentication over TLS, whose cleartext opens the
+///     backend connection (`Backend_logins_cleartext`). Then, cache warm, a login with another
+///     default database (a new pool key): the door's fast path yields SHA256(pw), which cannot
+///     answer mysql_native_password, so the door answers `01 04` (`Backend_full_auth_requests`)
+///     and opens with the cleartext. The same on plain TCP, mysql_async doing RSA with the
+///     door's key.
+/// (c) Credential drift: the door's `alice` gets a password MariaDB does not have. The client
+///     gets the door's own 1045 (identical to a wrong password), `Backend_login_refusals`
+///     counts it, the backend stays UP, and `app` logs in right after.
+async fn pass_through_paths(door: &Door, counters: bool) -> Vec<String> {
+    let mut report = vec![];
+    let mut check = |what: &str, got: Result<Value, Value>, want: Result<Value, Value>| {
+        if got != want {
+            report.push(format!("{what}:\n    got  {got:?}\n    want {want:?}"));
+        }
+    };
+    let status = |what: &str, want: &[(&str, &str)]| match counters {
+        true => door.status_problem(what, want),
+        false => None,
+    };
+    let mut problems = vec![];
+    // (a)
+    let got = who_where(&door.tcp(APP_USER, APP_PW)).await;
+    check(
+        "(a) app (native) over plain TCP",
+        got,
+        Ok(json!(["app@%", null, ""])),
+    );
+    problems.extend(status(
+        "(a) a native door account over plain TCP",
+        &[
+            ("Backend_logins_native_hash", "1"),
+            ("Backend_logins_sha256_fast", "0"),
+            ("Backend_logins_cleartext", "0"),
+            ("Backend_full_auth_requests", "0"),
+            ("Backend_connections_opened", "1"),
+            ("Backend_checkouts", "1"),
+            ("Backend_login_refusals", "0"),
+        ],
+    ));
+
+    // (b)
+    door.admin_sql(&format!(
+        "CREATE USER '{CAROL}'@'%' IDENTIFIED WITH caching_sha2_password BY '{CAROL_PW}'"
+    ));
+    let got = who_where(&door.tls(CAROL, CAROL_PW)).await;
+    check(
+        "(b) carol (caching_sha2) over TLS, door cache cold",
+        got,
+        Ok(json!(["carol@%", null, "TLSv1.3"])),
+    );
+    problems.extend(status(
+        "(b) caching_sha2 door account, cold cache, TLS",
+        &[
+            ("Backend_logins_native_hash", "1"),
+            ("Backend_logins_sha256_fast", "0"),
+            ("Backend_logins_cleartext", "1"),
+            ("Backend_full_auth_requests", "0"),
+            ("Backend_connections_opened", "2"),
+            ("Backend_checkouts", "2"),
+            ("Backend_login_refusals", "0"),
+        ],
+    ));
+    let got = who_where(&door.tls(CAROL, CAROL_PW).with_db(OTHER_DB)).await;
+    check(
+        "(b) carol over TLS, door cache warm, a new pool key",
+        got,
+        Ok(json!(["carol@%", OTHER_DB, "TLSv1.3"])),
+    );
+    problems.extend(status(
+        "(b) caching_sha2 door account, warm cache, a new pool key, TLS",
+        &[
+            ("Backend_logins_native_hash", "1"),
+            ("Backend_logins_sha256_fast", "0"),
+            ("Backend_logins_cleartext", "2"),
+            ("Backend_full_auth_requests", "1"),
+            ("Backend_connections_opened", "3"),
+            ("Backend_checkouts", "3"),
+            ("Backend_login_refusals", "0"),
+        ],
+    ));
+    let got = who_where(&door.tcp(CAROL, CAROL_PW).with_db("mysql")).await;
+    check(
+        "(b) carol over plain TCP (mysql_async does RSA), door cache warm, a new pool key",
+        got,
+        Ok(json!(["carol@%", "mysql", ""])),
+    );
+    problems.extend(status(
+        "(b) caching_sha2 door account, warm cache, a new pool key, plain TCP with RSA",
+        &[
+            ("Backend_logins_native_hash", "1"),
+            ("Backend_logins_sha256_fast", "0"),
+            ("Backend_logins_cleartext", "3"),
+            ("Backend_full_auth_requests", "2"),
+            ("Backend_connections_opened", "4"),
+            ("Backend_checkouts", "4"),
+            ("Backend_login_refusals", "0"),
+        ],
+    ));
+
+    // (c): the counters as differences, so that (b)'s do not count twice.
+    door.admin_sql(&format!(
+        "ALTER USER '{ALICE}'@'%' IDENTIFIED WITH mysql_native_password BY '{DRIFT_PW}'"
+    ));
+    let refusals = |door: &Door| -> u64 {
+        door.status()
+            .get("Backend_login_refusals")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(u64::MAX)
+    };
+    let denied = error_json(
+        1045,
+        "28000",
+        "Access denied for user 'alice'@'localhost' (using password: YES)",
+    );
+    let r0 = refusals(door);
+    let got = who_where(&door.tcp(ALICE, WRONG_PW)).await;
+    check("(c) a wrong password at the door", got, Err(denied.clone()));
+    let r1 = refusals(door);
+    let got = who_where(&door.tcp(ALICE, DRIFT_PW)).await;
+    check("(c) credential drift", got, Err(denied));
+    let r2 = refusals(door);
+    if counters && (r1 - r0, r2 - r1) != (0, 1) {
+        problems.push(format!(
+            "(c) Backend_login_refusals grew by {} for the door's own refusal (want 0) and by \
+             {} for the drift (want 1)",
+            r1 - r0,
+            r2 - r1
+        ));
+    }
+    problems.extend(status(
+        "(c) credential drift",
+        &[("Backend_state", "UP"), ("Backend_connect_errors", "0")],
+    ));
+    let got = who_where(&door.tcp(APP_USER, APP_PW)).await;
+    check(
+        "(c) app right after the drift",
+        got,
+        Ok(json!(["app@%", null, ""])),
+    );
+    problems.extend(status(
+        "(c) app after the drift",
+        &[("Backend_state", "UP")],
+    ));
+    report.extend(problems);
+    if !report.is_empty() {
+        report.push(format!(
+            "--- door {} log (tail):\n{}",
+            door.label,
+            door.log_tail()
+        ));
+    }
+    report
+}
+
+#[test]
+fn pass_through_paths_against_native_backend() {
+    let (b, _g) = shared();
+    let door = start_door(
+        "pt-paths",
+        b,
+        Identity::PassThrough,
+        Leg::Tls(b.ca.clone()),
+        APP_USER,
+        &[],
+    );
+    let report = block_on(pass_through_paths(&door, true));
+    assert_no_report(&report);
+}
+
+// ---------------------------------------------------------------------------------------------
+// docs/proxy.md §9 item 5: faults
+// ---------------------------------------------------------------------------------------------
+
+/// A pool of one, held by one session: the next login waits `--backend-pool-wait-timeout` (1 s)
+/// and gets 1040; once the session has gone, a login gets its connection.
+#[test]
+fn full_pool_gives_1040_after_the_wait() {
+    let (b, _g) = shared();
+    let door = start_door(
+        "full",
+        b,
+        Identity::Mapped,
+        Leg::Tls(b.ca.clone()),
+        APP_USER,
+        &[
+            "--backend-pool-max-connections",
+            "1",
+            "--backend-pool-wait-timeout",
+            "1",
+        ],
+    );
+    let t = door.tcp(APP_USER, DOOR_APP_PW);
+    let log = || door.log_tail();
+    block_on(async {
+        let mut holder = async_connect(&t)
+            .await
+            .unwrap_or_else(|e| panic!("first login: {e}\n{}", log()));
+        text_rows(&mut holder, "SELECT 1").await.expect("SELECT 1");
+        let started = Instant::now();
+        let second = async_connect(&t)
+            .await
+            .map(|_| ())
+            .map_err(|e| async_err(&e));
+        let waited = started.elapsed();
+        assert_eq!(
+            second,
+            Err(error_json(1040, "08004", "Too many connections")),
+            "a login to a full pool\n{}",
+            log()
+        );
+        assert!(
+            waited >= Duration::from_millis(950) && waited < Duration::from_millis(2500),
+            "1040 came after {waited:?}, not after the 1 s wait"
+        );
+        eprintln!("1040 after {waited:?}");
+        door.expect_status(
+            "a login to a full pool",
+            &[
+                ("Backend_checkout_waits", "1"),
+                ("Backend_checkout_timeouts", "1"),
+                ("Backend_connections", "1"),
+                ("Backend_connections_opened", "1"),
+                ("Backend_state", "UP"),
+            ],
+        );
+        let _ = holder.disconnect().await;
+        door.wait_status("Backend_resets", "1");
+        let got = one_shot(&t, "SELECT CURRENT_USER()").await;
+        assert_eq!(
+            got,
+            Ok(json!([["app@%"]])),
+            "a login once the pool has room\n{}",
+            log()
+        );
+        door.expect_status(
+            "a login once the pool has room",
+            &[
+                ("Backend_checkouts_reused", "1"),
+                ("Backend_connections_opened", "1"),
+                ("Backend_checkout_timeouts", "1"),
+            ],
+        );
+    });
+}
+
+/// The door started while nothing listens on the backend's port: each login gets 1429; the
+/// third failed open marks the backend DOWN, after which logins are refused at once.
+#[test]
+fn backend_down_at_startup() {
+    let (b, _g) = shared();
+    let door = start_door(
+        "down",
+        b,
+        Identity::Mapped,
+        Leg::Unreachable(dead_port()),
+        APP_USER,
+        &[],
+    );
+    let t = door.tcp(APP_USER, DOOR_APP_PW);
+    let refused = error_json(1429, "HY000", MSG_1429);
+    door.expect_status(
+        "startup",
+        &[("Backend_state", "UP"), ("Backend_connect_errors", "0")],
+    );
+    block_on(async {
+        for attempt in 1..=3u32 {
+            let got = one_shot(&t, "SELECT 1").await;
+            assert_eq!(
+                got,
+                Err(refused.clone()),
+                "login {attempt}\n{}",
+                door.log_tail()
+            );
+            let state = if attempt < 3 { "UP" } else { "DOWN" };
+            door.expect_status(
+                &format!("login {attempt}"),
+                &[
+                    ("Backend_state", state),
+                    ("Backend_connect_errors", &attempt.to_string()),
+                    ("Backend_connections_opened", "0"),
+                ],
+            );
+        }
+        let started = Instant::now();
+        let got = one_shot(&t, "SELECT 1").await;
+        assert_eq!(
+            got,
+            Err(refused.clone()),
+            "login 4 (DOWN)\n{}",
+            door.log_tail()
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "a login while DOWN took {:?}",
+            started.elapsed()
+        );
+        door.expect_status("login 4", &[("Backend_state", "DOWN")]);
+    });
+}
+
+/// A credentials file others can read: the binary refuses to start, naming the file and mode.
+#[test]
+fn credentials_file_mode_0644_refused_at_startup() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::Builder::new()
+        .prefix("vest-proxy")
+        .tempdir()
+        .expect("tempdir");
+    let creds = dir.path().join("backend-credentials.toml");
+    std::fs::write(
+        &creds,
+        format!(
+            "[accounts.{APP_USER}]\npassword = \"{APP_PW}\"\n[map]\ndefault = \"{APP_USER}\"\n"
+        ),
+    )
+    .expect("write credentials");
+    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let datadir = dir.path().join("data");
+    let stderr_path = dir.path().join("stderr.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vestibule"))
+        .arg("--datadir")
+        .arg(&datadir)
+        .args(["--port", "0", "--bind-address", "127.0.0.1", "--socket"])
+        .arg(datadir.join("mysql.sock"))
+        .args(["--backend-host", "127.0.0.1", "--backend-port", "1"])
+        .arg("--backend-credentials-file")
+        .arg(&creds)
+        .env("VESTIBULE_ROOT_PASSWORD", common::ROOT_PW)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .env_remove("VESTIBULE_BACKEND_USER")
+        .env_remove("VESTIBULE_BACKEND_PASSWORD")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&stderr_path).expect("stderr file"))
+        .spawn()
+        .expect("run vestibule");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "vestibule still running 15 s after starting with a 0644 credentials file:\n{}",
+                std::fs::read_to_string(&stderr_path).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+    let want = format!(
+        "vestibule: backend credentials file {} must be a regular file with mode 0600 or 0400 \
+         (it is 644)",
+        creds.display()
+    );
+    assert_eq!(status.code(), Some(1), "exit status; stderr:\n{stderr}");
+    assert!(
+        stderr.lines().any(|l| l == want),
+        "stderr lacks the line {want:?}:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains(APP_PW),
+        "stderr shows the password:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains("ready for connections"),
+        "it started listening:\n{stderr}"
+    );
+}
+
+/// Mapped-mode logins of every kind, for the secrecy test: native door accounts over plain TCP
+/// and TLS (the door logs in with the file's passwords), the caching_sha2 door account `dave`
+/// cold over plain TCP (RSA), warm (fast path), and over TLS, a wrong password, and
+/// COM_CHANGE_USER across backend accounts.
+async fn mapped_paths(door: &Door) {
+    let log = || door.log_tail();
+    let got = who_where(&door.tcp(APP_USER, DOOR_APP_PW)).await;
+    assert_eq!(
+        got,
+        Ok(json!(["app@%", null, ""])),
+        "app over TCP\n{}",
+        log()
+    );
+    let got = who_where(&door.tls(ALICE, DOOR_ALICE_PW)).await;
+    assert_eq!(
+        got,
+        Ok(json!(["alice@%", null, "TLSv1.3"])),
+        "alice over TLS\n{}",
+        log()
+    );
+    door.admin_sql(&format!(
+        "CREATE USER '{DAVE}'@'%' IDENTIFIED WITH caching_sha2_password BY '{DOOR_DAVE_PW}'"
+    ));
+    for (what, t) in [
+        ("cold, plain TCP (RSA)", door.tcp(DAVE, DOOR_DAVE_PW)),
+        ("warm, plain TCP", door.tcp(DAVE, DOOR_DAVE_PW)),
+        ("warm, TLS", door.tls(DAVE, DOOR_DAVE_PW).with_db(OTHER_DB)),
+    ] {
+        let want = match &t.db {
+            Some(db) => json!(["app@%", db, "TLSv1.3"]),
+            None => json!(["app@%", null, ""]),
+        };
+        let got = who_where(&t).await;
+        assert_eq!(got, Ok(want), "dave {what}\n{}", log());
+    }
+    let got = who_where(&door.tcp(BOB, WRONG_PW)).await;
+    assert_eq!(
+        got,
+        Err(error_json(
+            1045,
+            "28000",
+            "Access denied for user 'bob'@'localhost' (using password: YES)"
+        )),
+        "bob with a wrong password\n{}",
+        log()
+    );
+    let got = mysql_async_change_user(
+        &door.tcp(APP_USER, DOOR_APP_PW),
+        &[(ALICE, DOOR_ALICE_PW), (BOB, DOOR_BOB_PW)],
+    )
+    .await;
+    assert_eq!(
+        got,
+        Ok(expected_change_user("app@%", &["alice@%", "app@%"])),
+        "COM_CHANGE_USER\n{}",
+        log()
+    );
+}
+
+/// Every form of every password of `secrets` that must never appear in a log: the cleartext,
+/// SHA1 and SHA256 in hex (lower and upper case), and SHA1(SHA1(pw)) in hex (the
+/// mysql_native_password hash).
+fn secret_forms(secrets: &[&str]) -> Vec<(String, String)> {
+    let mut forms = vec![];
+    for pw in secrets {
+        let sha1 = |b: &[u8]| -> Vec<u8> { <sha1::Sha1 as sha1::Digest>::digest(b).to_vec() };
+        let x = sha1(pw.as_bytes());
+        let digests = [
+            ("SHA1", hex(&x)),
+            ("SHA256", hex(&sha2::Sha256::digest(pw.as_bytes()))),
+            ("SHA1(SHA1)", hex(&sha1(&x))),
+        ];
+        forms.push((format!("the password {pw:?}"), pw.to_string()));
+        for (name, h) in digests {
+            forms.push((format!("{name}({pw:?}) in lower-case hex"), h.clone()));
+            forms.push((
+                format!("{name}({pw:?}) in upper-case hex"),
+                h.to_uppercase(),
+            ));
+        }
+    }
+    forms
+}
+
+/// docs/proxy.md §8: at `--log-level trace`, after logins of every path in both identity modes,
+/// the door's log holds no password and no SHA1, SHA256 or SHA1(SHA1) of one, in hex.
+#[test]
+fn trace_log_holds_no_secret() {
+    let (b, _g) = shared();
+    let pt = start_door_at(
+        "pt-trace",
+        b,
+        Identity::PassThrough,
+        Leg::Tls(b.ca.clone()),
+        APP_USER,
+        &[],
+        true,
+    );
+    let mapped = start_door_at(
+        "mapped-trace",
+        b,
+        Identity::Mapped,
+        Leg::Tls(b.ca.clone()),
+        APP_USER,
+        &[],
+        true,
+    );
+    block_on(async {
+        // Logins only: pass_through_paths_against_native_backend checks the counters.
+        let report = pass_through_paths(&pt, false).await;
+        assert_no_report(&report);
+        let got = mysql_async_change_user(&pt.tls(APP_USER, APP_PW), &[(CAROL, CAROL_PW)]).await;
+        assert_eq!(
+            got,
+            Ok(expected_change_user("app@%", &["carol@%"])),
+            "pass-through COM_CHANGE_USER\n{}",
+            pt.log_tail()
+        );
+        mapped_paths(&mapped).await;
+    });
+    let secrets = [
+        APP_PW,
+        APP_TLS_PW,
+        ALICE_PW,
+        CAROL_PW,
+        DRIFT_PW,
+        WRONG_PW,
+        DOOR_APP_PW,
+        DOOR_ALICE_PW,
+        DOOR_BOB_PW,
+        DOOR_DAVE_PW,
+        common::ROOT_PW,
+    ];
+    let forms = secret_forms(&secrets);
+    let mut found = vec![];
+    for door in [&pt, &mapped] {
+        let log = door.srv.log();
+        let lines = log.lines().count();
+        assert!(
+            log.contains(" TRACE ") && lines > 100,
+            "[{}] not a trace-level log ({lines} lines):\n{}",
+            door.label,
+            door.log_tail()
+        );
+        eprintln!("[{}] {lines} log lines checked", door.label);
+        for (what, text) in &forms {
+            for (n, line) in log.lines().enumerate() {
+                if line.contains(text.as_str()) {
+                    found.push(format!("[{}] line {}: {what}: {line}", door.label, n + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "secrets in the log:\n{}",
+        found.join("\n")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// docs/proxy.md §9 item 6 (short): reuse counters
+// ---------------------------------------------------------------------------------------------
+
+/// MariaDB's own `Connections` (connection attempts since it started), as root. The reading's
+/// own connection counts in it.
+fn mariadb_connections(b: &Backend) -> u64 {
+    let out = b.root_sql("SHOW GLOBAL STATUS LIKE 'Connections'");
+    out.trim()
+        .strip_prefix("Connections\t")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("Connections: {out:?}"))
+}
+
+/// 300 short-lived connections (login, `SELECT 1`, COM_QUIT) at concurrency 8 in mapped mode:
+/// every one is a checkout, at least 290 are served from the pool, and MariaDB sees at most
+/// 10 + 8 new connections, exactly those the door opened. The backend is taken for this test
+/// alone, so that no other test's connections count.
+#[test]
+fn reuse_counters_short_connections() {
+    const TOTAL: usize = 300;
+    const CONCURRENCY: usize = 8;
+    let b = backend();
+    let _exclusive = b.gate.write().unwrap_or_else(|e| e.into_inner());
+    let door = start_door(
+        "reuse",
+        b,
+        Identity::Mapped,
+        Leg::Tls(b.ca.clone()),
+        APP_USER,
+        &[],
+    );
+    let t = door.tcp(APP_USER, DOOR_APP_PW);
+    let before = mariadb_connections(b);
+    let started = Instant::now();
+    let errors = block_on(async {
+        let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut workers = tokio::task::JoinSet::new();
+        for _ in 0..CONCURRENCY {
+            let (t, next) = (t.clone(), next.clone());
+            workers.spawn(async move {
+                let mut errors = vec![];
+                while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < TOTAL {
+                    match one_shot(&t, "SELECT 1").await {
+                        Ok(rows) if rows == json!([["1"]]) => {}
+                        other => errors.push(format!("{other:?}")),
+                    }
+                }
+                errors
+            });
+        }
+        let mut all = vec![];
+        while let Some(r) = workers.join_next().await {
+            all.extend(r.expect("worker"));
+        }
+        all
+    });
+    let elapsed = started.elapsed();
+    assert!(
+        errors.is_empty(),
+        "{} of {TOTAL} connections failed, first: {}\n{}",
+        errors.len(),
+        errors[0],
+        door.log_tail()
+    );
+    // Every hand-back done: all connections idle again.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let status = loop {
+        let s = door.status();
+        if s.get("Backend_connections") == s.get("Backend_connections_idle") {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "hand-backs unfinished after 5 s: {s:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let after = mariadb_connections(b);
+    let num = |k: &str| -> u64 {
+        status[k]
+            .parse()
+            .unwrap_or_else(|_| panic!("{k}: {status:?}"))
+    };
+    let (opened, reused) = (
+        num("Backend_connections_opened"),
+        num("Backend_checkouts_reused"),
+    );
+    // `after` counts its own reading's connection.
+    let backend_new = after - before - 1;
+    eprintln!(
+        "{TOTAL} connections at c = {CONCURRENCY} in {elapsed:?}: {reused} reused, {opened} \
+         opened, MariaDB Connections +{backend_new}"
+    );
+    assert_eq!(num("Backend_checkouts"), TOTAL as u64, "{status:?}");
+    assert_eq!(
+        backend_new, opened,
+        "MariaDB's Connections grew by {backend_new}, the door opened {opened}: {status:?}"
+    );
+    assert!(
+        backend_new <= 10 + CONCURRENCY as u64,
+        "MariaDB's Connections grew by {backend_new} > 18: {status:?}"
+    );
+    // At most 10 opens for 8 concurrent clients: the first 8, and 2 to spare.
+    assert!(
+        reused >= 290,
+        "Backend_checkouts_reused = {reused} < 290 ({opened} backend connections opened for \
+         {CONCURRENCY} concurrent clients): {status:?}"
+    );
 }
