@@ -35,6 +35,9 @@ fn params() -> ServerParams {
         reserved_admin_slot: false,
         admission: false,
         derive_secret: false,
+        now_secs: 0,
+        default_password_lifetime: 0,
+        disconnect_on_expired_password: true,
         digest_rounds: vestibule::auth::DEFAULT_DIGEST_ROUNDS,
         capabilities: vestibule::wire::capabilities::SERVER_CAPABILITIES,
         character_set: 255,
@@ -86,6 +89,7 @@ fn fast_path(c: &mut Criterion) {
                 let acct = set.lookup_shared(user, &client).unwrap();
                 let lookup = Lookup::Found {
                     cached: cache.get(&acct.user, &acct.host),
+                    cached_secondary: None,
                     account: acct.clone(),
                 };
                 let out = hs.handle(Event::Account(lookup));
@@ -300,6 +304,7 @@ fn breakdown(c: &mut Criterion) {
             |mut hs| {
                 hs.handle(Event::Account(Lookup::Found {
                     cached: cache.get("app", "%"),
+                    cached_secondary: None,
                     account: acct.clone(),
                 }))
             },

@@ -814,8 +814,10 @@ impl AccountSet {
     /// with exactly this identity: the condition of a cache fill (an `ALTER USER` that landed
     /// while a full authentication ran must not have its old password cached).
     pub fn credential_is_current(&self, user: &str, host: &str, verified: &AuthString) -> bool {
-        self.get(user, host)
-            .is_some_and(|a| a.plugin == Plugin::CachingSha2Password && a.auth_string == *verified)
+        self.get(user, host).is_some_and(|a| {
+            a.plugin == Plugin::CachingSha2Password
+                && (a.auth_string == *verified || a.secondary.as_ref() == Some(verified))
+        })
     }
 
     /// Accounts in matching order.

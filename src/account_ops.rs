@@ -1210,6 +1210,7 @@ mod model_tests {
             &mut self,
             user: String,
             host: String,
+            slot: usize,
             digest: crate::auth::CachedDigest,
             verified: AuthString,
         ) {
@@ -1218,6 +1219,7 @@ mod model_tests {
                 &self.sut.cache,
                 &user,
                 &host,
+                slot,
                 digest,
                 &verified,
             );
@@ -1308,6 +1310,11 @@ mod model_tests {
                 Some(a) => Lookup::Found {
                     cached: if a.plugin == CS2 {
                         self.cache.get(&a.user, &a.host)
+                    } else {
+                        None
+                    },
+                    cached_secondary: if a.plugin == CS2 && a.secondary.is_some() {
+                        self.cache.get_slot(&a.user, &a.host, 1)
                     } else {
                         None
                     },
@@ -1438,6 +1445,9 @@ mod model_tests {
                 reserved_admin_slot: false,
                 admission: false,
                 derive_secret: false,
+                now_secs: 0,
+                default_password_lifetime: 0,
+                disconnect_on_expired_password: true,
                 databases: Some(Arc::from(Vec::<String>::new())),
                 nonce: Nonce::from_random(std::array::from_fn(|i| {
                     seed.wrapping_add((i as u8).wrapping_mul(37))

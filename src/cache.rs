@@ -9,7 +9,9 @@
 //! makes eviction and hash collisions harmless.
 //!
 //! The key is the **account** (user name + host pattern as stored, e.g. `app` + `%`), never the
-//! client's actual host. Dual passwords (a second slot per account) are not modelled.
+//! client's actual host. Each entry has two slots, as MySQL's (`sql/auth/i_sha2_password.h`,
+//! `MAX_PASSWORDS = 2`): slot 0 for the primary password, slot 1 for the secondary of a
+//! dual-password account. Filling one slot keeps the other; removing the account empties both.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -44,7 +46,7 @@ impl Hasher for PassThrough {
 struct Entry {
     user: Box<str>,
     host: Box<str>,
-    digest: CachedDigest,
+    slots: [Option<CachedDigest>; 2],
     /// Insertion sequence number; the matching `(key, seq)` in `Shard::order` is the live one.
     seq: u64,
 }
@@ -73,12 +75,22 @@ impl Shard {
             .filter(|e| &*e.user == user && &*e.host == host)
     }
 
-    fn insert(&mut self, key: u64, user: &str, host: &str, digest: CachedDigest) {
+    fn insert(&mut self, key: u64, user: &str, host: &str, slot: usize, digest: CachedDigest) {
         let seq = self.next_seq;
         self.next_seq = self.next_seq.wrapping_add(1);
+        let mut slots = [None, None];
+        if let Some(s) = slots.get_mut(slot) {
+            *s = Some(digest);
+        }
         match self.entries.get_mut(&key) {
             Some(e) if &*e.user == user && &*e.host == host => {
-                e.digest = digest;
+                // The other slot is copied over unchanged (MySQL's full authentication fills
+                // the matching slot only).
+                for (have, new) in e.slots.iter_mut().zip(slots) {
+                    if new.is_some() {
+                        *have = new;
+                    }
+                }
                 e.seq = seq;
             }
             occupied => {
@@ -91,7 +103,7 @@ impl Shard {
                     Entry {
                         user: user.into(),
                         host: host.into(),
-                        digest,
+                        slots,
                         seq,
                     },
                 );
@@ -206,16 +218,32 @@ impl AuthCache {
     /// The cached digest for account `user`@`host` (host = the account's host pattern). The fast
     /// path of every caching_sha2 login runs this: it takes a shared lock and does not allocate.
     pub fn get(&self, user: &str, host: &str) -> Option<CachedDigest> {
-        let key = self.key(user, host);
-        let shard = Self::read(self.shard(key)?);
-        shard.get(key, user, host).map(|e| e.digest.clone())
+        self.get_slot(user, host, 0)
     }
 
-    /// Inserts or replaces the entry for `user`@`host` (after a successful full authentication).
+    /// The digest in `slot` (0: primary password, 1: secondary) for account `user`@`host`.
+    pub fn get_slot(&self, user: &str, host: &str, slot: usize) -> Option<CachedDigest> {
+        let key = self.key(user, host);
+        let shard = Self::read(self.shard(key)?);
+        shard
+            .get(key, user, host)
+            .and_then(|e| e.slots.get(slot).cloned().flatten())
+    }
+
+    /// Inserts or replaces slot 0 of `user`@`host` (after a successful full authentication with
+    /// the primary password).
     pub fn insert(&self, user: &str, host: &str, digest: CachedDigest) {
+        self.insert_slot(user, host, 0, digest);
+    }
+
+    /// Fills `slot` (0 or 1; any other slot is ignored) of `user`@`host`, keeping the other.
+    pub fn insert_slot(&self, user: &str, host: &str, slot: usize, digest: CachedDigest) {
+        if slot > 1 {
+            return;
+        }
         let key = self.key(user, host);
         if let Some(lock) = self.shard(key) {
-            Self::write(lock).insert(key, user, host, digest);
+            Self::write(lock).insert(key, user, host, slot, digest);
         }
     }
 
@@ -351,18 +379,22 @@ mod tests {
             capacity: 8,
             ..Shard::default()
         };
-        shard.insert(7, "app", "%", d(1));
-        shard.insert(7, "app", "localhost", d(2));
+        shard.insert(7, "app", "%", 0, d(1));
+        shard.insert(7, "app", "localhost", 0, d(2));
         assert_eq!(shard.entries.len(), 1);
         assert!(shard.get(7, "app", "%").is_none());
         assert_eq!(
-            shard.get(7, "app", "localhost").map(|e| e.digest.clone()),
+            shard
+                .get(7, "app", "localhost")
+                .and_then(|e| e.slots[0].clone()),
             Some(d(2))
         );
-        shard.insert(7, "other", "localhost", d(3));
+        shard.insert(7, "other", "localhost", 0, d(3));
         assert!(shard.get(7, "app", "localhost").is_none());
         assert_eq!(
-            shard.get(7, "other", "localhost").map(|e| e.digest.clone()),
+            shard
+                .get(7, "other", "localhost")
+                .and_then(|e| e.slots[0].clone()),
             Some(d(3))
         );
         assert!(!shard.remove(7, "app", "localhost"));
@@ -378,7 +410,7 @@ mod tests {
             ..Shard::default()
         };
         for i in 0..10_000u64 {
-            shard.insert(i % 3, "u", &(i % 3).to_string(), d(1));
+            shard.insert(i % 3, "u", &(i % 3).to_string(), 0, d(1));
             assert!(shard.order.len() <= shard.entries.len() * 2 + 33);
         }
         assert_eq!(shard.entries.len(), 3);
@@ -419,21 +451,21 @@ mod tests {
             capacity: 3,
             ..Shard::default()
         };
-        shard.insert(1, "a", "%", d(1));
-        shard.insert(2, "b", "%", d(2));
-        shard.insert(3, "c", "%", d(3));
+        shard.insert(1, "a", "%", 0, d(1));
+        shard.insert(2, "b", "%", 0, d(2));
+        shard.insert(3, "c", "%", 0, d(3));
         // Refresh "a": now "b" is the oldest.
-        shard.insert(1, "a", "%", d(4));
-        shard.insert(4, "d", "%", d(5));
+        shard.insert(1, "a", "%", 0, d(4));
+        shard.insert(4, "d", "%", 0, d(5));
         assert!(shard.get(2, "b", "%").is_none());
         assert!(shard.get(1, "a", "%").is_some());
         assert!(shard.get(3, "c", "%").is_some());
         assert!(shard.get(4, "d", "%").is_some());
         // A removed entry leaves a stale pair that eviction skips.
         assert!(shard.remove(3, "c", "%"));
-        shard.insert(5, "e", "%", d(6));
+        shard.insert(5, "e", "%", 0, d(6));
         assert_eq!(shard.entries.len(), 3);
-        shard.insert(6, "f", "%", d(7));
+        shard.insert(6, "f", "%", 0, d(7));
         assert!(shard.get(1, "a", "%").is_none());
         assert_eq!(shard.entries.len(), 3);
     }
@@ -444,10 +476,13 @@ mod tests {
             capacity: 4,
             ..Shard::default()
         };
-        shard.insert(7, "a", "%", d(1));
-        shard.insert(7, "b", "%", d(2));
+        shard.insert(7, "a", "%", 0, d(1));
+        shard.insert(7, "b", "%", 0, d(2));
         assert!(shard.get(7, "a", "%").is_none());
-        assert_eq!(shard.get(7, "b", "%").map(|e| e.digest.clone()), Some(d(2)));
+        assert_eq!(
+            shard.get(7, "b", "%").and_then(|e| e.slots[0].clone()),
+            Some(d(2))
+        );
         assert!(!shard.remove(7, "a", "%"));
         assert_eq!(shard.entries.len(), 1);
     }
@@ -459,7 +494,7 @@ mod tests {
             ..Shard::default()
         };
         for i in 0..10_000u32 {
-            shard.insert(1, "a", "%", d(i as u8));
+            shard.insert(1, "a", "%", 0, d(i as u8));
             if i % 3 == 0 {
                 shard.remove(1, "a", "%");
             }

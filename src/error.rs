@@ -108,6 +108,10 @@ mysql_errors! {
     /// Server state: a failure of the server itself (the accounts file cannot be saved, a
     /// hashing task failed); usually sent with a text of its own.
     UnknownError => (1105, "HY000", Some("ER_UNKNOWN_ERROR"), "Unknown error"),
+    /// Server state: the client's host made more than `max_connect_errors` consecutive handshake
+    /// errors; sent before the greeting until FLUSH HOSTS.
+    HostIsBlocked => (1129, "HY000", Some("ER_HOST_IS_BLOCKED"),
+        "Host '%-.64s' is blocked because of many connection errors; unblock with 'mysqladmin flush-hosts'"),
     /// Not found: `SHOW GRANTS` or `REVOKE` for an account that does not exist.
     NonexistingGrant => (1141, "42000", Some("ER_NONEXISTING_GRANT"),
         "There is no such grant defined for user '%-.48s' on host '%-.64s'"),
@@ -134,8 +138,15 @@ mysql_errors! {
     /// Not found: a system variable this server does not have.
     UnknownSystemVariable => (1193, "HY000", Some("ER_UNKNOWN_SYSTEM_VARIABLE"),
         "Unknown system variable '%-.64s'"),
+    /// Denial after the password: the global `max_user_connections` is reached for this account.
+    TooManyUserConnections => (1203, "42000", Some("ER_TOO_MANY_USER_CONNECTIONS"),
+        "User %-.64s already has more than 'max_user_connections' active connections"),
     /// Malformed input: a `REQUIRE` option given twice.
     DupArgument => (1225, "HY000", Some("ER_DUP_ARGUMENT"), "Option '%s' used twice in statement"),
+    /// Denial: an account resource limit (MAX_USER_CONNECTIONS, MAX_CONNECTIONS_PER_HOUR,
+    /// MAX_QUERIES_PER_HOUR, MAX_UPDATES_PER_HOUR) is reached.
+    UserLimitReached => (1226, "42000", Some("ER_USER_LIMIT_REACHED"),
+        "User '%-.64s' has exceeded the '%s' resource (current value: %ld)"),
     /// Denial: a statement that needs a privilege the account lacks.
     SpecificAccessDeniedError => (1227, "42000", Some("ER_SPECIFIC_ACCESS_DENIED_ERROR"),
         "Access denied; you need (at least one of) the %-.128s privilege(s) for this operation"),
@@ -182,15 +193,28 @@ mysql_errors! {
     /// Unsupported: `IDENTIFIED WITH` an authentication plugin this server does not have.
     PluginIsNotLoaded => (1524, "HY000", Some("ER_PLUGIN_IS_NOT_LOADED"),
         "Plugin '%-.192s' is not loaded"),
+    /// Malformed input: an account option's number out of the range MySQL's grammar accepts
+    /// (`PASSWORD EXPIRE INTERVAL 0 DAY`, `FAILED_LOGIN_ATTEMPTS 40000`).
+    WrongValue => (1525, "HY000", Some("ER_WRONG_VALUE"), "Incorrect %-.32s value: '%-.128s'"),
     /// Malformed input: a built-in function called with the wrong number of arguments.
     WrongParamcountToNativeFct => (1582, "42000", Some("ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT"),
         "Incorrect parameter count in the call to native function '%-.192s'"),
+    /// Denial: `SET SESSION` of a variable whose session value is read-only
+    /// (`max_user_connections`); the arguments are `SESSION`, the name and `GLOBAL`.
+    VariableIsReadonly => (1621, "HY000", Some("ER_VARIABLE_IS_READONLY"),
+        "%s variable '%s' is read-only. Use SET %s to assign the value"),
     /// Denial: a password longer than the server accepts.
     NotValidPassword => (1819, "HY000", Some("ER_NOT_VALID_PASSWORD"),
         "Your password does not satisfy the current policy requirements"),
+    /// Denial: a statement other than a password change or SET in an expired-password session.
+    MustChangePassword => (1820, "HY000", Some("ER_MUST_CHANGE_PASSWORD"),
+        "You must reset your password using ALTER USER statement before executing this statement."),
     /// Malformed input: `IDENTIFIED WITH … AS` a string that is not the plugin's hash format.
     PasswordFormat => (1827, "HY000", Some("ER_PASSWORD_FORMAT"),
         "The password hash doesn't have the expected format."),
+    /// Denial after the password: an expired password and a client that cannot handle it.
+    MustChangePasswordLogin => (1862, "HY000", Some("ER_MUST_CHANGE_PASSWORD_LOGIN"),
+        "Your password has expired. To log in you must change it using a client that supports expired passwords."),
     /// Denial after the password: the account is locked.
     AccountHasBeenLocked => (3118, "HY000", Some("ER_ACCOUNT_HAS_BEEN_LOCKED"),
         "Access denied for user '%-.48s'@'%-.64s'. Account is locked."),
@@ -206,6 +230,13 @@ mysql_errors! {
     /// A note, not an error: `CREATE USER IF NOT EXISTS` for an account that exists.
     UserAlreadyExists => (3163, "HY000", Some("ER_USER_ALREADY_EXISTS"),
         "Authorization ID %s already exists."),
+    /// Denial: a password change to a password the account's history or reuse interval
+    /// forbids. `'%.*s@%.*s'` puts user and host inside one pair of quotes, as MySQL does.
+    CredentialsContradictToHistory => (3638, "HY000", Some("ER_CREDENTIALS_CONTRADICT_TO_HISTORY"),
+        "Cannot use these credentials for '%.*s@%.*s' because they contradict the password history policy"),
+    /// Denial: `RETAIN CURRENT PASSWORD` for an account whose current password is empty.
+    SecondPasswordCannotBeEmpty => (3878, "HY000", Some("ER_SECOND_PASSWORD_CANNOT_BE_EMPTY"),
+        "Empty password can not be retained as second password for user '%-.64s'@'%-.64s'."),
     /// Malformed input: `ALTER INSTANCE RELOAD TLS FOR CHANNEL` other than `mysql_main`.
     /// Vestibule's own code and text: MySQL's 3887 is ER_REGEXP_INVALID_CAPTURE_GROUP_NAME, so
     /// this entry has no MySQL symbol.
@@ -214,6 +245,27 @@ mysql_errors! {
     /// configured files (an error; a warning with `NO ROLLBACK ON ERROR`).
     DaSslLibraryError => (3888, "HY000", Some("ER_DA_SSL_LIBRARY_ERROR"),
         "Failed to set up SSL because of the following SSL library error: %s"),
+    /// Denial: `REPLACE 'current'` that does not match the account's current password.
+    IncorrectCurrentPassword => (3891, "HY000", Some("ER_INCORRECT_CURRENT_PASSWORD"),
+        "Incorrect current password. Specify the correct password which has to be replaced."),
+    /// Denial: a password change without `REPLACE 'current'` by a user who is not privileged,
+    /// for an account with `PASSWORD REQUIRE CURRENT` (or DEFAULT with the global ON).
+    MissingCurrentPassword => (3892, "HY000", Some("ER_MISSING_CURRENT_PASSWORD"),
+        "Current password needs to be specified in the REPLACE clause in order to change it."),
+    /// Malformed input: `REPLACE 'current'` while changing another account's password.
+    CurrentPasswordNotRequired => (3893, "HY000", Some("ER_CURRENT_PASSWORD_NOT_REQUIRED"),
+        "Do not specify the current password while changing it for other users."),
+    /// Denial: `RETAIN CURRENT PASSWORD` with `IDENTIFIED WITH` another plugin.
+    PasswordCannotBeRetainedOnPluginChange => (3894, "HY000",
+        Some("ER_PASSWORD_CANNOT_BE_RETAINED_ON_PLUGIN_CHANGE"),
+        "Current password can not be retained for user '%-.64s'@'%-.64s' because authentication plugin is being changed."),
+    /// Denial: `RETAIN CURRENT PASSWORD` with an empty new password.
+    CurrentPasswordCannotBeRetained => (3895, "HY000", Some("ER_CURRENT_PASSWORD_CANNOT_BE_RETAINED"),
+        "Current password can not be retained for user '%-.64s'@'%-.64s' because new password is empty."),
+    /// Denial: FAILED_LOGIN_ATTEMPTS consecutive wrong passwords blocked the account for
+    /// PASSWORD_LOCK_TIME days.
+    UserAccessDeniedForUserAccountBlockedByPasswordLock => (3955, "HY000", Some("ER_USER_ACCESS_DENIED_FOR_USER_ACCOUNT_BLOCKED_BY_PASSWORD_LOCK"),
+        "Access denied for user '%-.48s'@'%-.64s'. Account is blocked for %s day(s) (%s day(s) remaining) due to %u consecutive failed logins."),
     /// Server state: the session was idle longer than `wait_timeout` (MySQL 8.0.24+ sends it
     /// before closing).
     ClientInteractionTimeout => (4031, "HY000", Some("ER_CLIENT_INTERACTION_TIMEOUT"),
@@ -237,7 +289,8 @@ impl MysqlError {
     }
 
     /// MySQL's message format: printf-style, where `%s` / `%d` take one argument each and
-    /// `%-.Ns` / `%.Ns` cut their argument to at most `N` characters.
+    /// `%-.Ns` / `%.Ns` cut their argument to at most `N` characters (`%.*s`, whose length C
+    /// passes separately, takes the string alone).
     pub const fn message_format(self) -> &'static str {
         self.entry().format
     }
@@ -271,7 +324,7 @@ impl MysqlError {
 enum Conversion {
     /// `%%`: a literal percent sign, no argument.
     Percent,
-    /// `%s`, `%d`, `%lu` …: the whole argument.
+    /// `%s`, `%d`, `%lu`, `%.*s` …: the whole argument.
     Whole,
     /// `%-.Ns` / `%.Ns`: at most `N` characters of the argument.
     Cut(usize),
@@ -285,6 +338,12 @@ fn conversion(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Conversio
     while chars.next_if_eq(&'-').is_some() {}
     let mut precision = None;
     if chars.next_if_eq(&'.').is_some() {
+        if chars.next_if_eq(&'*').is_some() {
+            // `%.*s`: C takes the length from an extra argument, which MySQL always sets to the
+            // string's own length; here the string is the only argument and is kept whole.
+            chars.next();
+            return Conversion::Whole;
+        }
         let mut n: usize = 0;
         while let Some(d) = chars.next_if(char::is_ascii_digit) {
             let digit = d.to_digit(10).map_or(0, |d| d as usize);
@@ -359,6 +418,7 @@ mod tests {
             (KillDeniedError, 1095, "HY000", Some("ER_KILL_DENIED_ERROR")),
             (NoTablesUsed, 1096, "HY000", Some("ER_NO_TABLES_USED")),
             (UnknownError, 1105, "HY000", Some("ER_UNKNOWN_ERROR")),
+            (HostIsBlocked, 1129, "HY000", Some("ER_HOST_IS_BLOCKED")),
             (NonexistingGrant, 1141, "42000", Some("ER_NONEXISTING_GRANT")),
             (TableaccessDeniedError, 1142, "42000", Some("ER_TABLEACCESS_DENIED_ERROR")),
             (NoSuchTable, 1146, "42S02", Some("ER_NO_SUCH_TABLE")),
@@ -367,7 +427,9 @@ mod tests {
             (NetPacketsOutOfOrder, 1156, "08S01", Some("ER_NET_PACKETS_OUT_OF_ORDER")),
             (NetReadInterrupted, 1159, "08S01", Some("ER_NET_READ_INTERRUPTED")),
             (UnknownSystemVariable, 1193, "HY000", Some("ER_UNKNOWN_SYSTEM_VARIABLE")),
+            (TooManyUserConnections, 1203, "42000", Some("ER_TOO_MANY_USER_CONNECTIONS")),
             (DupArgument, 1225, "HY000", Some("ER_DUP_ARGUMENT")),
+            (UserLimitReached, 1226, "42000", Some("ER_USER_LIMIT_REACHED")),
             (SpecificAccessDeniedError, 1227, "42000", Some("ER_SPECIFIC_ACCESS_DENIED_ERROR")),
             (GlobalVariable, 1229, "HY000", Some("ER_GLOBAL_VARIABLE")),
             (WrongValueForVar, 1231, "42000", Some("ER_WRONG_VALUE_FOR_VAR")),
@@ -383,16 +445,28 @@ mod tests {
             (ConnectToForeignDataSource, 1429, "HY000", Some("ER_CONNECT_TO_FOREIGN_DATA_SOURCE")),
             (WrongStringLength, 1470, "HY000", Some("ER_WRONG_STRING_LENGTH")),
             (PluginIsNotLoaded, 1524, "HY000", Some("ER_PLUGIN_IS_NOT_LOADED")),
+            (WrongValue, 1525, "HY000", Some("ER_WRONG_VALUE")),
             (WrongParamcountToNativeFct, 1582, "42000", Some("ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT")),
+            (VariableIsReadonly, 1621, "HY000", Some("ER_VARIABLE_IS_READONLY")),
             (NotValidPassword, 1819, "HY000", Some("ER_NOT_VALID_PASSWORD")),
+            (MustChangePassword, 1820, "HY000", Some("ER_MUST_CHANGE_PASSWORD")),
             (PasswordFormat, 1827, "HY000", Some("ER_PASSWORD_FORMAT")),
+            (MustChangePasswordLogin, 1862, "HY000", Some("ER_MUST_CHANGE_PASSWORD_LOGIN")),
             (AccountHasBeenLocked, 3118, "HY000", Some("ER_ACCOUNT_HAS_BEEN_LOCKED")),
             (SecureTransportRequired, 3159, "HY000", Some("ER_SECURE_TRANSPORT_REQUIRED")),
             (NoSecureTransportsConfigured, 3160, "HY000", Some("ER_NO_SECURE_TRANSPORTS_CONFIGURED")),
             (UserDoesNotExist, 3162, "HY000", Some("ER_USER_DOES_NOT_EXIST")),
             (UserAlreadyExists, 3163, "HY000", Some("ER_USER_ALREADY_EXISTS")),
+            (CredentialsContradictToHistory, 3638, "HY000", Some("ER_CREDENTIALS_CONTRADICT_TO_HISTORY")),
+            (SecondPasswordCannotBeEmpty, 3878, "HY000", Some("ER_SECOND_PASSWORD_CANNOT_BE_EMPTY")),
             (InvalidTlsChannel, 3887, "HY000", None),
             (DaSslLibraryError, 3888, "HY000", Some("ER_DA_SSL_LIBRARY_ERROR")),
+            (IncorrectCurrentPassword, 3891, "HY000", Some("ER_INCORRECT_CURRENT_PASSWORD")),
+            (MissingCurrentPassword, 3892, "HY000", Some("ER_MISSING_CURRENT_PASSWORD")),
+            (CurrentPasswordNotRequired, 3893, "HY000", Some("ER_CURRENT_PASSWORD_NOT_REQUIRED")),
+            (PasswordCannotBeRetainedOnPluginChange, 3894, "HY000", Some("ER_PASSWORD_CANNOT_BE_RETAINED_ON_PLUGIN_CHANGE")),
+            (CurrentPasswordCannotBeRetained, 3895, "HY000", Some("ER_CURRENT_PASSWORD_CANNOT_BE_RETAINED")),
+            (UserAccessDeniedForUserAccountBlockedByPasswordLock, 3955, "HY000", Some("ER_USER_ACCESS_DENIED_FOR_USER_ACCOUNT_BLOCKED_BY_PASSWORD_LOCK")),
             (ClientInteractionTimeout, 4031, "HY000", Some("ER_CLIENT_INTERACTION_TIMEOUT")),
         ]
     };
@@ -483,6 +557,28 @@ mod tests {
         // Missing arguments read as empty; extra ones are ignored; `%%` is a percent sign.
         assert_eq!(BadDbError.message(&[]), "Unknown database ''");
         assert_eq!(UnknownComError.message(&[&"x"]), "Unknown command");
+        // `%.*s` takes one argument, kept whole: 3638's `'u@h'` in one pair of quotes.
+        assert!(arity.contains(&(CredentialsContradictToHistory, 2)));
+        assert_eq!(
+            CredentialsContradictToHistory.message(&[&long, &"10.0.0.%"]),
+            format!("Cannot use these credentials for '{long}@10.0.0.%' because they contradict the password history policy")
+        );
+        assert_eq!(
+            WrongValue.message(&[&"DAY", &0]),
+            "Incorrect DAY value: '0'"
+        );
+        assert_eq!(
+            VariableIsReadonly.message(&[&"SESSION", &"max_user_connections", &"GLOBAL"]),
+            "SESSION variable 'max_user_connections' is read-only. Use SET GLOBAL to assign the value"
+        );
+        assert_eq!(
+            SecondPasswordCannotBeEmpty.message(&[&"test", &"localhost"]),
+            "Empty password can not be retained as second password for user 'test'@'localhost'."
+        );
+        assert_eq!(
+            CurrentPasswordCannotBeRetained.message(&[&"test", &"localhost"]),
+            "Current password can not be retained for user 'test'@'localhost' because new password is empty."
+        );
         assert_eq!(render("100%% of %s", &[&"it"]), "100% of it");
         assert_eq!(render("%", &[&"x"]), "x");
     }
@@ -718,10 +814,19 @@ mod tests {
                 "Query was empty".into(),
             ),
             (
-                K::Unsupported("PASSWORD EXPIRE"),
+                K::Unsupported("DEFAULT ROLE"),
                 MysqlError::NotSupportedYet,
                 (1235, "42000"),
-                "This version of MySQL doesn't yet support 'PASSWORD EXPIRE'".into(),
+                "This version of MySQL doesn't yet support 'DEFAULT ROLE'".into(),
+            ),
+            (
+                K::WrongValue {
+                    what: "DAY",
+                    value: "0".into(),
+                },
+                MysqlError::WrongValue,
+                (1525, "HY000"),
+                "Incorrect DAY value: '0'".into(),
             ),
             (
                 K::DuplicateOption("ISSUER"),

@@ -30,6 +30,9 @@ fn server_params(default_plugin: Plugin, tls: bool) -> ServerParams {
         reserved_admin_slot: false,
         admission: false,
         derive_secret: false,
+        now_secs: 0,
+        default_password_lifetime: 0,
+        disconnect_on_expired_password: true,
         databases: Some(Arc::from(vec!["test".to_string()])),
         nonce: Nonce::from_wire(NONCE),
         switch_nonce: Nonce::from_wire(SWITCH_NONCE),
@@ -99,6 +102,7 @@ fn run(
                     server_actions.extend(server.handle(Event::Account(Lookup::Found {
                         account: account.clone(),
                         cached: cached.clone(),
+                        cached_secondary: None,
                     })))
                 }
                 Action::RunSlowCheck(check) => {

@@ -11,9 +11,24 @@ use std::collections::VecDeque;
 use std::future::Future;
 
 use super::{
-    Action, CachedDigest, Event, Handshake, HandshakeError, Lookup, RequireFailure, Session,
-    SlowCheck, TlsInfo, Verdict,
+    Action, CachedDigest, Event, Handshake, HandshakeError, LockState, Lookup, RequireFailure,
+    Session, SlowCheck, TlsInfo, Verdict,
 };
+
+/// [`super::Action::TrackFailedLogins`] as the driver gets it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedLogin {
+    /// The account's user name.
+    pub user: String,
+    /// The account's host pattern.
+    pub host: String,
+    /// The plugin's verdict.
+    pub password_ok: bool,
+    /// `FAILED_LOGIN_ATTEMPTS`.
+    pub attempts: u32,
+    /// `PASSWORD_LOCK_TIME` in days; `None` for UNBOUNDED.
+    pub lock_days: Option<u32>,
+}
 use crate::auth::AuthString;
 use crate::wire::packets::ErrPacket;
 
@@ -41,9 +56,18 @@ pub trait Environment {
         &mut self,
         user: String,
         host: String,
+        slot: usize,
         digest: CachedDigest,
         verified: AuthString,
     );
+
+    /// Updates the failed-login counter of an account with FAILED_LOGIN_ATTEMPTS and answers
+    /// whether it is blocked ([`super::Action::TrackFailedLogins`]). The default keeps no
+    /// state: never blocked.
+    fn track_failed_logins(&mut self, track: FailedLogin) -> LockState {
+        let _ = track;
+        LockState::Open
+    }
 
     /// Asks the backend to take the session ([`super::ServerParams::admission`]).
     fn admit(&mut self, session: &Session) -> impl Future<Output = Result<(), ErrPacket>> + Send;
@@ -110,9 +134,26 @@ pub async fn carry<E: Environment>(
             Action::FillCache {
                 user,
                 host,
+                slot,
                 digest,
                 verified,
-            } => env.fill_cache(user, host, digest, verified),
+            } => env.fill_cache(user, host, slot, digest, verified),
+            Action::TrackFailedLogins {
+                user,
+                host,
+                password_ok,
+                attempts,
+                lock_days,
+            } => {
+                let lock = env.track_failed_logins(FailedLogin {
+                    user,
+                    host,
+                    password_ok,
+                    attempts,
+                    lock_days,
+                });
+                pending.extend(hs.handle(Event::LockState(lock)));
+            }
             Action::Admit(session) => {
                 let event = match env.admit(&session).await {
                     Err(_) if env.admission_needs_cleartext() => Event::CleartextNeeded,

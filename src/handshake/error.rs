@@ -38,6 +38,27 @@ pub enum HandshakeError {
         /// The client's host.
         host: String,
     },
+    /// Denial with or after the password: FAILED_LOGIN_ATTEMPTS consecutive wrong passwords
+    /// blocked the account for PASSWORD_LOCK_TIME days (even the right password gets it while
+    /// the block lasts). 3955 HY000.
+    #[error("Access denied for user '{user}'@'{host}'. Account is blocked for {lock_days} day(s) ({remaining_days} day(s) remaining) due to {attempts} consecutive failed logins.")]
+    AccountBlocked {
+        /// The user name the client sent.
+        user: String,
+        /// The client's host.
+        host: String,
+        /// PASSWORD_LOCK_TIME in days, or `unlimited`.
+        lock_days: String,
+        /// Days left, or `unlimited`.
+        remaining_days: String,
+        /// FAILED_LOGIN_ATTEMPTS.
+        attempts: u32,
+    },
+    /// Denial after the password: the password has expired and the client cannot handle it
+    /// (no CLIENT_CAN_HANDLE_EXPIRED_PASSWORDS) while disconnect_on_expired_password is ON.
+    /// 1862 HY000.
+    #[error("Your password has expired. To log in you must change it using a client that supports expired passwords.")]
+    PasswordExpired,
     /// Denial after the password: require_secure_transport=ON and the transport is plain TCP.
     /// 3159 HY000.
     #[error(
@@ -85,6 +106,10 @@ impl HandshakeError {
             HandshakeError::AccessDenied { .. } => MysqlError::AccessDeniedError,
             HandshakeError::NotSupportedAuthMode => MysqlError::NotSupportedAuthMode,
             HandshakeError::AccountLocked { .. } => MysqlError::AccountHasBeenLocked,
+            HandshakeError::AccountBlocked { .. } => {
+                MysqlError::UserAccessDeniedForUserAccountBlockedByPasswordLock
+            }
+            HandshakeError::PasswordExpired => MysqlError::MustChangePasswordLogin,
             HandshakeError::SecureTransportRequired => MysqlError::SecureTransportRequired,
             HandshakeError::TooManyConnections => MysqlError::ConCountError,
             HandshakeError::Refused(code) => return Err(*code),

@@ -134,6 +134,9 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<Outcome> {
         reserved_admin_slot: false,
         admission: false,
         derive_secret: false,
+        now_secs: 0,
+        default_password_lifetime: 0,
+        disconnect_on_expired_password: true,
         digest_rounds: crate::auth::DEFAULT_DIGEST_ROUNDS,
         capabilities: crate::wire::capabilities::SERVER_CAPABILITIES,
         character_set: 255,
@@ -351,6 +354,7 @@ impl drive::Environment for FuzzEnv<'_, '_> {
                     && a.plugin == Plugin::CachingSha2Password
                     && !a.auth_string.is_empty())
                 .then(|| self.fx.cached.clone()),
+                cached_secondary: None,
             },
             None => Lookup::Unknown {
                 decoy_plugin: *pick(self.u, &Plugin::ALL).unwrap_or(&Plugin::CachingSha2Password),
@@ -368,7 +372,7 @@ impl drive::Environment for FuzzEnv<'_, '_> {
         check.run(Some(&PadRsa))
     }
 
-    fn fill_cache(&mut self, _: String, _: String, _: CachedDigest, _: AuthString) {}
+    fn fill_cache(&mut self, _: String, _: String, _: usize, _: CachedDigest, _: AuthString) {}
 
     async fn admit(&mut self, _session: &Session) -> Result<(), ErrPacket> {
         Ok(())

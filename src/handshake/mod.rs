@@ -141,6 +141,12 @@ pub struct ServerParams {
     /// Derive [`Session::login_secret`] from the client's answer (proxy mode's pass-through);
     /// never done otherwise.
     pub derive_secret: bool,
+    /// The time of the login, Unix seconds (password expiry; the machine reads no clock).
+    pub now_secs: u64,
+    /// The global `default_password_lifetime`, days (0: passwords never expire by age).
+    pub default_password_lifetime: u32,
+    /// The global `disconnect_on_expired_password`.
+    pub disconnect_on_expired_password: bool,
     /// Schemas a client may name as its default database (1049 for any other, after every other
     /// check); `None`: not checked here — the session carries the name and the backend decides
     /// at admission.
@@ -185,8 +191,11 @@ pub enum Lookup {
     Found {
         /// The account as stored now.
         account: Arc<Account>,
-        /// The caching_sha2_password cache entry for this account, if any.
+        /// The caching_sha2_password cache entry for this account, if any (slot 0: the
+        /// primary password).
         cached: Option<CachedDigest>,
+        /// The cache's second slot: the secondary password's digest (dual passwords).
+        cached_secondary: Option<CachedDigest>,
     },
     /// No account matches: the exchange continues against a decoy that can never authenticate
     /// (docs/protocol.md, "Unknown users and the decoy"), with a plugin chosen per user@host by
@@ -331,6 +340,11 @@ pub struct Session {
     /// cleartext from a full authentication over a secure transport. Only with
     /// [`ServerParams::derive_secret`]; the driver drops it once admission has answered.
     pub login_secret: Option<crate::client::Credential>,
+    /// The password has expired and the client can handle it: the session is sandboxed, and
+    /// only `ALTER USER … IDENTIFIED BY`, `SET PASSWORD` and `SET` may run (others get 1820).
+    pub password_expired: bool,
+    /// The login matched the account's secondary password (dual passwords: MySQL logs it).
+    pub secondary_password: bool,
 }
 
 impl Session {
@@ -383,6 +397,8 @@ pub enum Event<'a> {
     /// Answer to [`Action::Admit`]: `Ok` hands the session back and sends the OK, an error
     /// packet refuses the login with it (and closes the connection).
     Admission(Result<Box<Session>, ErrPacket>),
+    /// Answer to [`Action::TrackFailedLogins`].
+    LockState(LockState),
     /// Answer to [`Action::Admit`]: the backend needs the client's cleartext password
     /// (docs/proxy.md §4.2c). After a caching_sha2_password fast path whose `01 03` was held
     /// back for admission, the machine answers `01 04` instead and runs full authentication,
@@ -399,8 +415,26 @@ impl Event<'_> {
             Event::Verdict(_) => "Verdict",
             Event::Admission(_) => "Admission",
             Event::CleartextNeeded => "CleartextNeeded",
+            Event::LockState(_) => "LockState",
         }
     }
+}
+
+/// Whether an account with FAILED_LOGIN_ATTEMPTS is blocked ([`Event::LockState`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LockState {
+    /// Not blocked: the verdict stands.
+    Open,
+    /// Blocked (by this failure or an earlier one): 3955 whatever the password.
+    Blocked {
+        /// `PASSWORD_LOCK_TIME` in days; `None` for UNBOUNDED.
+        lock_days: Option<u32>,
+        /// Days left; `None` for UNBOUNDED.
+        remaining_days: Option<u32>,
+        /// `FAILED_LOGIN_ATTEMPTS`.
+        attempts: u32,
+    },
 }
 
 /// Outputs, to be carried out in order.
@@ -429,10 +463,28 @@ pub enum Action {
         user: String,
         /// The account's host pattern.
         host: String,
+        /// The cache slot: 0 for the primary password, 1 for the secondary.
+        slot: usize,
         /// SHA256(SHA256(password)).
         digest: CachedDigest,
         /// The stored string the password was verified against.
         verified: AuthString,
+    },
+    /// The password check of an account with FAILED_LOGIN_ATTEMPTS and PASSWORD_LOCK_TIME:
+    /// update its consecutive-failure counter (a success resets it, a failure counts, the
+    /// `attempts`th failure blocks the account for `lock_days`, `None` = UNBOUNDED), then
+    /// deliver [`Event::LockState`]: whether the account is blocked now.
+    TrackFailedLogins {
+        /// The account's user name.
+        user: String,
+        /// The account's host pattern.
+        host: String,
+        /// The plugin's verdict.
+        password_ok: bool,
+        /// `FAILED_LOGIN_ATTEMPTS`.
+        attempts: u32,
+        /// `PASSWORD_LOCK_TIME` in days; `None` for UNBOUNDED.
+        lock_days: Option<u32>,
     },
     /// Every login check passed (only with [`ServerParams::admission`]): ask the backend
     /// whether it takes this session, then deliver [`Event::Admission`].
@@ -466,6 +518,14 @@ struct AuthCtx {
     rsa_key_sent: bool,
     /// See [`Session::login_secret`].
     secret: Option<crate::client::Credential>,
+    /// The caching_sha2_password cache's second slot (the secondary password's digest).
+    cached_secondary: Option<CachedDigest>,
+    /// The password matched (or, during a full authentication, is being tried against) the
+    /// secondary.
+    secondary_used: bool,
+    /// A full authentication's password material, kept until the verdict so a dual-password
+    /// account can be tried against its secondary.
+    slow_secret: Option<SlowSecret>,
 }
 
 impl AuthCtx {
@@ -505,6 +565,9 @@ enum State {
     ExpectFullAuth(Box<AuthCtx>),
     ExpectRsaCiphertext(Box<AuthCtx>),
     ExpectVerdict(Box<AuthCtx>),
+    /// The driver is updating the failed-login counter ([`Action::TrackFailedLogins`]): the
+    /// context, the plugin's verdict and the path.
+    ExpectLockState(Box<AuthCtx>, bool, AuthPath),
     /// Every check passed; the driver is asking the backend ([`Action::Admit`]).
     ExpectAdmission,
     Done,
@@ -537,6 +600,7 @@ impl State {
             State::ExpectFullAuth(_) => "ExpectFullAuth",
             State::ExpectRsaCiphertext(_) => "ExpectRsaCiphertext",
             State::ExpectVerdict(_) => "ExpectVerdict",
+            State::ExpectLockState(..) => "ExpectLockState",
             State::ExpectAdmission => "ExpectAdmission",
             State::Done => "Done",
             State::Failed => "Failed",
@@ -712,6 +776,9 @@ impl Handshake {
             }
             (State::ExpectAccount(p), Event::Account(lookup)) => self.on_account(*p, lookup),
             (State::ExpectVerdict(ctx), Event::Verdict(v)) => self.on_verdict(*ctx, v),
+            (State::ExpectLockState(ctx, ok, path), Event::LockState(lock)) => {
+                self.on_lock_state(*ctx, ok, path, lock)
+            }
             (State::ExpectAdmission, Event::CleartextNeeded) => match self.deferred_fast.take() {
                 Some(mut ctx) => {
                     ctx.secret = None;
@@ -841,12 +908,16 @@ impl Handshake {
     }
 
     fn on_account(&mut self, p: Pending, lookup: Lookup) {
-        let (account, cached, plugin) = match lookup {
-            Lookup::Found { account, cached } => {
+        let (account, cached, cached_secondary, plugin) = match lookup {
+            Lookup::Found {
+                account,
+                cached,
+                cached_secondary,
+            } => {
                 let plugin = account.plugin;
-                (Some(account), cached, plugin)
+                (Some(account), cached, cached_secondary, plugin)
             }
-            Lookup::Unknown { decoy_plugin } => (None, None, decoy_plugin),
+            Lookup::Unknown { decoy_plugin } => (None, None, None, decoy_plugin),
         };
         let mut ctx = AuthCtx {
             user: p.user,
@@ -861,6 +932,9 @@ impl Handshake {
             using_password: !p.auth_response.is_empty(),
             rsa_key_sent: false,
             secret: None,
+            cached_secondary,
+            secondary_used: false,
+            slow_secret: None,
         };
         match &p.client_plugin {
             None if plugin == Plugin::MysqlNativePassword && !p.force_switch => {
@@ -911,11 +985,7 @@ impl Handshake {
                 .account
                 .as_ref()
                 .is_some_and(|a| a.auth_string.is_empty());
-            if empty_ok {
-                self.post_auth(ctx, AuthPath::Other);
-            } else {
-                self.deny(&ctx);
-            }
+            self.password_checked(ctx, empty_ok, AuthPath::Other);
             return;
         }
         ctx.using_password = true;
@@ -925,39 +995,57 @@ impl Handshake {
                     self.fail(HandshakeError::BadHandshake);
                     return;
                 }
-                let ok = match ctx.account.as_deref().map(|a| &a.auth_string) {
-                    Some(AuthString::Native { hash }) => {
-                        let ok = auth::native::verify_scramble(hash, &ctx.nonce, r);
-                        if ok && self.params.derive_secret {
+                // The primary, then the secondary of a dual-password account (MySQL tries
+                // `authentication_string`, then `additional_password`).
+                let account = ctx.account.clone();
+                let stored = account.as_deref().into_iter().flat_map(|a| {
+                    std::iter::once((&a.auth_string, false))
+                        .chain(a.secondary.as_ref().map(|s| (s, true)))
+                });
+                let mut ok = false;
+                for (auth_string, secondary) in stored {
+                    let AuthString::Native { hash } = auth_string else {
+                        continue;
+                    };
+                    if auth::native::verify_scramble(hash, &ctx.nonce, r) {
+                        if self.params.derive_secret {
                             ctx.secret = auth::native::recover_stage1(hash, &ctx.nonce, r)
                                 .map(crate::client::Credential::NativeHash);
                         }
-                        ok
+                        ctx.secondary_used = secondary;
+                        ok = true;
+                        break;
                     }
-                    _ => false,
-                };
-                if ok {
-                    self.post_auth(ctx, AuthPath::Other);
-                } else {
-                    self.deny(&ctx);
                 }
+                self.password_checked(ctx, ok, AuthPath::Other);
             }
             Plugin::CachingSha2Password => {
                 if r.len() != 32 {
                     self.deny(&ctx);
                     return;
                 }
-                let hit = ctx.account.is_some()
-                    && ctx
-                        .cached
-                        .as_ref()
-                        .is_some_and(|c| auth::caching_sha2::verify_scramble(c, &ctx.nonce, r));
-                if hit {
+                // Slot 0, then slot 1 only while the account has a secondary password, so a
+                // stale slot after DISCARD OLD PASSWORD is never consulted (MySQL
+                // `sql/auth/sha2_password.cc`, `check_second`).
+                let has_secondary = ctx.account.as_ref().is_some_and(|a| a.secondary.is_some());
+                let slots = [(ctx.cached.as_ref(), false)]
+                    .into_iter()
+                    .chain(has_secondary.then_some((ctx.cached_secondary.as_ref(), true)));
+                let mut matched = None;
+                for (cached, secondary) in slots {
+                    if let Some(c) =
+                        cached.filter(|c| auth::caching_sha2::verify_scramble(c, &ctx.nonce, r))
+                    {
+                        matched = Some((c.clone(), secondary));
+                        break;
+                    }
+                }
+                let hit = ctx.account.is_some() && matched.is_some();
+                if let (true, Some((cached, secondary))) = (hit, matched) {
+                    ctx.secondary_used = secondary;
                     if self.params.derive_secret {
-                        ctx.secret = ctx.cached.as_ref().and_then(|c| {
-                            auth::caching_sha2::recover_stage1(c, &ctx.nonce, r)
-                                .map(crate::client::Credential::Sha256Hash)
-                        });
+                        ctx.secret = auth::caching_sha2::recover_stage1(&cached, &ctx.nonce, r)
+                            .map(crate::client::Credential::Sha256Hash);
                         // `01 03` waits for admission, which may want the cleartext instead
                         // (docs/proxy.md §4.2c); the post-authentication checks send nothing
                         // before it.
@@ -965,7 +1053,7 @@ impl Handshake {
                     } else {
                         self.send(&[AUTH_MORE_DATA, FAST_AUTH_SUCCESS]);
                     }
-                    self.post_auth(ctx, AuthPath::FastPath);
+                    self.password_checked(ctx, true, AuthPath::FastPath);
                 } else {
                     // Miss, or a scramble that does not verify: degrade to full authentication.
                     self.send(&[AUTH_MORE_DATA, PERFORM_FULL_AUTHENTICATION]);
@@ -998,9 +1086,11 @@ impl Handshake {
                 // Kept only if the verdict accepts it (a denial drops the context).
                 ctx.secret = Some(crate::client::Credential::password(pw.to_vec()));
             }
+            let secret = SlowSecret::Cleartext(Zeroizing::new(pw.to_vec()));
+            ctx.slow_secret = Some(secret.clone());
             let check = SlowCheck {
                 plugin,
-                secret: SlowSecret::Cleartext(Zeroizing::new(pw.to_vec())),
+                secret,
                 auth_string: ctx.auth_string(&self.params),
                 nonce: ctx.nonce,
                 keep_cleartext: false,
@@ -1027,9 +1117,10 @@ impl Handshake {
         }
     }
 
-    fn rsa_ciphertext(&mut self, ctx: AuthCtx, p: &[u8]) {
+    fn rsa_ciphertext(&mut self, mut ctx: AuthCtx, p: &[u8]) {
         match self.params.rsa_for(ctx.plugin) {
             Some(rsa) if p.len() == rsa.modulus_len => {
+                ctx.slow_secret = Some(SlowSecret::RsaCiphertext(p.to_vec()));
                 let check = SlowCheck {
                     plugin: ctx.plugin,
                     secret: SlowSecret::RsaCiphertext(p.to_vec()),
@@ -1052,21 +1143,100 @@ impl Handshake {
             // The RSA path: the password arrived encrypted (docs/proxy.md §4.2c).
             ctx.secret = Some(crate::client::Credential::Password(pw));
         }
-        let Some(account) = ctx.account.as_deref().filter(|_| v.password_ok) else {
-            self.deny(&ctx);
+        if !v.password_ok {
+            // A dual-password account: the same password against the secondary, once.
+            let secondary = ctx.account.as_ref().and_then(|a| a.secondary.clone());
+            if let (Some(auth_string), false, Some(secret)) =
+                (secondary, ctx.secondary_used, ctx.slow_secret.clone())
+            {
+                ctx.secondary_used = true;
+                let check = SlowCheck {
+                    plugin: ctx.plugin,
+                    secret,
+                    auth_string,
+                    nonce: ctx.nonce,
+                    keep_cleartext: self.params.derive_secret,
+                };
+                self.out.push(Action::RunSlowCheck(check));
+                self.state = State::ExpectVerdict(Box::new(ctx));
+                return;
+            }
+            ctx.secondary_used = false;
+            self.password_checked(ctx, false, AuthPath::Full);
             return;
-        };
-        if account.plugin == Plugin::CachingSha2Password {
-            if let Some(digest) = v.digest {
-                self.out.push(Action::FillCache {
-                    user: account.user.clone(),
-                    host: account.host.clone(),
-                    digest,
-                    verified: account.auth_string.clone(),
-                });
+        }
+        ctx.slow_secret = None;
+        if let Some(account) = ctx.account.as_deref() {
+            if account.plugin == Plugin::CachingSha2Password {
+                if let Some(digest) = v.digest {
+                    let (slot, verified) = match (&account.secondary, ctx.secondary_used) {
+                        (Some(secondary), true) => (1, secondary.clone()),
+                        _ => (0, account.auth_string.clone()),
+                    };
+                    self.out.push(Action::FillCache {
+                        user: account.user.clone(),
+                        host: account.host.clone(),
+                        slot,
+                        digest,
+                        verified,
+                    });
+                }
             }
         }
-        self.post_auth(ctx, AuthPath::Full);
+        self.password_checked(ctx, true, AuthPath::Full);
+    }
+
+    /// The plugin's verdict, then the temporary lock of FAILED_LOGIN_ATTEMPTS (MySQL
+    /// `acl_authenticate` → `check_and_update_password_lock_state`, which sees every attempt's
+    /// verdict before REQUIRE and ACCOUNT LOCK): for an account with locking active the driver
+    /// updates the account's counter and answers whether it is blocked (3955, even for the
+    /// right password); otherwise a wrong password is 1045 and a right one goes on to the
+    /// post-authentication checks. Unknown users are never tracked.
+    fn password_checked(&mut self, ctx: AuthCtx, ok: bool, path: AuthPath) {
+        let locking = ctx
+            .account
+            .as_ref()
+            .filter(|a| a.password_locking_active())
+            .cloned();
+        match locking {
+            Some(account) => {
+                self.out.push(Action::TrackFailedLogins {
+                    user: account.user.clone(),
+                    host: account.host.clone(),
+                    password_ok: ok,
+                    attempts: account.failed_login_attempts,
+                    lock_days: match account.password_lock_time {
+                        crate::account::PasswordLockTime::Days(d) => Some(d),
+                        crate::account::PasswordLockTime::Unbounded => None,
+                    },
+                });
+                self.state = State::ExpectLockState(Box::new(ctx), ok, path);
+            }
+            None if ok => self.post_auth(ctx, path),
+            None => self.deny(&ctx),
+        }
+    }
+
+    fn on_lock_state(&mut self, ctx: AuthCtx, ok: bool, path: AuthPath, lock: LockState) {
+        match lock {
+            LockState::Blocked {
+                lock_days,
+                remaining_days,
+                attempts,
+            } => {
+                let days =
+                    |d: Option<u32>| d.map_or_else(|| "unlimited".to_string(), |d| d.to_string());
+                self.fail(HandshakeError::AccountBlocked {
+                    user: clip(&ctx.user, 48),
+                    host: clip(&self.params.client_host, 64),
+                    lock_days: days(lock_days),
+                    remaining_days: days(remaining_days),
+                    attempts,
+                });
+            }
+            LockState::Open if ok => self.post_auth(ctx, path),
+            LockState::Open => self.deny(&ctx),
+        }
     }
 
     /// Checks after the password, in MySQL's order (docs/protocol.md, "Post-authentication
@@ -1096,6 +1266,18 @@ impl Handshake {
             self.fail(HandshakeError::SecureTransportRequired);
             return;
         }
+        // Expired password (MySQL `acl_authenticate`, after REQUIRE, the lock and the secure
+        // transport check): 1862 for a client that cannot handle it while
+        // disconnect_on_expired_password is ON, else the sandbox (1820 for other statements).
+        let expired = account
+            .password_expired_at(self.params.now_secs, self.params.default_password_lifetime);
+        if expired
+            && ctx.client_caps & CLIENT_CAN_HANDLE_EXPIRED_PASSWORDS == 0
+            && self.params.disconnect_on_expired_password
+        {
+            self.fail(HandshakeError::PasswordExpired);
+            return;
+        }
         if self.params.reserved_admin_slot && !account.admin {
             self.fail(HandshakeError::TooManyConnections);
             return;
@@ -1119,6 +1301,8 @@ impl Handshake {
             auth_path: path,
             nonce: ctx.nonce,
             login_secret: ctx.secret,
+            password_expired: expired,
+            secondary_password: ctx.secondary_used,
         };
         if self.params.admission {
             // The session travels with the question and comes back with the answer: no copy.
@@ -1147,12 +1331,13 @@ pub fn fill_cache_if_current(
     cache: &crate::cache::AuthCache,
     user: &str,
     host: &str,
+    slot: usize,
     digest: CachedDigest,
     verified: &AuthString,
 ) -> bool {
     let current = accounts.credential_is_current(user, host, verified);
     if current {
-        cache.insert(user, host, digest);
+        cache.insert_slot(user, host, slot, digest);
     }
     current
 }

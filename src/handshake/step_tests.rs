@@ -179,6 +179,7 @@ mod turns {
         let actions = hs.handle(Event::Account(Lookup::Found {
             account: Arc::new(account("app", Plugin::CachingSha2Password, pw)),
             cached: Some(caching_sha2::cached_digest(pw.as_bytes())),
+            cached_secondary: None,
         }));
         assert!(authenticated(&actions));
         assert_eq!(payloads(&actions), vec![vec![0x01, 0x03], ok_packet()]);
@@ -290,6 +291,7 @@ mod full_auth_input_lengths {
         let actions = hs.handle(Event::Account(Lookup::Found {
             account: Arc::new(account("app", Plugin::CachingSha2Password, "Full-pw1")),
             cached: None,
+            cached_secondary: None,
         }));
         assert_eq!(payloads(&actions), vec![vec![0x01, 0x04]]);
         assert_eq!(hs.state_name(), "ExpectFullAuth");
@@ -439,6 +441,7 @@ mod change_user_switch_or_verify {
         let actions = hs.handle(Event::Account(Lookup::Found {
             account: Arc::new(account("old", Plugin::MysqlNativePassword, pw)),
             cached: None,
+            cached_secondary: None,
         }));
         assert!(authenticated(&actions), "{:?}", failure(&actions));
         assert_eq!(payloads(&actions), vec![ok_packet()]);
@@ -460,6 +463,7 @@ mod change_user_switch_or_verify {
         let actions = hs.handle(Event::Account(Lookup::Found {
             account: Arc::new(account("app", Plugin::CachingSha2Password, pw)),
             cached: Some(caching_sha2::cached_digest(pw.as_bytes())),
+            cached_secondary: None,
         }));
         assert!(!authenticated(&actions));
         let sent = payloads(&actions);

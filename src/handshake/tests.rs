@@ -38,6 +38,9 @@ pub(crate) fn params(transport: Transport, tls: bool, rsa: bool) -> ServerParams
         reserved_admin_slot: false,
         admission: false,
         derive_secret: false,
+        now_secs: 0,
+        default_password_lifetime: 0,
+        disconnect_on_expired_password: true,
         databases: Some(Arc::from(vec!["test".to_string()])),
         nonce: Nonce::from_wire(NONCE),
         switch_nonce: Nonce::from_wire(SWITCH_NONCE),
@@ -227,6 +230,7 @@ impl drive::Environment for TestEnv<'_> {
             Some(a) => Lookup::Found {
                 account: Arc::new(a.clone()),
                 cached: self.cache.clone(),
+                cached_secondary: None,
             },
             None => Lookup::Unknown {
                 decoy_plugin: self.decoy,
@@ -238,7 +242,7 @@ impl drive::Environment for TestEnv<'_> {
         check.run(Some(&FakeRsa))
     }
 
-    fn fill_cache(&mut self, _: String, _: String, digest: CachedDigest, _: AuthString) {
+    fn fill_cache(&mut self, _: String, _: String, _: usize, digest: CachedDigest, _: AuthString) {
         *self.filled = Some(digest);
     }
 
@@ -671,6 +675,7 @@ fn admission_comes_after_every_check_and_before_the_ok() {
         let actions = hs.handle(Event::Account(Lookup::Found {
             account: Arc::new(acct),
             cached: Some(caching_sha2::cached_digest(b"secret")),
+            cached_secondary: None,
         }));
         // `01 03` is sent, the OK is not: the session waits for its admission.
         let session = match actions.as_slice() {
@@ -812,6 +817,7 @@ fn each_plugin_sends_and_decrypts_with_its_own_rsa_key_pair() {
         let _ = hs.handle(Event::Account(Lookup::Found {
             account: Arc::new(acct),
             cached: None,
+            cached_secondary: None,
         }));
         // The switch (or `01 04`), then the client's key request.
         let request = if plugin == Plugin::Sha256Password {
@@ -1112,6 +1118,7 @@ fn a_full_auth_finishing_after_alter_user_does_not_refill_the_cache() {
         &cache,
         "app",
         "%",
+        0,
         stale.clone(),
         &old.auth_string
     ));
@@ -1123,6 +1130,7 @@ fn a_full_auth_finishing_after_alter_user_does_not_refill_the_cache() {
         &cache,
         "app",
         "%",
+        0,
         stale,
         &old.auth_string
     ));
@@ -1133,6 +1141,7 @@ fn a_full_auth_finishing_after_alter_user_does_not_refill_the_cache() {
         &cache,
         "app",
         "%",
+        0,
         caching_sha2::cached_digest(b"new"),
         &current
     ));
@@ -1191,6 +1200,9 @@ mod replays {
         let mut p = params(Transport::Tcp, true, false);
         p.nonce = Nonce::from_wire(greeting.nonce);
         p.connection_id = greeting.connection_id;
+        // The server of the capture offered what its greeting says (it predates
+        // CLIENT_CAN_HANDLE_EXPIRED_PASSWORDS in the greeting).
+        p.capabilities = greeting.capabilities & !CLIENT_SSL;
         // The login's own switch, if any: before the OK that ends the login.
         let login_frames = s2c.iter().take_while(|f| f.payload.first() != Some(&0x00));
         if let Some(sw) = login_frames
@@ -1401,6 +1413,7 @@ fn admission_can_turn_a_fast_path_into_a_full_authentication() {
         let actions = hs.handle(Event::Account(Lookup::Found {
             account: Arc::new(acct),
             cached: Some(caching_sha2::cached_digest(b"secret")),
+            cached_secondary: None,
         }));
         // Nothing is sent before admission answers.
         let session = match actions.as_slice() {
@@ -1481,4 +1494,217 @@ fn admission_can_turn_a_fast_path_into_a_full_authentication() {
                 .any(|a| matches!(a, Action::Failed(HandshakeError::AccessDenied { .. }))));
         }
     }
+}
+
+/// Dual passwords (research note §1.1): every plugin tries the primary, then the secondary;
+/// the session says which matched; the fast path consults slot 1 only while the account has
+/// a secondary; a full authentication with the secondary fills slot 1.
+#[test]
+fn dual_passwords_pass_with_either_password() {
+    let dual = |plugin: Plugin| {
+        let mut a = account("app", plugin, "new-pw");
+        a.secondary = Some(AuthString::generate(plugin, b"old-pw", [9u8; 20], 5000));
+        a
+    };
+    // mysql_native_password.
+    for (pw, ok, secondary) in [
+        ("new-pw", true, false),
+        ("old-pw", true, true),
+        ("x", false, false),
+    ] {
+        let mut p = params(Transport::Tcp, false, false);
+        p.default_plugin = Plugin::MysqlNativePassword;
+        let mut d = Driver::new(p, Some(dual(Plugin::MysqlNativePassword)), None);
+        let scramble = crate::auth::native::client_scramble(
+            pw.as_bytes(),
+            &Nonce::from_wire(d.greeting_nonce()),
+        );
+        d.client_send(&response(
+            "app",
+            &scramble,
+            Some("mysql_native_password"),
+            None,
+            CLIENT_CAPS,
+        ));
+        assert_eq!(
+            d.session.as_ref().map(|s| s.secondary_password),
+            ok.then_some(secondary),
+            "{pw}"
+        );
+    }
+    // caching_sha2_password full path over the socket: the secondary fills slot 1.
+    for (pw, ok, secondary) in [
+        ("new-pw", true, false),
+        ("old-pw", true, true),
+        ("x", false, false),
+    ] {
+        let mut d = Driver::new(
+            params(Transport::Unix, false, false),
+            Some(dual(Plugin::CachingSha2Password)),
+            None,
+        );
+        let scramble = caching_sha2::client_scramble(pw.as_bytes(), &Nonce::from_wire(NONCE));
+        d.client_send(&response("app", &scramble, Some(CS2), None, CLIENT_CAPS));
+        assert_eq!(d.last().payload, vec![0x01, 0x04]);
+        let mut clear = pw.as_bytes().to_vec();
+        clear.push(0);
+        d.client_send(&clear);
+        assert_eq!(
+            d.session.as_ref().map(|s| s.secondary_password),
+            ok.then_some(secondary),
+            "{pw}"
+        );
+        assert_eq!(
+            d.filled.as_ref().map(|c| *c.as_bytes()),
+            ok.then(|| *caching_sha2::cached_digest(pw.as_bytes()).as_bytes())
+        );
+    }
+    // Fast path: slot 1 answers only while the account has a secondary.
+    let fast = |acct: Account, secondary_slot: Option<CachedDigest>| {
+        let (mut hs, _) = Handshake::new(params(Transport::Tcp, false, false));
+        let scramble = caching_sha2::client_scramble(b"old-pw", &Nonce::from_wire(NONCE));
+        let resp = response("app", &scramble, Some(CS2), None, CLIENT_CAPS);
+        hs.handle(Event::Packet {
+            seq: 1,
+            payload: &resp,
+        });
+        hs.handle(Event::Account(Lookup::Found {
+            account: Arc::new(acct),
+            cached: Some(caching_sha2::cached_digest(b"new-pw")),
+            cached_secondary: secondary_slot,
+        }))
+    };
+    let slot1 = Some(caching_sha2::cached_digest(b"old-pw"));
+    let actions = fast(dual(Plugin::CachingSha2Password), slot1.clone());
+    assert!(
+        matches!(actions.last(), Some(Action::Authenticated(s)) if s.secondary_password),
+        "{actions:?}"
+    );
+    // After DISCARD OLD PASSWORD the stale slot is never consulted: full authentication.
+    let discarded = account("app", Plugin::CachingSha2Password, "new-pw");
+    let actions = fast(discarded, slot1);
+    match actions.as_slice() {
+        [Action::Send(b)] => assert_eq!(b, &crate::wire::frame::packet(2, &[1, 4])),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// FAILED_LOGIN_ATTEMPTS: the machine asks the driver after every password verdict of an
+/// account with locking active, and a blocked answer is 3955 with MySQL's text, even for the
+/// right password (after `01 03` on the fast path, as MySQL's plugin sends it first).
+#[test]
+fn a_blocked_account_gets_3955_whatever_the_password() {
+    let locking = || {
+        let mut a = account("app", Plugin::MysqlNativePassword, "secret");
+        a.failed_login_attempts = 3;
+        a.password_lock_time = crate::account::PasswordLockTime::Days(2);
+        a
+    };
+    let mut p = params(Transport::Tcp, false, false);
+    p.default_plugin = Plugin::MysqlNativePassword;
+    let (mut hs, _) = Handshake::new(p);
+    let scramble = crate::auth::native::client_scramble(b"secret", &Nonce::from_wire(NONCE));
+    let resp = response(
+        "app",
+        &scramble,
+        Some("mysql_native_password"),
+        None,
+        CLIENT_CAPS,
+    );
+    hs.handle(Event::Packet {
+        seq: 1,
+        payload: &resp,
+    });
+    let actions = hs.handle(Event::Account(Lookup::Found {
+        account: Arc::new(locking()),
+        cached: None,
+        cached_secondary: None,
+    }));
+    assert!(matches!(
+        actions.as_slice(),
+        [Action::TrackFailedLogins {
+            password_ok: true,
+            attempts: 3,
+            lock_days: Some(2),
+            ..
+        }]
+    ));
+    let actions = hs.handle(Event::LockState(LockState::Blocked {
+        lock_days: Some(2),
+        remaining_days: Some(1),
+        attempts: 3,
+    }));
+    match actions.as_slice() {
+        [Action::Send(b), Action::Failed(HandshakeError::AccountBlocked { .. }), Action::Close] => {
+            let err = ErrPacket::parse(&b[4..]).unwrap();
+            assert_eq!(err.code, 3955);
+            assert_eq!(
+                err.message,
+                "Access denied for user 'app'@'localhost'. Account is blocked for 2 day(s) (1 day(s) remaining) due to 3 consecutive failed logins."
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Not blocked: the verdict stands (here the right password: OK).
+    let mut d = Driver::new(
+        {
+            let mut p = params(Transport::Tcp, false, false);
+            p.default_plugin = Plugin::MysqlNativePassword;
+            p
+        },
+        Some(locking()),
+        None,
+    );
+    let scramble =
+        crate::auth::native::client_scramble(b"secret", &Nonce::from_wire(d.greeting_nonce()));
+    d.client_send(&response(
+        "app",
+        &scramble,
+        Some("mysql_native_password"),
+        None,
+        CLIENT_CAPS,
+    ));
+    assert!(d.session.is_some());
+}
+
+/// Password expiry (research note §1.4): 1862 for a client without
+/// CLIENT_CAN_HANDLE_EXPIRED_PASSWORDS while disconnect_on_expired_password is ON; otherwise
+/// the session is admitted and marked for the sandbox.
+#[test]
+fn an_expired_password_is_1862_or_the_sandbox() {
+    use crate::wire::CLIENT_CAN_HANDLE_EXPIRED_PASSWORDS as CAN;
+    for (caps, disconnect, outcome) in [
+        (CLIENT_CAPS & !CAN, true, Err(1862)),
+        (CLIENT_CAPS | CAN, true, Ok(true)),
+        (CLIENT_CAPS & !CAN, false, Ok(true)),
+    ] {
+        let mut acct = account("app", Plugin::CachingSha2Password, "secret");
+        acct.password_expired = true;
+        let mut p = params(Transport::Unix, false, false);
+        p.disconnect_on_expired_password = disconnect;
+        let mut d = Driver::new(p, Some(acct), Some(caching_sha2::cached_digest(b"secret")));
+        let scramble = caching_sha2::client_scramble(b"secret", &Nonce::from_wire(NONCE));
+        d.client_send(&response("app", &scramble, Some(CS2), None, caps));
+        let got = match &d.session {
+            Some(s) => Ok(s.password_expired),
+            None => Err(err_of(d.last()).code),
+        };
+        assert_eq!(got, outcome);
+    }
+    // By age: the global default lifetime against the last change.
+    let mut acct = account("app", Plugin::CachingSha2Password, "secret");
+    acct.password_last_changed = 1_000;
+    let mut p = params(Transport::Unix, false, false);
+    p.default_password_lifetime = 1;
+    p.now_secs = 1_000 + 86_400;
+    let mut d = Driver::new(p, Some(acct), Some(caching_sha2::cached_digest(b"secret")));
+    let scramble = caching_sha2::client_scramble(b"secret", &Nonce::from_wire(NONCE));
+    d.client_send(&response(
+        "app",
+        &scramble,
+        Some(CS2),
+        None,
+        CLIENT_CAPS & !CLIENT_CAN_HANDLE_EXPIRED_PASSWORDS,
+    ));
+    assert_eq!(err_of(d.last()).code, 1862);
 }

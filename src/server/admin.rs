@@ -237,6 +237,8 @@ mod tests {
             auth_path: AuthPath::Full,
             nonce: Nonce::from_wire([7; 20]),
             login_secret: None,
+            password_expired: false,
+            secondary_password: false,
         }
     }
 

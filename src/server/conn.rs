@@ -18,8 +18,8 @@ use crate::auth::{AuthString, CachedDigest, Nonce};
 use crate::error::MysqlError;
 use crate::handshake::drive::{self, Environment, Step};
 use crate::handshake::{
-    Action, AuthPath, Event, Handshake, HandshakeError, Lookup, PeerCert, RequireFailure,
-    ServerParams, Session, TlsInfo, Transport, Verdict,
+    Action, AuthPath, Event, Handshake, HandshakeError, LockState, Lookup, PeerCert,
+    RequireFailure, ServerParams, Session, TlsInfo, Transport, Verdict,
 };
 use crate::wire::command::Command;
 use crate::wire::frame::{self, Frame, FrameDecoder, FrameError};
@@ -251,6 +251,7 @@ fn connection_params(
     reserved_admin_slot: bool,
     derive_secret: bool,
 ) -> ServerParams {
+    let (default_password_lifetime, disconnect_on_expired_password) = shared.expiry_settings();
     ServerParams {
         server_version: shared.config.server_version.clone(),
         connection_id: id,
@@ -267,6 +268,9 @@ fn connection_params(
         reserved_admin_slot,
         admission: true,
         derive_secret,
+        now_secs: unix_now(),
+        default_password_lifetime,
+        disconnect_on_expired_password,
         databases: shared
             .config
             .check_databases
@@ -277,6 +281,21 @@ fn connection_params(
         capabilities: shared.config.capabilities,
         character_set: shared.config.character_set,
     }
+}
+
+impl Shared {
+    /// (`default_password_lifetime`, `disconnect_on_expired_password`) for a login now.
+    pub(crate) fn expiry_settings(&self) -> (u32, bool) {
+        // MySQL 8.0's defaults (0: no age limit; ON); the SET GLOBAL variables replace them.
+        (0, true)
+    }
+}
+
+/// Seconds since the Unix epoch (0 if the clock is before it).
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// Why a connection ended with an error.
@@ -427,6 +446,7 @@ impl<S: AccountStore, B: Backend, A: Admission> Environment for ServerEnv<'_, S,
         &mut self,
         user: String,
         host: String,
+        slot: usize,
         digest: CachedDigest,
         verified: AuthString,
     ) {
@@ -436,7 +456,7 @@ impl<S: AccountStore, B: Backend, A: Admission> Environment for ServerEnv<'_, S,
             .store()
             .if_current(&user, &host, &verified, &mut || {
                 if let Some(d) = fill.take() {
-                    cache.insert(&user, &host, d);
+                    cache.insert_slot(&user, &host, slot, d);
                 }
             });
     }
@@ -446,6 +466,15 @@ impl<S: AccountStore, B: Backend, A: Admission> Environment for ServerEnv<'_, S,
             let _ = io.flush().await;
         }
         self.admission.admit(session).await
+    }
+
+    fn track_failed_logins(&mut self, track: crate::handshake::drive::FailedLogin) -> LockState {
+        let today = unix_now() / 86_400;
+        let lock = self.server.shared().login_locks.update(&track, today);
+        if let LockState::Blocked { .. } = lock {
+            info!(user = %track.user, host = %track.host, "account blocked by FAILED_LOGIN_ATTEMPTS");
+        }
+        lock
     }
 
     fn admission_needs_cleartext(&mut self) -> bool {
@@ -673,6 +702,14 @@ async fn lookup<S: AccountStore, B: Backend>(
         Some(account) => Lookup::Found {
             cached: if account.plugin == crate::auth::Plugin::CachingSha2Password {
                 shared.cache.get(&account.user, &account.host)
+            } else {
+                None
+            },
+            // The second slot only for a dual-password account (MySQL's `check_second`).
+            cached_secondary: if account.plugin == crate::auth::Plugin::CachingSha2Password
+                && account.secondary.is_some()
+            {
+                shared.cache.get_slot(&account.user, &account.host, 1)
             } else {
                 None
             },

@@ -11,6 +11,7 @@ pub mod builder;
 pub(crate) mod commands;
 pub mod config;
 pub mod conn;
+pub mod login_state;
 pub mod metrics;
 pub mod proxy;
 pub mod rsa_keys;
@@ -185,6 +186,8 @@ pub struct Shared {
     /// Bounds concurrent full authentications (SHA-256-crypt, RSA) on the blocking pool.
     pub(crate) slow_checks: Arc<Semaphore>,
     pub(crate) next_connection_id: AtomicU32,
+    /// The failed-login counters of FAILED_LOGIN_ATTEMPTS (memory only, as in MySQL).
+    pub login_locks: login_state::LoginLocks,
     /// More global status variables, from a backend (proxy mode's `Backend_*`): set once.
     pub(crate) extra_status: std::sync::OnceLock<StatusSource>,
     pub(crate) databases: Arc<[String]>,
@@ -271,6 +274,7 @@ impl Shared {
             slow_checks: Arc::new(Semaphore::new(config.full_auth_concurrency)),
             next_connection_id: AtomicU32::new(1),
             extra_status: std::sync::OnceLock::new(),
+            login_locks: login_state::LoginLocks::default(),
             databases: Arc::from(vec![
                 "information_schema".to_string(),
                 "mysql".to_string(),

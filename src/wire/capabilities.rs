@@ -50,8 +50,8 @@ pub const CLIENT_ZSTD_COMPRESSION_ALGORITHM: u32 = 0x0400_0000;
 /// COM_QUERY carries query attributes before the text (not offered).
 pub const CLIENT_QUERY_ATTRIBUTES: u32 = 0x0800_0000;
 
-/// What Vestibule advertises without TLS (docs/protocol.md, "Capability and status flags"); not
-/// CAN_HANDLE_EXPIRED_PASSWORDS: there are no expired passwords to sandbox.
+/// What Vestibule advertises without TLS (docs/protocol.md, "Capability and status flags"),
+/// CAN_HANDLE_EXPIRED_PASSWORDS included: an expired password gets the sandbox, as in MySQL.
 /// CLIENT_SSL is added only when a usable TLS configuration exists, as MySQL does.
 pub const SERVER_CAPABILITIES: u32 = CLIENT_LONG_PASSWORD
     | CLIENT_FOUND_ROWS
@@ -67,7 +67,8 @@ pub const SERVER_CAPABILITIES: u32 = CLIENT_LONG_PASSWORD
     | CLIENT_PLUGIN_AUTH
     | CLIENT_CONNECT_ATTRS
     | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
-    | CLIENT_DEPRECATE_EOF;
+    | CLIENT_DEPRECATE_EOF
+    | CLIENT_CAN_HANDLE_EXPIRED_PASSWORDS;
 
 /// What every greeting offers, whatever an embedder asks for: the exchange needs protocol 4.1
 /// responses with the 1-byte (or length-encoded) auth data and plugin names.
