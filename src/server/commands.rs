@@ -309,22 +309,44 @@ async fn run(st: &mut ConnState, shared: &Arc<Admin>, stmt: Statement) -> Reply 
             if_not_exists,
             users,
             require,
+            limits,
             account_lock,
-        } => create_user(st, shared, if_not_exists, users, require, account_lock).await,
+            password,
+        } => {
+            if !limits.is_empty() || !password.is_empty() {
+                return unsupported("account-security options");
+            }
+            create_user(st, shared, if_not_exists, users, require, account_lock).await
+        }
         Statement::AlterUser {
             if_exists,
             users,
             require,
+            limits,
             account_lock,
-        } => alter_user(st, shared, if_exists, users, require, account_lock).await,
+            password,
+        } => {
+            let dual = users
+                .iter()
+                .any(|u| u.replace.is_some() || u.retain_current || u.discard_old);
+            if !limits.is_empty() || !password.is_empty() || dual {
+                return unsupported("account-security options");
+            }
+            alter_user(st, shared, if_exists, users, require, account_lock).await
+        }
         Statement::DropUser { if_exists, users } => drop_user(st, shared, if_exists, users).await,
         Statement::RenameUser(pairs) => rename_user(st, shared, pairs).await,
-        Statement::SetPassword { user, password } => {
+        Statement::SetPassword {
+            user,
+            password,
+            replace,
+            retain_current,
+        } => {
+            if replace.is_some() || retain_current {
+                return unsupported("account-security options");
+            }
             let target = user.unwrap_or(UserSpec::CurrentUser);
-            let ua = UserAuth {
-                user: target,
-                auth: Some(AuthOption::Password(password)),
-            };
+            let ua = UserAuth::new(target, Some(AuthOption::Password(password)));
             alter_user(st, shared, false, vec![ua], None, None).await
         }
         Statement::Grant {

@@ -47,12 +47,17 @@ impl fmt::Debug for Secret {
 pub enum Statement {
     /// `SET assignment [, assignment]…` (MySQL "SET Syntax for Variable Assignment").
     Set(Vec<SetAssignment>),
-    /// `SET PASSWORD [FOR user] = 'pw'`; `user` is `None` for the session's own account.
+    /// `SET PASSWORD [FOR user] = 'pw' [REPLACE 'current'] [RETAIN CURRENT PASSWORD]`; `user` is
+    /// `None` for the session's own account.
     SetPassword {
         /// `FOR user`.
         user: Option<UserSpec>,
         /// The new password.
         password: Secret,
+        /// `REPLACE 'current'`: the current password, for `PASSWORD REQUIRE CURRENT`.
+        replace: Option<Secret>,
+        /// `RETAIN CURRENT PASSWORD`: the current password becomes the secondary one.
+        retain_current: bool,
     },
     /// `SELECT …` (the subset described on [`Select`]).
     Select(Select),
@@ -78,7 +83,9 @@ pub enum Statement {
     ShowDatabases(Option<ShowFilter>),
     /// `SHOW WARNINGS`.
     ShowWarnings,
-    /// `CREATE USER [IF NOT EXISTS] user [auth] [, user [auth]]… [REQUIRE …] [ACCOUNT LOCK|UNLOCK]`.
+    /// `CREATE USER [IF NOT EXISTS] user [auth] [, user [auth]]… [REQUIRE …] [WITH
+    /// resource_option …] [password_option | lock_option …]` (MySQL's `create_user_stmt`; the
+    /// clauses after the account list apply to every account listed).
     CreateUser {
         /// `IF NOT EXISTS`.
         if_not_exists: bool,
@@ -86,11 +93,16 @@ pub enum Statement {
         users: Vec<UserAuth>,
         /// `REQUIRE …` (for every account listed).
         require: Option<Require>,
+        /// `WITH MAX_QUERIES_PER_HOUR n …`.
+        limits: ResourceLimits,
         /// `Some(true)` = `ACCOUNT LOCK`, `Some(false)` = `ACCOUNT UNLOCK` (the last one given wins).
         account_lock: Option<bool>,
+        /// `PASSWORD EXPIRE …`, `PASSWORD HISTORY …`, `FAILED_LOGIN_ATTEMPTS n` ….
+        password: PasswordOptions,
     },
-    /// `ALTER USER [IF EXISTS] user [auth] [, …] [REQUIRE …] [ACCOUNT LOCK|UNLOCK]`, and
-    /// `ALTER USER USER() IDENTIFIED BY 'pw'` (the user is then [`UserSpec::CurrentUser`]).
+    /// `ALTER USER [IF EXISTS] user [auth [REPLACE …] [RETAIN …] | DISCARD OLD PASSWORD] [, …]
+    /// [REQUIRE …] [WITH …] [password_option | lock_option …]`, and `ALTER USER USER()
+    /// IDENTIFIED BY 'pw'` (the user is then [`UserSpec::CurrentUser`]).
     AlterUser {
         /// `IF EXISTS`.
         if_exists: bool,
@@ -99,7 +111,11 @@ pub enum Statement {
         /// `REQUIRE …` (for every account listed).
         require: Option<Require>,
         /// As in [`Statement::CreateUser`].
+        limits: ResourceLimits,
+        /// As in [`Statement::CreateUser`].
         account_lock: Option<bool>,
+        /// As in [`Statement::CreateUser`].
+        password: PasswordOptions,
     },
     /// `DROP USER [IF EXISTS] user [, user]…`.
     DropUser {
@@ -166,7 +182,7 @@ pub enum Statement {
 /// (host `%`), or `CURRENT_USER[()]` / `USER()` (in `ALTER USER`). Names and hosts are kept
 /// exactly as written (MySQL compares user names case-sensitively); length limits (32 / 255)
 /// are for the handler to check.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum UserSpec {
     /// `'user'@'host'` (host `%` when omitted).
     Account {
@@ -176,16 +192,131 @@ pub enum UserSpec {
         host: String,
     },
     /// `CURRENT_USER[()]` or `USER()`: the session's own account.
+    #[default]
     CurrentUser,
 }
 
 /// One account of a `CREATE USER` / `ALTER USER` list with its optional authentication clause.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// The parser sets `replace`, `retain_current` and `discard_old` only where MySQL's grammar
+/// has them (`alter_user`): `REPLACE` after `IDENTIFIED [WITH plugin] BY`, `RETAIN CURRENT
+/// PASSWORD` after `IDENTIFIED [WITH plugin] BY | AS`, `DISCARD OLD PASSWORD` without
+/// `IDENTIFIED`; never in CREATE USER.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UserAuth {
     /// The account.
     pub user: UserSpec,
     /// Its `IDENTIFIED …` clause.
     pub auth: Option<AuthOption>,
+    /// `REPLACE 'current'` (ALTER USER): the current password, for `PASSWORD REQUIRE CURRENT`.
+    pub replace: Option<Secret>,
+    /// `RETAIN CURRENT PASSWORD` (ALTER USER): the current password becomes the secondary one.
+    pub retain_current: bool,
+    /// `DISCARD OLD PASSWORD` (ALTER USER): the secondary password is removed.
+    pub discard_old: bool,
+}
+
+impl UserAuth {
+    /// `user` with an optional `IDENTIFIED …` clause and none of the ALTER-only clauses.
+    pub fn new(user: UserSpec, auth: Option<AuthOption>) -> Self {
+        UserAuth {
+            user,
+            auth,
+            ..UserAuth::default()
+        }
+    }
+}
+
+/// `WITH MAX_QUERIES_PER_HOUR n MAX_UPDATES_PER_HOUR n MAX_CONNECTIONS_PER_HOUR n
+/// MAX_USER_CONNECTIONS n` of CREATE / ALTER USER (MySQL's `connect_options`): any subset, in
+/// any order; a limit given twice keeps the last value. `None` = not given (ALTER USER leaves
+/// it as it is; CREATE USER's default is 0, unlimited).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ResourceLimits {
+    /// `MAX_QUERIES_PER_HOUR n`.
+    pub max_queries_per_hour: Option<u32>,
+    /// `MAX_UPDATES_PER_HOUR n`.
+    pub max_updates_per_hour: Option<u32>,
+    /// `MAX_CONNECTIONS_PER_HOUR n`.
+    pub max_connections_per_hour: Option<u32>,
+    /// `MAX_USER_CONNECTIONS n`.
+    pub max_user_connections: Option<u32>,
+}
+
+impl ResourceLimits {
+    /// Whether no limit was given (no `WITH` clause).
+    pub fn is_empty(&self) -> bool {
+        *self == ResourceLimits::default()
+    }
+}
+
+/// The password and locking options of CREATE / ALTER USER (MySQL's
+/// `opt_account_lock_password_expire_option` list, `ACCOUNT LOCK|UNLOCK` apart): any order, each
+/// option given twice keeps the last one. `None` = not given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PasswordOptions {
+    /// `PASSWORD EXPIRE [DEFAULT | NEVER | INTERVAL n DAY]`.
+    pub expire: Option<PasswordExpire>,
+    /// `PASSWORD HISTORY {n | DEFAULT}`.
+    pub history: Option<PolicyValue>,
+    /// `PASSWORD REUSE INTERVAL {n DAY | DEFAULT}`.
+    pub reuse_interval: Option<PolicyValue>,
+    /// `PASSWORD REQUIRE CURRENT [DEFAULT | OPTIONAL]`.
+    pub require_current: Option<RequireCurrent>,
+    /// `FAILED_LOGIN_ATTEMPTS n` (0..=32767; larger is 1525 at parse time).
+    pub failed_login_attempts: Option<u32>,
+    /// `PASSWORD_LOCK_TIME {n | UNBOUNDED}` (n 0..=32767).
+    pub password_lock_time: Option<LockTime>,
+}
+
+impl PasswordOptions {
+    /// Whether no option was given.
+    pub fn is_empty(&self) -> bool {
+        *self == PasswordOptions::default()
+    }
+}
+
+/// `PASSWORD EXPIRE …`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordExpire {
+    /// Bare `PASSWORD EXPIRE`: the password is expired now (the lifetime is left alone).
+    Now,
+    /// `PASSWORD EXPIRE DEFAULT`: the global `default_password_lifetime` applies.
+    Default,
+    /// `PASSWORD EXPIRE NEVER`.
+    Never,
+    /// `PASSWORD EXPIRE INTERVAL n DAY` (1..=65535; other values are 1525 at parse time).
+    Interval(u32),
+}
+
+/// The value of `PASSWORD HISTORY` / `PASSWORD REUSE INTERVAL`: `DEFAULT` (the global
+/// variable applies) or a number (entries / days).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyValue {
+    /// `DEFAULT`.
+    Default,
+    /// `n` (`n DAY` for the reuse interval).
+    Value(u32),
+}
+
+/// `PASSWORD REQUIRE CURRENT [DEFAULT | OPTIONAL]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequireCurrent {
+    /// `PASSWORD REQUIRE CURRENT`: a password change must name the current one (REPLACE).
+    Yes,
+    /// `PASSWORD REQUIRE CURRENT DEFAULT`: the global `password_require_current` decides.
+    Default,
+    /// `PASSWORD REQUIRE CURRENT OPTIONAL`.
+    Optional,
+}
+
+/// `PASSWORD_LOCK_TIME …`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockTime {
+    /// `PASSWORD_LOCK_TIME n` (days; 0 disables the lock).
+    Days(u32),
+    /// `PASSWORD_LOCK_TIME UNBOUNDED`.
+    Unbounded,
 }
 
 /// MySQL's `auth_option` of `CREATE USER` / `ALTER USER`.
@@ -272,6 +403,8 @@ pub enum FlushKind {
     Hosts,
     /// `FLUSH STATUS`.
     Status,
+    /// `FLUSH USER_RESOURCES`: the per-account hourly counters start again.
+    UserResources,
 }
 
 /// The scope of `SHOW STATUS` / `SHOW VARIABLES` (`LOCAL` and no modifier mean SESSION).
@@ -984,6 +1117,7 @@ impl fmt::Display for FlushKind {
             FlushKind::Privileges => "PRIVILEGES",
             FlushKind::Hosts => "HOSTS",
             FlushKind::Status => "STATUS",
+            FlushKind::UserResources => "USER_RESOURCES",
         })
     }
 }
@@ -1101,22 +1235,99 @@ fn write_user_auths(f: &mut fmt::Formatter<'_>, users: &[UserAuth]) -> fmt::Resu
         if let Some(auth) = &ua.auth {
             write!(f, " {auth}")?;
         }
+        write_replace_retain(f, ua.replace.as_ref(), ua.retain_current)?;
+        if ua.discard_old {
+            f.write_str(" DISCARD OLD PASSWORD")?;
+        }
     }
     Ok(())
 }
 
+fn write_replace_retain(
+    f: &mut fmt::Formatter<'_>,
+    replace: Option<&Secret>,
+    retain_current: bool,
+) -> fmt::Result {
+    if let Some(current) = replace {
+        f.write_str(" REPLACE ")?;
+        write_str_literal(f, current.expose())?;
+    }
+    if retain_current {
+        f.write_str(" RETAIN CURRENT PASSWORD")?;
+    }
+    Ok(())
+}
+
+/// The clauses after the account list, in the order MySQL's `Rewriter_user` prints them.
 fn write_account_tail(
     f: &mut fmt::Formatter<'_>,
     require: &Option<Require>,
+    limits: &ResourceLimits,
     account_lock: Option<bool>,
+    password: &PasswordOptions,
 ) -> fmt::Result {
     if let Some(require) = require {
         write!(f, " {require}")?;
     }
+    write!(f, "{limits}")?;
+    if let Some(expire) = password.expire {
+        f.write_str(" PASSWORD EXPIRE")?;
+        match expire {
+            PasswordExpire::Now => {}
+            PasswordExpire::Default => f.write_str(" DEFAULT")?,
+            PasswordExpire::Never => f.write_str(" NEVER")?,
+            PasswordExpire::Interval(n) => write!(f, " INTERVAL {n} DAY")?,
+        }
+    }
     match account_lock {
-        Some(true) => f.write_str(" ACCOUNT LOCK"),
-        Some(false) => f.write_str(" ACCOUNT UNLOCK"),
+        Some(true) => f.write_str(" ACCOUNT LOCK")?,
+        Some(false) => f.write_str(" ACCOUNT UNLOCK")?,
+        None => {}
+    }
+    match password.history {
+        Some(PolicyValue::Default) => f.write_str(" PASSWORD HISTORY DEFAULT")?,
+        Some(PolicyValue::Value(n)) => write!(f, " PASSWORD HISTORY {n}")?,
+        None => {}
+    }
+    match password.reuse_interval {
+        Some(PolicyValue::Default) => f.write_str(" PASSWORD REUSE INTERVAL DEFAULT")?,
+        Some(PolicyValue::Value(n)) => write!(f, " PASSWORD REUSE INTERVAL {n} DAY")?,
+        None => {}
+    }
+    match password.require_current {
+        Some(RequireCurrent::Yes) => f.write_str(" PASSWORD REQUIRE CURRENT")?,
+        Some(RequireCurrent::Default) => f.write_str(" PASSWORD REQUIRE CURRENT DEFAULT")?,
+        Some(RequireCurrent::Optional) => f.write_str(" PASSWORD REQUIRE CURRENT OPTIONAL")?,
+        None => {}
+    }
+    if let Some(n) = password.failed_login_attempts {
+        write!(f, " FAILED_LOGIN_ATTEMPTS {n}")?;
+    }
+    match password.password_lock_time {
+        Some(LockTime::Days(n)) => write!(f, " PASSWORD_LOCK_TIME {n}"),
+        Some(LockTime::Unbounded) => f.write_str(" PASSWORD_LOCK_TIME UNBOUNDED"),
         None => Ok(()),
+    }
+}
+
+impl fmt::Display for ResourceLimits {
+    /// ` WITH MAX_QUERIES_PER_HOUR n …` for the limits given (in MySQL's order), or nothing.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_empty() {
+            return Ok(());
+        }
+        f.write_str(" WITH")?;
+        for (name, value) in [
+            ("MAX_QUERIES_PER_HOUR", self.max_queries_per_hour),
+            ("MAX_UPDATES_PER_HOUR", self.max_updates_per_hour),
+            ("MAX_CONNECTIONS_PER_HOUR", self.max_connections_per_hour),
+            ("MAX_USER_CONNECTIONS", self.max_user_connections),
+        ] {
+            if let Some(n) = value {
+                write!(f, " {name} {n}")?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -1134,13 +1345,19 @@ impl fmt::Display for Statement {
                 f.write_str("SET ")?;
                 write_list(f, assignments)
             }
-            Statement::SetPassword { user, password } => {
+            Statement::SetPassword {
+                user,
+                password,
+                replace,
+                retain_current,
+            } => {
                 f.write_str("SET PASSWORD")?;
                 if let Some(user) = user {
                     write!(f, " FOR {user}")?;
                 }
                 f.write_str(" = ")?;
-                write_str_literal(f, password.expose())
+                write_str_literal(f, password.expose())?;
+                write_replace_retain(f, replace.as_ref(), *retain_current)
             }
             Statement::Select(select) => write!(f, "{select}"),
             Statement::ShowStatus { scope, filter }
@@ -1173,27 +1390,31 @@ impl fmt::Display for Statement {
                 if_not_exists,
                 users,
                 require,
+                limits,
                 account_lock,
+                password,
             } => {
                 f.write_str("CREATE USER ")?;
                 if *if_not_exists {
                     f.write_str("IF NOT EXISTS ")?;
                 }
                 write_user_auths(f, users)?;
-                write_account_tail(f, require, *account_lock)
+                write_account_tail(f, require, limits, *account_lock, password)
             }
             Statement::AlterUser {
                 if_exists,
                 users,
                 require,
+                limits,
                 account_lock,
+                password,
             } => {
                 f.write_str("ALTER USER ")?;
                 if *if_exists {
                     f.write_str("IF EXISTS ")?;
                 }
                 write_user_auths(f, users)?;
-                write_account_tail(f, require, *account_lock)
+                write_account_tail(f, require, limits, *account_lock, password)
             }
             Statement::DropUser { if_exists, users } => {
                 f.write_str("DROP USER ")?;

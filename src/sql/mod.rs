@@ -11,8 +11,10 @@
 //! * a statement of the subset → the tree;
 //! * a real MySQL statement outside the subset (`INSERT …`, `CREATE TABLE …`, `SHOW PROCESSLIST`)
 //!   → [`Statement::Other`], for ER_NOT_SUPPORTED_YET (1235) or a harmless OK;
-//! * a supported statement with a valid but unsupported clause (`PASSWORD EXPIRE`, `DEFAULT
-//!   ROLE`, column privileges, …) → [`ParseErrorKind::Unsupported`], 1235;
+//! * a supported statement with a valid but unsupported clause (`DEFAULT ROLE`, `RANDOM
+//!   PASSWORD`, column privileges, …) → [`ParseErrorKind::Unsupported`], 1235;
+//! * an account option whose number MySQL's grammar refuses (`PASSWORD EXPIRE INTERVAL 0 DAY`)
+//!   → [`ParseErrorKind::WrongValue`], 1525;
 //! * only whitespace and comments → [`ParseErrorKind::Empty`], 1065 (MySQL answers OK instead
 //!   when there was a comment; the kind says which);
 //! * anything else → [`ParseErrorKind::Syntax`], ER_PARSE_ERROR (1064) with
@@ -32,9 +34,10 @@ mod parser;
 mod tests;
 
 pub use ast::{
-    AuthOption, BinaryOp, Expr, FlushKind, GrantLevel, Limit, Privileges, Require, Secret, Select,
-    SelectItem, SetAssignment, SetValue, ShowFilter, ShowScope, Statement, TableRef, UnaryOp,
-    UserAuth, UserSpec, VarScope,
+    AuthOption, BinaryOp, Expr, FlushKind, GrantLevel, Limit, LockTime, PasswordExpire,
+    PasswordOptions, PolicyValue, Privileges, Require, RequireCurrent, ResourceLimits, Secret,
+    Select, SelectItem, SetAssignment, SetValue, ShowFilter, ShowScope, Statement, TableRef,
+    UnaryOp, UserAuth, UserSpec, VarScope,
 };
 pub use like::like_matches;
 pub use parser::{MAX_EXPR_HEIGHT, MAX_NESTING};
@@ -68,6 +71,16 @@ pub enum ParseErrorKind {
     /// "Option '%s' used twice in statement".
     #[error("option {0} used twice")]
     DuplicateOption(&'static str),
+    /// A number out of the range MySQL's grammar accepts for an account option
+    /// (`FAILED_LOGIN_ATTEMPTS 40000`, `PASSWORD EXPIRE INTERVAL 0 DAY`): ER_WRONG_VALUE (1525,
+    /// HY000) "Incorrect %-.32s value: '%-.128s'", e.g. `Incorrect DAY value: '0'`.
+    #[error("incorrect {what} value {value}")]
+    WrongValue {
+        /// What MySQL names in the message (`DAY`, `FAILED_LOGIN_ATTEMPTS`, …).
+        what: &'static str,
+        /// The number as written.
+        value: String,
+    },
 }
 
 /// A parse failure with the position MySQL's message reports.
@@ -124,6 +137,7 @@ impl ParseError {
             ParseErrorKind::Syntax | ParseErrorKind::TooDeep => MysqlError::ParseError,
             ParseErrorKind::Unsupported(_) => MysqlError::NotSupportedYet,
             ParseErrorKind::DuplicateOption(_) => MysqlError::DupArgument,
+            ParseErrorKind::WrongValue { .. } => MysqlError::WrongValue,
         }
     }
 
@@ -145,6 +159,7 @@ impl ParseError {
             ParseErrorKind::Syntax | ParseErrorKind::TooDeep => self.mysql_message(query),
             ParseErrorKind::Unsupported(what) => e.message(&[what]),
             ParseErrorKind::DuplicateOption(option) => e.message(&[option]),
+            ParseErrorKind::WrongValue { what, value } => e.message(&[what, value]),
         }
     }
 

@@ -15,6 +15,11 @@ pub const MAX_NESTING: u32 = 64;
 /// Maximum height of an expression tree (long `a OR b OR …` chains grow it too).
 pub const MAX_EXPR_HEIGHT: u32 = 256;
 
+/// Largest `FAILED_LOGIN_ATTEMPTS` / `PASSWORD_LOCK_TIME` (MySQL's `INT_MAX16`).
+const LOCKING_MAX: u32 = 32767;
+/// Largest `PASSWORD EXPIRE INTERVAL n DAY` (MySQL's `UINT_MAX16`).
+const LIFETIME_MAX: u32 = 65535;
+
 type PResult<T> = Result<T, ParseError>;
 /// An expression with the height of its tree.
 type ExprH = (Expr, u32);
@@ -421,13 +426,32 @@ impl<'a> Parser<'a> {
         }
         self.eat_assign()?;
         let password = self.secret()?;
-        if self.is_kw("REPLACE") {
-            return Err(self.unsupported("REPLACE 'current password'"));
+        let replace = self.opt_replace()?;
+        let retain_current = self.opt_retain()?;
+        Ok(Statement::SetPassword {
+            user,
+            password,
+            replace,
+            retain_current,
+        })
+    }
+
+    /// MySQL's `opt_replace_password`: `[REPLACE 'current']`.
+    fn opt_replace(&mut self) -> PResult<Option<Secret>> {
+        if self.eat_kw("REPLACE") {
+            return Ok(Some(self.secret()?));
         }
-        if self.is_kw("RETAIN") {
-            return Err(self.unsupported("RETAIN CURRENT PASSWORD"));
+        Ok(None)
+    }
+
+    /// MySQL's `opt_retain_current_password`: `[RETAIN CURRENT PASSWORD]`.
+    fn opt_retain(&mut self) -> PResult<bool> {
+        if self.eat_kw("RETAIN") {
+            self.expect_kw("CURRENT")?;
+            self.expect_kw("PASSWORD")?;
+            return Ok(true);
         }
-        Ok(Statement::SetPassword { user, password })
+        Ok(false)
     }
 
     // ----- names -----
@@ -603,30 +627,52 @@ impl<'a> Parser<'a> {
         Ok(Some(AuthOption::Plugin(plugin)))
     }
 
-    fn user_auth_list(&mut self, allow_user_fn: bool) -> PResult<Vec<UserAuth>> {
+    /// The account list of CREATE USER (`alter: false`: MySQL's `create_user`, an optional
+    /// `IDENTIFIED …` per account) or ALTER USER (`alter: true`: MySQL's `alter_user`, which
+    /// adds `REPLACE 'current'` after `IDENTIFIED [WITH p] BY 'pw'`, `RETAIN CURRENT PASSWORD`
+    /// after `IDENTIFIED [WITH p] BY | AS …`, and `DISCARD OLD PASSWORD` instead of
+    /// `IDENTIFIED`). A clause where the grammar has none is a syntax error there.
+    fn user_auth_list(&mut self, alter: bool) -> PResult<Vec<UserAuth>> {
         let mut users = Vec::new();
         loop {
-            let user = self.user_spec(allow_user_fn)?;
-            let auth = self.auth_option()?;
-            if self.is_kw("REPLACE") {
-                return Err(self.unsupported("REPLACE 'current password'"));
+            let mut ua = UserAuth::new(self.user_spec(alter)?, self.auth_option()?);
+            if alter {
+                match &ua.auth {
+                    Some(AuthOption::Password(_) | AuthOption::PluginPassword { .. }) => {
+                        ua.replace = self.opt_replace()?;
+                        ua.retain_current = self.opt_retain()?;
+                    }
+                    Some(AuthOption::PluginAuthString { .. }) => {
+                        ua.retain_current = self.opt_retain()?;
+                    }
+                    Some(AuthOption::Plugin(_)) => {}
+                    None => {
+                        if self.eat_kw("DISCARD") {
+                            self.expect_kw("OLD")?;
+                            self.expect_kw("PASSWORD")?;
+                            ua.discard_old = true;
+                        }
+                    }
+                }
             }
-            if self.is_kw("RETAIN") {
-                return Err(self.unsupported("RETAIN CURRENT PASSWORD"));
-            }
-            if self.is_kw("DISCARD") {
-                return Err(self.unsupported("DISCARD OLD PASSWORD"));
-            }
-            users.push(UserAuth { user, auth });
+            users.push(ua);
             if !self.eat_op(",") {
                 return Ok(users);
             }
         }
     }
 
-    /// `[REQUIRE …] [ACCOUNT LOCK|UNLOCK]…`, in MySQL's order, rejecting the other account
-    /// options as unsupported.
-    fn account_tail(&mut self) -> PResult<(Option<Require>, Option<bool>)> {
+    /// `[REQUIRE …] [WITH resource_option…] [ACCOUNT LOCK|UNLOCK | password_option]…`, in
+    /// MySQL's order (`require_clause connect_options opt_account_lock_password_expire_options`),
+    /// rejecting `DEFAULT ROLE`, `COMMENT` and `ATTRIBUTE` as unsupported.
+    fn account_tail(
+        &mut self,
+    ) -> PResult<(
+        Option<Require>,
+        ResourceLimits,
+        Option<bool>,
+        PasswordOptions,
+    )> {
         if self.is_kw("DEFAULT") && self.is_kw_at(1, "ROLE") {
             return Err(self.unsupported("DEFAULT ROLE"));
         }
@@ -635,7 +681,13 @@ impl<'a> Parser<'a> {
         } else {
             None
         };
+        let limits = if self.eat_kw("WITH") {
+            self.resource_limits()?
+        } else {
+            ResourceLimits::default()
+        };
         let mut lock = None;
+        let mut password = PasswordOptions::default();
         loop {
             if self.eat_kw("ACCOUNT") {
                 if self.eat_kw("LOCK") {
@@ -646,16 +698,131 @@ impl<'a> Parser<'a> {
                 }
                 continue;
             }
+            if self.is_kw("PASSWORD") {
+                self.password_option(&mut password)?;
+                continue;
+            }
+            if self.eat_kw("FAILED_LOGIN_ATTEMPTS") {
+                password.failed_login_attempts =
+                    Some(self.bounded_number("FAILED_LOGIN_ATTEMPTS", 0, LOCKING_MAX)?);
+                continue;
+            }
+            if self.eat_kw("PASSWORD_LOCK_TIME") {
+                password.password_lock_time = Some(if self.eat_kw("UNBOUNDED") {
+                    LockTime::Unbounded
+                } else {
+                    LockTime::Days(self.bounded_number("PASSWORD_LOCK_TIME", 0, LOCKING_MAX)?)
+                });
+                continue;
+            }
             let unsupported = match self.word_upper().as_deref() {
-                Some("WITH") => "resource limits (WITH …)",
-                Some("PASSWORD") => "PASSWORD options",
-                Some("FAILED_LOGIN_ATTEMPTS") => "FAILED_LOGIN_ATTEMPTS",
-                Some("PASSWORD_LOCK_TIME") => "PASSWORD_LOCK_TIME",
                 Some("COMMENT") => "COMMENT",
                 Some("ATTRIBUTE") => "ATTRIBUTE",
-                _ => return Ok((require, lock)),
+                _ => return Ok((require, limits, lock, password)),
             };
             return Err(self.unsupported(unsupported));
+        }
+    }
+
+    /// After `WITH`: MySQL's `connect_option_list`, at least one option, any order; the last
+    /// value of a repeated option wins.
+    fn resource_limits(&mut self) -> PResult<ResourceLimits> {
+        let mut limits = ResourceLimits::default();
+        loop {
+            let (slot, name) = match self.word_upper().as_deref() {
+                Some("MAX_QUERIES_PER_HOUR") => {
+                    (&mut limits.max_queries_per_hour, "MAX_QUERIES_PER_HOUR")
+                }
+                Some("MAX_UPDATES_PER_HOUR") => {
+                    (&mut limits.max_updates_per_hour, "MAX_UPDATES_PER_HOUR")
+                }
+                Some("MAX_CONNECTIONS_PER_HOUR") => (
+                    &mut limits.max_connections_per_hour,
+                    "MAX_CONNECTIONS_PER_HOUR",
+                ),
+                Some("MAX_USER_CONNECTIONS") => {
+                    (&mut limits.max_user_connections, "MAX_USER_CONNECTIONS")
+                }
+                _ if limits.is_empty() => return Err(self.error()),
+                _ => return Ok(limits),
+            };
+            self.bump();
+            *slot = Some(self.bounded_number(name, 0, u32::MAX)?);
+        }
+    }
+
+    /// One `PASSWORD …` option of MySQL's `opt_account_lock_password_expire_option`.
+    fn password_option(&mut self, o: &mut PasswordOptions) -> PResult<()> {
+        self.expect_kw("PASSWORD")?;
+        if self.eat_kw("EXPIRE") {
+            o.expire = Some(if self.eat_kw("DEFAULT") {
+                PasswordExpire::Default
+            } else if self.eat_kw("NEVER") {
+                PasswordExpire::Never
+            } else if self.eat_kw("INTERVAL") {
+                let days = self.bounded_number("DAY", 1, LIFETIME_MAX)?;
+                self.expect_kw("DAY")?;
+                PasswordExpire::Interval(days)
+            } else {
+                PasswordExpire::Now
+            });
+        } else if self.eat_kw("HISTORY") {
+            o.history = Some(if self.eat_kw("DEFAULT") {
+                PolicyValue::Default
+            } else {
+                PolicyValue::Value(self.bounded_number("PASSWORD HISTORY", 0, u32::MAX)?)
+            });
+        } else if self.eat_kw("REUSE") {
+            self.expect_kw("INTERVAL")?;
+            o.reuse_interval = Some(if self.eat_kw("DEFAULT") {
+                PolicyValue::Default
+            } else {
+                let days = self.bounded_number("PASSWORD REUSE INTERVAL", 0, u32::MAX)?;
+                self.expect_kw("DAY")?;
+                PolicyValue::Value(days)
+            });
+        } else if self.eat_kw("REQUIRE") {
+            self.expect_kw("CURRENT")?;
+            o.require_current = Some(if self.eat_kw("DEFAULT") {
+                RequireCurrent::Default
+            } else if self.eat_kw("OPTIONAL") {
+                RequireCurrent::Optional
+            } else {
+                RequireCurrent::Yes
+            });
+        } else {
+            return Err(self.error());
+        }
+        Ok(())
+    }
+
+    /// MySQL's `real_ulong_num` / `ulong_num`: a decimal or hexadecimal integer literal (a
+    /// decimal fraction is a syntax error). Outside `min..=max` it is ER_WRONG_VALUE (1525)
+    /// naming `what`, as MySQL's grammar actions do for `DAY`, `FAILED_LOGIN_ATTEMPTS` and
+    /// `PASSWORD_LOCK_TIME`. (For the options MySQL stores without a check — history, reuse
+    /// interval and the resource limits, silently cut to 32 bits — values over 4294967295 get
+    /// the same error here instead.)
+    fn bounded_number(&mut self, what: &'static str, min: u32, max: u32) -> PResult<u32> {
+        let start = self.token_at(0).start;
+        let (text, value) = match self.tok() {
+            Tok::Number(t) if t.bytes().all(|b| b.is_ascii_digit()) => {
+                (t.clone(), t.parse::<u64>().ok())
+            }
+            Tok::Hex(h) if self.src.get(start..).is_some_and(|r| r.starts_with("0x")) => {
+                (h.clone(), u64::from_str_radix(h, 16).ok())
+            }
+            _ => return Err(self.error()),
+        };
+        self.bump();
+        match value.and_then(|v| u32::try_from(v).ok()) {
+            Some(v) if (min..=max).contains(&v) => Ok(v),
+            _ => Err(self.error_at(
+                ParseErrorKind::WrongValue {
+                    what,
+                    value: value.map_or(text, |v| v.to_string()),
+                },
+                start,
+            )),
         }
     }
 
@@ -724,12 +891,14 @@ impl<'a> Parser<'a> {
             false
         };
         let users = self.user_auth_list(false)?;
-        let (require, account_lock) = self.account_tail()?;
+        let (require, limits, account_lock, password) = self.account_tail()?;
         Ok(Statement::CreateUser {
             if_not_exists,
             users,
             require,
+            limits,
             account_lock,
+            password,
         })
     }
 
@@ -748,12 +917,14 @@ impl<'a> Parser<'a> {
             false
         };
         let users = self.user_auth_list(true)?;
-        let (require, account_lock) = self.account_tail()?;
+        let (require, limits, account_lock, password) = self.account_tail()?;
         Ok(Statement::AlterUser {
             if_exists,
             users,
             require,
+            limits,
             account_lock,
+            password,
         })
     }
 
@@ -970,6 +1141,7 @@ impl<'a> Parser<'a> {
                 Some("PRIVILEGES") => FlushKind::Privileges,
                 Some("HOSTS") => FlushKind::Hosts,
                 Some("STATUS") => FlushKind::Status,
+                Some("USER_RESOURCES") => FlushKind::UserResources,
                 Some("LOCAL" | "NO_WRITE_TO_BINLOG") => return Err(self.error()),
                 Some(_) if kinds.is_empty() => return self.other_with_next_word("FLUSH"),
                 Some(_) => return Err(self.unsupported("this FLUSH option")),

@@ -316,9 +316,12 @@ fn create_user_with_plugin_and_require_ssl() {
                     plugin: "caching_sha2_password".into(),
                     password: secret("secret")
                 }),
+                ..Default::default()
             }],
             require: Some(Require::Ssl),
             account_lock: None,
+            limits: ResourceLimits::default(),
+            password: PasswordOptions::default(),
         }
     );
     assert_eq!(stmt.to_string(), sql);
@@ -498,7 +501,9 @@ fn set_password_and_unimplemented_set_forms() {
         parse("SET PASSWORD = 'pw'"),
         Statement::SetPassword {
             user: None,
-            password: secret("pw")
+            password: secret("pw"),
+            replace: None,
+            retain_current: false,
         }
     );
     let stmt = parse("SET PASSWORD FOR 'bob'@'localhost' = 'new''pw'");
@@ -506,7 +511,9 @@ fn set_password_and_unimplemented_set_forms() {
         stmt,
         Statement::SetPassword {
             user: Some(acct("bob", "localhost")),
-            password: secret("new'pw")
+            password: secret("new'pw"),
+            replace: None,
+            retain_current: false,
         }
     );
     assert_eq!(
@@ -518,7 +525,41 @@ fn set_password_and_unimplemented_set_forms() {
         err("SET PASSWORD TO RANDOM").kind,
         ParseErrorKind::Unsupported("SET PASSWORD TO RANDOM")
     );
-    assert_eq!(err("SET PASSWORD = 'a' REPLACE 'b'").code(), 1235);
+    assert_eq!(
+        parse("SET PASSWORD = 'a' REPLACE 'b' RETAIN CURRENT PASSWORD"),
+        Statement::SetPassword {
+            user: None,
+            password: secret("a"),
+            replace: Some(secret("b")),
+            retain_current: true,
+        }
+    );
+    let stmt = parse("set password for u@h = 'n' retain current password");
+    assert_eq!(
+        stmt.to_string(),
+        "SET PASSWORD FOR 'u'@'h' = 'n' RETAIN CURRENT PASSWORD"
+    );
+    assert_eq!(
+        canonical("SET PASSWORD FOR u = 'n' REPLACE 'o''x'"),
+        r"SET PASSWORD FOR 'u'@'%' = 'n' REPLACE 'o\'x'"
+    );
+    let debug = format!("{:?}", parse("SET PASSWORD = 'newpw' REPLACE 'oldpw'"));
+    assert!(
+        !debug.contains("newpw") && !debug.contains("oldpw"),
+        "{debug}"
+    );
+    assert_eq!(
+        near("SET PASSWORD = 'a' RETAIN CURRENT"),
+        format!("{NEAR} '' at line 1")
+    );
+    assert_eq!(
+        near("SET PASSWORD = 'a' RETAIN CURRENT PASSWORD REPLACE 'b'"),
+        format!("{NEAR} 'REPLACE 'b'' at line 1")
+    );
+    assert_eq!(
+        near("SET PASSWORD = 'a' REPLACE b"),
+        format!("{NEAR} 'b' at line 1")
+    );
     assert_eq!(
         parse("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"),
         other("SET TRANSACTION")
@@ -910,22 +951,26 @@ fn create_user_forms() {
             users: vec![
                 UserAuth {
                     user: acct("a", "%"),
-                    auth: Some(AuthOption::Password(secret("p1")))
+                    auth: Some(AuthOption::Password(secret("p1"))),
+                    ..Default::default()
                 },
                 UserAuth {
                     user: acct("b", "%"),
-                    auth: Some(AuthOption::Plugin("mysql_native_password".into()))
+                    auth: Some(AuthOption::Plugin("mysql_native_password".into())),
+                    ..Default::default()
                 },
                 UserAuth {
                     user: acct("c", "h"),
                     auth: Some(AuthOption::PluginAuthString {
                         plugin: "caching_sha2_password".into(),
                         auth_string: secret("$A$005$hash")
-                    })
+                    }),
+                    ..Default::default()
                 },
                 UserAuth {
                     user: acct("d", "%"),
-                    auth: None
+                    auth: None,
+                    ..Default::default()
                 },
             ],
             require: Some(Require::Specified {
@@ -935,6 +980,8 @@ fn create_user_forms() {
                 san: Some("DNS:x".into()),
             }),
             account_lock: Some(true),
+            limits: ResourceLimits::default(),
+            password: PasswordOptions::default(),
         }
     );
     assert_eq!(
@@ -986,21 +1033,13 @@ fn create_user_forms() {
         format!("{NEAR} 'PASSWORD '*AB'' at line 1")
     );
     for (sql, what) in [
-        ("CREATE USER u PASSWORD EXPIRE", "PASSWORD options"),
-        (
-            "CREATE USER u WITH MAX_QUERIES_PER_HOUR 1",
-            "resource limits (WITH …)",
-        ),
         ("CREATE USER u DEFAULT ROLE r", "DEFAULT ROLE"),
         (
             "CREATE USER u IDENTIFIED BY RANDOM PASSWORD",
             "RANDOM PASSWORD",
         ),
         ("CREATE USER u COMMENT 'x'", "COMMENT"),
-        (
-            "CREATE USER u ACCOUNT LOCK FAILED_LOGIN_ATTEMPTS 3",
-            "FAILED_LOGIN_ATTEMPTS",
-        ),
+        ("CREATE USER u PASSWORD EXPIRE ATTRIBUTE '{}'", "ATTRIBUTE"),
     ] {
         let e = err(sql);
         assert_eq!(e.kind, ParseErrorKind::Unsupported(what), "{sql}");
@@ -1008,6 +1047,323 @@ fn create_user_forms() {
             e.message(sql),
             format!("This version of MySQL doesn't yet support '{what}'")
         );
+    }
+}
+
+/// The tail of a CREATE USER statement (limits, lock, password options).
+fn create_tail(sql: &str) -> (ResourceLimits, Option<bool>, PasswordOptions) {
+    match parse(sql) {
+        Statement::CreateUser {
+            limits,
+            account_lock,
+            password,
+            ..
+        } => (limits, account_lock, password),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn resource_limits_any_subset_any_order() {
+    let (limits, _, _) = create_tail(
+        "CREATE USER u WITH MAX_USER_CONNECTIONS 4 MAX_QUERIES_PER_HOUR 1 max_updates_per_hour 0x10 \
+         MAX_CONNECTIONS_PER_HOUR 3 MAX_QUERIES_PER_HOUR 2",
+    );
+    assert_eq!(
+        limits,
+        ResourceLimits {
+            max_queries_per_hour: Some(2),
+            max_updates_per_hour: Some(16),
+            max_connections_per_hour: Some(3),
+            max_user_connections: Some(4),
+        }
+    );
+    assert_eq!(
+        canonical("CREATE USER u WITH MAX_USER_CONNECTIONS 4 MAX_QUERIES_PER_HOUR 0"),
+        "CREATE USER 'u'@'%' WITH MAX_QUERIES_PER_HOUR 0 MAX_USER_CONNECTIONS 4"
+    );
+    let (limits, lock, _) =
+        create_tail("CREATE USER u REQUIRE SSL WITH MAX_USER_CONNECTIONS 4294967295 ACCOUNT LOCK");
+    assert_eq!(limits.max_user_connections, Some(u32::MAX));
+    assert_eq!(lock, Some(true));
+    // MySQL's order: REQUIRE, then WITH, then the lock and password options.
+    assert_eq!(
+        near("CREATE USER u WITH MAX_USER_CONNECTIONS 1 REQUIRE SSL"),
+        format!("{NEAR} 'REQUIRE SSL' at line 1")
+    );
+    assert_eq!(
+        near("CREATE USER u ACCOUNT LOCK WITH MAX_USER_CONNECTIONS 1"),
+        format!("{NEAR} 'WITH MAX_USER_CONNECTIONS 1' at line 1")
+    );
+    assert_eq!(near("CREATE USER u WITH"), format!("{NEAR} '' at line 1"));
+    assert_eq!(
+        near("CREATE USER u WITH GRANT OPTION"),
+        format!("{NEAR} 'GRANT OPTION' at line 1")
+    );
+    assert_eq!(
+        near("CREATE USER u WITH MAX_USER_CONNECTIONS"),
+        format!("{NEAR} '' at line 1")
+    );
+    assert_eq!(
+        near("CREATE USER u WITH MAX_USER_CONNECTIONS 1.5"),
+        format!("{NEAR} '1.5' at line 1")
+    );
+    assert_eq!(
+        near("CREATE USER u WITH MAX_USER_CONNECTIONS -1"),
+        format!("{NEAR} '-1' at line 1")
+    );
+    let big = err("ALTER USER u WITH MAX_QUERIES_PER_HOUR 4294967296");
+    assert_eq!(
+        (big.code(), big.sqlstate(), big.message("")),
+        (
+            1525,
+            "HY000",
+            "Incorrect MAX_QUERIES_PER_HOUR value: '4294967296'".to_string()
+        )
+    );
+}
+
+#[test]
+fn password_and_locking_options() {
+    let full = "CREATE USER u PASSWORD EXPIRE INTERVAL 90 DAY ACCOUNT UNLOCK PASSWORD HISTORY 5 \
+                PASSWORD REUSE INTERVAL 365 DAY PASSWORD REQUIRE CURRENT OPTIONAL \
+                FAILED_LOGIN_ATTEMPTS 3 PASSWORD_LOCK_TIME 2";
+    let (limits, lock, password) = create_tail(full);
+    assert!(limits.is_empty());
+    assert_eq!(lock, Some(false));
+    assert_eq!(
+        password,
+        PasswordOptions {
+            expire: Some(PasswordExpire::Interval(90)),
+            history: Some(PolicyValue::Value(5)),
+            reuse_interval: Some(PolicyValue::Value(365)),
+            require_current: Some(RequireCurrent::Optional),
+            failed_login_attempts: Some(3),
+            password_lock_time: Some(LockTime::Days(2)),
+        }
+    );
+    assert_eq!(
+        canonical(full),
+        full.replace("CREATE USER u", "CREATE USER 'u'@'%'")
+    );
+    // Any order, the last of a repeated option wins; lower case is fine.
+    let (_, _, password) = create_tail(
+        "create user u password_lock_time unbounded failed_login_attempts 0 password expire \
+         password require current password history default password reuse interval default \
+         password require current default password expire never",
+    );
+    assert_eq!(
+        password,
+        PasswordOptions {
+            expire: Some(PasswordExpire::Never),
+            history: Some(PolicyValue::Default),
+            reuse_interval: Some(PolicyValue::Default),
+            require_current: Some(RequireCurrent::Default),
+            failed_login_attempts: Some(0),
+            password_lock_time: Some(LockTime::Unbounded),
+        }
+    );
+    for (sql, expire) in [
+        ("CREATE USER u PASSWORD EXPIRE", PasswordExpire::Now),
+        (
+            "CREATE USER u PASSWORD EXPIRE DEFAULT",
+            PasswordExpire::Default,
+        ),
+        ("CREATE USER u PASSWORD EXPIRE NEVER", PasswordExpire::Never),
+        (
+            "CREATE USER u PASSWORD EXPIRE INTERVAL 65535 DAY",
+            PasswordExpire::Interval(65535),
+        ),
+    ] {
+        assert_eq!(create_tail(sql).2.expire, Some(expire), "{sql}");
+    }
+    assert_eq!(
+        create_tail("CREATE USER u PASSWORD REQUIRE CURRENT")
+            .2
+            .require_current,
+        Some(RequireCurrent::Yes)
+    );
+    assert_eq!(
+        canonical("ALTER USER u PASSWORD_LOCK_TIME UNBOUNDED PASSWORD EXPIRE"),
+        "ALTER USER 'u'@'%' PASSWORD EXPIRE PASSWORD_LOCK_TIME UNBOUNDED"
+    );
+    // Out of MySQL's ranges: ER_WRONG_VALUE with the grammar's names.
+    for (sql, what, value) in [
+        ("CREATE USER u PASSWORD EXPIRE INTERVAL 0 DAY", "DAY", "0"),
+        (
+            "CREATE USER u PASSWORD EXPIRE INTERVAL 65536 DAY",
+            "DAY",
+            "65536",
+        ),
+        (
+            "ALTER USER u FAILED_LOGIN_ATTEMPTS 32768",
+            "FAILED_LOGIN_ATTEMPTS",
+            "32768",
+        ),
+        (
+            "ALTER USER u PASSWORD_LOCK_TIME 40000",
+            "PASSWORD_LOCK_TIME",
+            "40000",
+        ),
+        (
+            "ALTER USER u PASSWORD_LOCK_TIME 0x8000",
+            "PASSWORD_LOCK_TIME",
+            "32768",
+        ),
+        (
+            "ALTER USER u FAILED_LOGIN_ATTEMPTS 99999999999999999999999",
+            "FAILED_LOGIN_ATTEMPTS",
+            "99999999999999999999999",
+        ),
+    ] {
+        let e = err(sql);
+        assert_eq!(
+            (e.kind.clone(), e.code(), e.sqlstate()),
+            (
+                ParseErrorKind::WrongValue {
+                    what,
+                    value: value.into()
+                },
+                1525,
+                "HY000"
+            ),
+            "{sql}"
+        );
+        assert_eq!(e.message(sql), format!("Incorrect {what} value: '{value}'"));
+    }
+    // Syntax errors where MySQL's grammar has none of these words.
+    for (sql, rest) in [
+        ("CREATE USER u PASSWORD EXPIRE INTERVAL 5", ""),
+        ("CREATE USER u PASSWORD EXPIRE INTERVAL 5 DAYS", "DAYS"),
+        ("CREATE USER u PASSWORD EXPIRE INTERVAL DAY", "DAY"),
+        ("CREATE USER u PASSWORD HISTORY", ""),
+        ("CREATE USER u PASSWORD HISTORY NEVER", "NEVER"),
+        ("CREATE USER u PASSWORD REUSE INTERVAL 5", ""),
+        ("CREATE USER u PASSWORD REUSE 5 DAY", "5 DAY"),
+        ("CREATE USER u PASSWORD REQUIRE", ""),
+        ("CREATE USER u PASSWORD REQUIRE CURRENT NEVER", "NEVER"),
+        ("CREATE USER u PASSWORD", ""),
+        ("CREATE USER u PASSWORD LOCK", "LOCK"),
+        ("CREATE USER u FAILED_LOGIN_ATTEMPTS", ""),
+        ("CREATE USER u FAILED_LOGIN_ATTEMPTS UNBOUNDED", "UNBOUNDED"),
+        ("CREATE USER u PASSWORD_LOCK_TIME NEVER", "NEVER"),
+        ("CREATE USER u ACCOUNT LOCK REQUIRE SSL", "REQUIRE SSL"),
+    ] {
+        assert_eq!(near(sql), format!("{NEAR} '{rest}' at line 1"), "{sql}");
+    }
+}
+
+#[test]
+fn alter_user_dual_password_clauses() {
+    let alter_users = |sql: &str| match parse(sql) {
+        Statement::AlterUser { users, .. } => users,
+        other => panic!("{other:?}"),
+    };
+    let users = alter_users(
+        "ALTER USER a IDENTIFIED BY 'n' REPLACE 'o' RETAIN CURRENT PASSWORD, \
+         b IDENTIFIED WITH caching_sha2_password BY 'n2' REPLACE 'o2', \
+         c IDENTIFIED WITH mysql_native_password AS '*AB' RETAIN CURRENT PASSWORD, \
+         d DISCARD OLD PASSWORD, e IDENTIFIED BY 'x' RETAIN CURRENT PASSWORD, f",
+    );
+    assert_eq!(
+        users,
+        vec![
+            UserAuth {
+                user: acct("a", "%"),
+                auth: Some(AuthOption::Password(secret("n"))),
+                replace: Some(secret("o")),
+                retain_current: true,
+                discard_old: false,
+            },
+            UserAuth {
+                user: acct("b", "%"),
+                auth: Some(AuthOption::PluginPassword {
+                    plugin: "caching_sha2_password".into(),
+                    password: secret("n2")
+                }),
+                replace: Some(secret("o2")),
+                retain_current: false,
+                discard_old: false,
+            },
+            UserAuth {
+                user: acct("c", "%"),
+                auth: Some(AuthOption::PluginAuthString {
+                    plugin: "mysql_native_password".into(),
+                    auth_string: secret("*AB")
+                }),
+                replace: None,
+                retain_current: true,
+                discard_old: false,
+            },
+            UserAuth {
+                user: acct("d", "%"),
+                auth: None,
+                replace: None,
+                retain_current: false,
+                discard_old: true,
+            },
+            UserAuth {
+                user: acct("e", "%"),
+                auth: Some(AuthOption::Password(secret("x"))),
+                replace: None,
+                retain_current: true,
+                discard_old: false,
+            },
+            UserAuth::new(acct("f", "%"), None),
+        ]
+    );
+    let users = alter_users("ALTER USER USER() DISCARD OLD PASSWORD");
+    assert_eq!(users[0].user, UserSpec::CurrentUser);
+    assert!(users[0].discard_old);
+    assert_eq!(
+        canonical("alter user u identified by 'n' replace 'o' retain current password"),
+        "ALTER USER 'u'@'%' IDENTIFIED BY 'n' REPLACE 'o' RETAIN CURRENT PASSWORD"
+    );
+    assert_eq!(
+        canonical("ALTER USER u DISCARD OLD PASSWORD PASSWORD HISTORY 2"),
+        "ALTER USER 'u'@'%' DISCARD OLD PASSWORD PASSWORD HISTORY 2"
+    );
+    let debug = format!(
+        "{:?}",
+        parse("ALTER USER u IDENTIFIED BY 'sekrit' REPLACE 'oldsekrit'")
+    );
+    assert!(!debug.contains("sekrit"), "{debug}");
+    // Where MySQL's `alter_user` has no such clause: 1064 at the word.
+    for (sql, rest) in [
+        (
+            "ALTER USER u IDENTIFIED WITH sha256_password AS '$5$x' REPLACE 'o'",
+            "REPLACE 'o'",
+        ),
+        (
+            "ALTER USER u IDENTIFIED WITH sha256_password RETAIN CURRENT PASSWORD",
+            "RETAIN CURRENT PASSWORD",
+        ),
+        (
+            "ALTER USER u RETAIN CURRENT PASSWORD",
+            "RETAIN CURRENT PASSWORD",
+        ),
+        ("ALTER USER u REPLACE 'o'", "REPLACE 'o'"),
+        (
+            "ALTER USER u IDENTIFIED BY 'n' DISCARD OLD PASSWORD",
+            "DISCARD OLD PASSWORD",
+        ),
+        (
+            "ALTER USER u IDENTIFIED BY 'n' RETAIN CURRENT PASSWORD REPLACE 'o'",
+            "REPLACE 'o'",
+        ),
+        ("ALTER USER u DISCARD PASSWORD", "PASSWORD"),
+        ("ALTER USER u DISCARD OLD", ""),
+        ("ALTER USER u IDENTIFIED BY 'n' RETAIN PASSWORD", "PASSWORD"),
+        ("ALTER USER u IDENTIFIED BY 'n' REPLACE", ""),
+        // CREATE USER has none of them.
+        (
+            "CREATE USER u IDENTIFIED BY 'n' RETAIN CURRENT PASSWORD",
+            "RETAIN CURRENT PASSWORD",
+        ),
+        ("CREATE USER u IDENTIFIED BY 'n' REPLACE 'o'", "REPLACE 'o'"),
+        ("CREATE USER u DISCARD OLD PASSWORD", "DISCARD OLD PASSWORD"),
+    ] {
+        assert_eq!(near(sql), format!("{NEAR} '{rest}' at line 1"), "{sql}");
     }
 }
 
@@ -1019,10 +1375,13 @@ fn alter_drop_rename_user() {
             if_exists: false,
             users: vec![UserAuth {
                 user: UserSpec::CurrentUser,
-                auth: Some(AuthOption::Password(secret("pw")))
+                auth: Some(AuthOption::Password(secret("pw"))),
+                ..Default::default()
             }],
             require: None,
             account_lock: None,
+            limits: ResourceLimits::default(),
+            password: PasswordOptions::default(),
         }
     );
     assert_eq!(
@@ -1032,12 +1391,13 @@ fn alter_drop_rename_user() {
             users: vec![
                 UserAuth {
                     user: acct("a", "h"),
-                    auth: Some(AuthOption::PluginPassword { plugin: "sha256_password".into(), password: secret("x") })
-                },
-                UserAuth { user: acct("b", "%"), auth: None },
+                    auth: Some(AuthOption::PluginPassword { plugin: "sha256_password".into(), password: secret("x") }), ..Default::default() },
+                UserAuth { user: acct("b", "%"), auth: None, ..Default::default() },
             ],
             require: Some(Require::None),
             account_lock: Some(false),
+            limits: ResourceLimits::default(),
+            password: PasswordOptions::default(),
         }
     );
     // `user` is an ordinary account name; only `USER()` means the current user.
@@ -1047,17 +1407,15 @@ fn alter_drop_rename_user() {
             if_exists: false,
             users: vec![UserAuth {
                 user: acct("user", "%"),
-                auth: None
+                auth: None,
+                ..Default::default()
             }],
             require: None,
-            account_lock: Some(true)
+            account_lock: Some(true),
+            limits: ResourceLimits::default(),
+            password: PasswordOptions::default(),
         }
     );
-    assert_eq!(
-        err("ALTER USER u IDENTIFIED BY 'a' RETAIN CURRENT PASSWORD").code(),
-        1235
-    );
-    assert_eq!(err("ALTER USER u DISCARD OLD PASSWORD").code(), 1235);
     assert_eq!(
         parse("DROP USER IF EXISTS a, 'b'@'c'"),
         Statement::DropUser {
@@ -1208,6 +1566,10 @@ fn flush_use_transactions_and_other_statements() {
     assert_eq!(
         parse("FLUSH NO_WRITE_TO_BINLOG PRIVILEGES"),
         Statement::Flush(vec![FlushKind::Privileges])
+    );
+    assert_eq!(
+        parse("FLUSH USER_RESOURCES, privileges"),
+        Statement::Flush(vec![FlushKind::UserResources, FlushKind::Privileges])
     );
     assert_eq!(parse("FLUSH TABLES WITH READ LOCK"), other("FLUSH TABLES"));
     assert_eq!(err("FLUSH PRIVILEGES, TABLES").code(), 1235);
@@ -1780,9 +2142,93 @@ fn set_assignment() -> impl Strategy<Value = SetAssignment> {
 fn user_auths() -> impl Strategy<Value = Vec<UserAuth>> {
     prop::collection::vec(
         (user_spec(), prop::option::of(auth_option()))
-            .prop_map(|(user, auth)| UserAuth { user, auth }),
+            .prop_map(|(user, auth)| UserAuth::new(user, auth)),
         1..3,
     )
+}
+
+/// ALTER USER's list: the ALTER-only clauses where MySQL's `alter_user` has them.
+fn alter_user_auths() -> impl Strategy<Value = Vec<UserAuth>> {
+    prop::collection::vec(
+        (
+            user_spec(),
+            prop::option::of(auth_option()),
+            prop::option::of(secret_text()),
+            any::<bool>(),
+        )
+            .prop_map(|(user, auth, replace, flag)| {
+                let mut ua = UserAuth::new(user, auth);
+                match &ua.auth {
+                    Some(AuthOption::Password(_) | AuthOption::PluginPassword { .. }) => {
+                        ua.replace = replace;
+                        ua.retain_current = flag;
+                    }
+                    Some(AuthOption::PluginAuthString { .. }) => ua.retain_current = flag,
+                    Some(AuthOption::Plugin(_)) => {}
+                    None => ua.discard_old = flag,
+                }
+                ua
+            }),
+        1..3,
+    )
+}
+
+fn resource_limits() -> impl Strategy<Value = ResourceLimits> {
+    let limit = || prop::option::of(any::<u32>());
+    (limit(), limit(), limit(), limit()).prop_map(|(q, u, c, uc)| ResourceLimits {
+        max_queries_per_hour: q,
+        max_updates_per_hour: u,
+        max_connections_per_hour: c,
+        max_user_connections: uc,
+    })
+}
+
+fn password_options() -> impl Strategy<Value = PasswordOptions> {
+    let policy = || {
+        prop::option::of(prop_oneof![
+            Just(PolicyValue::Default),
+            any::<u32>().prop_map(PolicyValue::Value)
+        ])
+    };
+    (
+        prop::option::of(prop_oneof![
+            Just(PasswordExpire::Now),
+            Just(PasswordExpire::Default),
+            Just(PasswordExpire::Never),
+            (1u32..=65535).prop_map(PasswordExpire::Interval),
+        ]),
+        policy(),
+        policy(),
+        prop::option::of(prop::sample::select(vec![
+            RequireCurrent::Yes,
+            RequireCurrent::Default,
+            RequireCurrent::Optional,
+        ])),
+        prop::option::of(0u32..=32767),
+        prop::option::of(prop_oneof![
+            Just(LockTime::Unbounded),
+            (0u32..=32767).prop_map(LockTime::Days)
+        ]),
+    )
+        .prop_map(
+            |(
+                expire,
+                history,
+                reuse_interval,
+                require_current,
+                failed_login_attempts,
+                password_lock_time,
+            )| {
+                PasswordOptions {
+                    expire,
+                    history,
+                    reuse_interval,
+                    require_current,
+                    failed_login_attempts,
+                    password_lock_time,
+                }
+            },
+        )
 }
 
 fn statement() -> impl Strategy<Value = Statement> {
@@ -1790,8 +2236,20 @@ fn statement() -> impl Strategy<Value = Statement> {
     let show_scope = || prop::sample::select(vec![ShowScope::Session, ShowScope::Global]);
     prop_oneof![
         prop::collection::vec(set_assignment(), 1..4).prop_map(Statement::Set),
-        (prop::option::of(user_spec()), secret_text())
-            .prop_map(|(user, password)| Statement::SetPassword { user, password }),
+        (
+            prop::option::of(user_spec()),
+            secret_text(),
+            prop::option::of(secret_text()),
+            any::<bool>()
+        )
+            .prop_map(
+                |(user, password, replace, retain_current)| Statement::SetPassword {
+                    user,
+                    password,
+                    replace,
+                    retain_current
+                }
+            ),
         select_of(expr()).prop_map(Statement::Select),
         (show_scope(), prop::option::of(show_filter()))
             .prop_map(|(scope, filter)| Statement::ShowStatus { scope, filter }),
@@ -1805,28 +2263,40 @@ fn statement() -> impl Strategy<Value = Statement> {
             any::<bool>(),
             user_auths(),
             prop::option::of(require()),
-            prop::option::of(any::<bool>())
-        )
-            .prop_map(|(if_not_exists, users, require, account_lock)| {
-                Statement::CreateUser {
-                    if_not_exists,
-                    users,
-                    require,
-                    account_lock,
-                }
-            }),
-        (
-            any::<bool>(),
-            user_auths(),
-            prop::option::of(require()),
-            prop::option::of(any::<bool>())
+            resource_limits(),
+            prop::option::of(any::<bool>()),
+            password_options(),
         )
             .prop_map(
-                |(if_exists, users, require, account_lock)| Statement::AlterUser {
-                    if_exists,
-                    users,
-                    require,
-                    account_lock
+                |(if_not_exists, users, require, limits, account_lock, password)| {
+                    Statement::CreateUser {
+                        if_not_exists,
+                        users,
+                        require,
+                        limits,
+                        account_lock,
+                        password,
+                    }
+                }
+            ),
+        (
+            any::<bool>(),
+            alter_user_auths(),
+            prop::option::of(require()),
+            resource_limits(),
+            prop::option::of(any::<bool>()),
+            password_options(),
+        )
+            .prop_map(
+                |(if_exists, users, require, limits, account_lock, password)| {
+                    Statement::AlterUser {
+                        if_exists,
+                        users,
+                        require,
+                        limits,
+                        account_lock,
+                        password,
+                    }
                 }
             ),
         (any::<bool>(), users())
@@ -1872,7 +2342,8 @@ fn statement() -> impl Strategy<Value = Statement> {
             prop::sample::select(vec![
                 FlushKind::Privileges,
                 FlushKind::Hosts,
-                FlushKind::Status
+                FlushKind::Status,
+                FlushKind::UserResources
             ]),
             1..3
         )
