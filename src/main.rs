@@ -33,6 +33,7 @@ fn main() -> std::process::ExitCode {
         use vestibule::server::{admin::AdminBackend, proxy::ProxyBackend, Server};
         let mut config = config;
         // Proxy mode: the greeting offers what the backend supports (docs/proxy.md §7).
+        let mut probed = None;
         let proxy = match config.proxy.clone() {
             Some(p) => {
                 let creds = vestibule::server::proxy::BackendCredentials::load(
@@ -50,6 +51,7 @@ fn main() -> std::process::ExitCode {
                         );
                         config.capabilities &= probe.capabilities;
                         config.character_set = probe.character_set;
+                        probed = Some(probe);
                     }
                     Err(e) => {
                         tracing::warn!(
@@ -95,6 +97,9 @@ fn main() -> std::process::ExitCode {
                     tokio::spawn(async move { s.serve(l).await });
                 }
                 let backend = ProxyBackend::new(p, creds)?;
+                if let Some(probe) = &probed {
+                    backend.learn_from_probe(probe);
+                }
                 let status = backend.clone();
                 shared.set_status_source(Arc::new(move || status.status()));
                 start_metrics(&shared, Some(backend.clone())).await?;

@@ -186,6 +186,13 @@ pub trait Connection: Send + 'static {
         async { Ok(()) }
     }
 
+    /// After [`Connection::on_change_user`] refused: whether it wants the client's cleartext
+    /// password instead (as [`ConnectionInfo::ask_for_cleartext`] for a new login); the
+    /// default never does.
+    fn change_user_needs_cleartext(&mut self) -> bool {
+        false
+    }
+
     /// The session's timeouts if the backend changed them (`SET SESSION wait_timeout …`);
     /// `None` keeps the ones the session started with. Read after every command.
     fn timeouts(&self) -> Option<Timeouts> {

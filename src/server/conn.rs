@@ -765,6 +765,10 @@ impl<C: Connection> Admission for ChangeUser<'_, C> {
     async fn admit(&mut self, session: &Session) -> Result<(), ErrPacket> {
         self.0.on_change_user(session).await
     }
+
+    fn wants_cleartext(&mut self) -> bool {
+        self.0.change_user_needs_cleartext()
+    }
 }
 
 /// The command phase of one session.

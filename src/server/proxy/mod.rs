@@ -65,6 +65,12 @@ struct Inner {
     credentials: BackendCredentials,
     identity: IdentityMode,
     sessions: Mutex<HashMap<u32, SessionEntry>>,
+    /// Backend accounts (pass-through) that a fast path's SHA256(pw) cannot log in to: their
+    /// plugin is not caching_sha2_password. Learnt from the first refusal.
+    no_sha256: Mutex<std::collections::HashSet<String>>,
+    /// The backend has no caching_sha2_password at all (MariaDB before 11.4, from the greeting
+    /// probe): no fast-path hash is ever tried.
+    no_sha256_anywhere: std::sync::atomic::AtomicBool,
 }
 
 /// The proxy [`Backend`]: admission checks a backend connection out of the pool.
@@ -106,6 +112,8 @@ impl ProxyBackend {
                 credentials,
                 identity,
                 sessions: Mutex::new(HashMap::new()),
+                no_sha256: Mutex::new(std::collections::HashSet::new()),
+                no_sha256_anywhere: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -153,6 +161,29 @@ impl ProxyBackend {
             character_set: g.character_set,
             server_version: String::from_utf8_lossy(&g.server_version).into_owned(),
         })
+    }
+
+    /// Tells the proxy what the startup probe learnt: a MariaDB before 11.4 has no
+    /// caching_sha2_password, so pass-through logins skip the fast-path hash and ask the client
+    /// for its cleartext at once (docs/proxy.md §4.2c) instead of opening a backend connection
+    /// that cannot succeed.
+    pub fn learn_from_probe(&self, probe: &BackendProbe) {
+        let v = probe
+            .server_version
+            .strip_prefix("5.5.5-")
+            .unwrap_or(&probe.server_version);
+        let mut parts = v
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|p| p.parse::<u32>().ok());
+        let version = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+        if probe.server_version.contains("MariaDB") && version < (11, 4) {
+            self.inner.no_sha256_anywhere.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn sha256_cannot_log_in(&self, user: &str) -> bool {
+        self.inner.no_sha256_anywhere.load(Ordering::Relaxed)
+            || lock(&self.inner.no_sha256).contains(user)
     }
 
     /// The `Backend_*` status variables (docs/proxy.md §10).
@@ -271,6 +302,7 @@ impl Backend for ProxyBackend {
                 .tls
                 .as_ref()
                 .map(|t| (t.version.clone(), t.cipher.clone())),
+            wants_cleartext: false,
         })
     }
 }
@@ -288,6 +320,11 @@ impl ProxyBackend {
         };
         let mode = self.inner.identity;
         let stats = &self.inner.pool.stats;
+        // Known: this backend account takes no SHA256(pw) (a native account, or a MariaDB
+        // without caching_sha2): only a pooled connection can serve it; otherwise the client is
+        // asked for the cleartext, without an open that cannot succeed.
+        let may_open = !(from_fast_path && self.sha256_cannot_log_in(&user));
+        stats.checkouts.fetch_add(1, Ordering::Relaxed);
         let params = || {
             let credential = match &credential {
                 Some(c) => c.clone(),
@@ -297,28 +334,37 @@ impl ProxyBackend {
                     ))
                 }
             };
-            if mode == IdentityMode::PassThrough {
-                let counter = match credential {
-                    Credential::NativeHash(_) => &stats.logins_native_hash,
-                    Credential::Sha256Hash(_) => &stats.logins_sha256_fast,
-                    _ => &stats.logins_cleartext,
-                };
-                counter.fetch_add(1, Ordering::Relaxed);
-            }
             let mut p = LoginParams::new(user.clone(), credential);
             p.capabilities = caps;
             p.character_set = session.character_set;
             p.database = session.database.clone();
             Ok(p)
         };
-        let (conn, _reused) = match self.inner.pool.checkout(&key, params).await {
+        let (conn, reused) = match self.inner.pool.checkout(&key, may_open, params).await {
             Ok(c) => c,
             Err(CheckoutError::Unsuitable(why)) if from_fast_path => {
                 debug!(user = %session.user, "the fast path's hash cannot log in: {why}");
+                // Not a checkout after all: the login goes on with the cleartext.
+                stats.checkouts.fetch_sub(1, Ordering::Relaxed);
+                lock(&self.inner.no_sha256).insert(user);
                 return Err(Refused::Cleartext(access_denied(session)));
             }
-            Err(e) => return Err(Refused::Error(self.refusal(session, e))),
+            Err(e) => {
+                if let CheckoutError::Unsuitable(_) = e {
+                    stats.login_refusals.fetch_add(1, Ordering::Relaxed);
+                }
+                return Err(Refused::Error(self.refusal(session, e)));
+            }
         };
+        if !reused && mode == IdentityMode::PassThrough {
+            // Which credential opened the connection (docs/proxy.md §10).
+            let counter = match credential {
+                Some(Credential::NativeHash(_)) => &stats.logins_native_hash,
+                Some(Credential::Sha256Hash(_)) => &stats.logins_sha256_fast,
+                _ => &stats.logins_cleartext,
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
         if (conn.capabilities ^ session.client_capabilities) & LAYOUT_FLAGS != 0 {
             warn!(
                 backend = conn.capabilities,
@@ -382,6 +428,8 @@ pub struct ProxyConnection {
     capabilities: u32,
     /// The client leg's TLS version and cipher (`Ssl_version`, `Ssl_cipher`).
     tls: Option<(String, String)>,
+    /// COM_CHANGE_USER's admission asked for the cleartext (docs/proxy.md §4.2c).
+    wants_cleartext: bool,
 }
 
 impl std::fmt::Debug for ProxyConnection {
@@ -400,6 +448,7 @@ impl Drop for ProxyConnection {
             let pool = Arc::clone(&self.backend.inner.pool);
             match tokio::runtime::Handle::try_current() {
                 Ok(rt) => {
+                    pool.begin_hand_back(&conn.key);
                     rt.spawn(pool.hand_back(conn));
                 }
                 Err(_) => pool.discard(conn),
@@ -603,6 +652,10 @@ impl ProxyConnection {
 }
 
 impl Connection for ProxyConnection {
+    fn change_user_needs_cleartext(&mut self) -> bool {
+        std::mem::take(&mut self.wants_cleartext)
+    }
+
     async fn on_command(
         &mut self,
         request: Request<'_>,
@@ -661,11 +714,23 @@ impl Connection for ProxyConnection {
     async fn on_change_user(&mut self, session: &Session) -> Result<(), ErrPacket> {
         if let Some(old) = self.conn.take() {
             let pool = Arc::clone(&self.backend.inner.pool);
+            pool.begin_hand_back(&old.key);
             tokio::spawn(pool.hand_back(old));
         }
-        let conn = self.backend.checkout(session).await.map_err(|r| match r {
-            Refused::Error(e) | Refused::Cleartext(e) => e,
-        })?;
+        let conn = match self.backend.checkout(session).await {
+            Ok(c) => c,
+            Err(Refused::Cleartext(e)) => {
+                self.backend
+                    .inner
+                    .pool
+                    .stats
+                    .full_auth_requests
+                    .fetch_add(1, Ordering::Relaxed);
+                self.wants_cleartext = true;
+                return Err(e);
+            }
+            Err(Refused::Error(e)) => return Err(e),
+        };
         self.account = (session.account.user.clone(), session.account.host.clone());
         self.admin = session.account.admin;
         self.capabilities = session.client_capabilities;

@@ -124,6 +124,12 @@ pub(crate) struct Pool {
     connecting: Semaphore,
     /// Idle connections, least recently used first.
     idle: Mutex<Vec<BackendConn>>,
+    /// Connections being handed back (reset in the background), by key: a checkout of the
+    /// same key waits for one rather than opening another (a client that reconnects at once
+    /// finds its previous connection still resetting).
+    resetting: Mutex<std::collections::HashMap<PoolKey, usize>>,
+    /// Woken whenever a hand-back ends.
+    handed_back: tokio::sync::Notify,
     health: Mutex<Health>,
     generation: AtomicU64,
     pub stats: PoolStats,
@@ -135,6 +141,8 @@ impl Pool {
             capacity: Arc::new(Semaphore::new(cfg.max_connections)),
             connecting: Semaphore::new(cfg.max_connecting),
             idle: Mutex::new(Vec::new()),
+            resetting: Mutex::new(std::collections::HashMap::new()),
+            handed_back: tokio::sync::Notify::new(),
             health: Mutex::new(Health {
                 down: false,
                 consecutive_failures: 0,
@@ -215,11 +223,11 @@ impl Pool {
     pub(crate) async fn checkout(
         self: &Arc<Self>,
         key: &PoolKey,
+        may_open: bool,
         params: impl Fn() -> Result<LoginParams, CheckoutError>,
     ) -> Result<(BackendConn, bool), CheckoutError> {
-        self.stats.checkouts.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
-        let got = self.checkout_inner(key, params).await;
+        let got = self.checkout_inner(key, may_open, params).await;
         if got.is_ok() {
             self.stats.checkout_latency.observe(started.elapsed());
         }
@@ -229,21 +237,31 @@ impl Pool {
     async fn checkout_inner(
         self: &Arc<Self>,
         key: &PoolKey,
+        may_open: bool,
         params: impl Fn() -> Result<LoginParams, CheckoutError>,
     ) -> Result<(BackendConn, bool), CheckoutError> {
         self.admit_health()?;
-        while let Some(mut conn) = self.take_idle(key) {
-            if conn.last_used.elapsed() >= self.cfg.validate_after {
-                self.stats.pings.fetch_add(1, Ordering::Relaxed);
-                let ping = tokio::time::timeout(self.cfg.connect_timeout, conn.command(&[0x0e]));
-                if !matches!(ping.await, Ok(Ok(Ok(_)))) {
-                    self.stats.ping_failures.fetch_add(1, Ordering::Relaxed);
-                    self.discard(conn);
-                    continue;
-                }
+        loop {
+            // Registered before looking, so a hand-back that ends in between is not missed.
+            let returned = self.handed_back.notified();
+            if let Some(conn) = self.checkout_idle(key).await {
+                return Ok((conn, true));
             }
-            self.stats.checkouts_reused.fetch_add(1, Ordering::Relaxed);
-            return Ok((conn, true));
+            let pending = lock(&self.resetting).get(key).copied().unwrap_or(0);
+            if pending == 0 {
+                break;
+            }
+            if tokio::time::timeout(self.cfg.connect_timeout, returned)
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+        if !may_open {
+            return Err(CheckoutError::Unsuitable(
+                "no pooled connection, and the credential cannot open one".into(),
+            ));
         }
         let permit = self.capacity_permit().await?;
         let _opening = self
@@ -295,10 +313,47 @@ impl Pool {
                 }
             },
             Err(OpenError::Unsuitable(e)) => {
-                self.stats.login_refusals.fetch_add(1, Ordering::Relaxed);
+                // Not a refusal: the door's credential could not answer; the caller decides.
                 Err(CheckoutError::Unsuitable(e.to_string()))
             }
         }
+    }
+
+    /// An idle connection of `key`, pinged first when it has been idle `validate-after`.
+    async fn checkout_idle(&self, key: &PoolKey) -> Option<BackendConn> {
+        while let Some(mut conn) = self.take_idle(key) {
+            if conn.last_used.elapsed() >= self.cfg.validate_after {
+                self.stats.pings.fetch_add(1, Ordering::Relaxed);
+                let ping = tokio::time::timeout(self.cfg.connect_timeout, conn.command(&[0x0e]));
+                if !matches!(ping.await, Ok(Ok(Ok(_)))) {
+                    self.stats.ping_failures.fetch_add(1, Ordering::Relaxed);
+                    self.discard(conn);
+                    continue;
+                }
+            }
+            self.stats.checkouts_reused.fetch_add(1, Ordering::Relaxed);
+            return Some(conn);
+        }
+        None
+    }
+
+    /// Called synchronously as a session lets its connection go, before
+    /// [`Pool::hand_back`] runs in the background: later checkouts of the key wait for it.
+    pub(crate) fn begin_hand_back(&self, key: &PoolKey) {
+        *lock(&self.resetting).entry(key.clone()).or_insert(0) += 1;
+    }
+
+    fn end_hand_back(&self, key: &PoolKey) {
+        {
+            let mut resetting = lock(&self.resetting);
+            if let Some(n) = resetting.get_mut(key) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    resetting.remove(key);
+                }
+            }
+        }
+        self.handed_back.notify_waiters();
     }
 
     /// After the login: what COM_RESET_CONNECTION will not restore, the character set.
@@ -433,7 +488,13 @@ impl Pool {
     /// The hand-back (docs/proxy.md §6.3): COM_RESET_CONNECTION, the login's character set,
     /// then the key's default database; any failure, or a connection past its lifetime, closes
     /// it. Runs in the background after the client has gone.
-    pub(crate) async fn hand_back(self: Arc<Self>, mut conn: BackendConn) {
+    pub(crate) async fn hand_back(self: Arc<Self>, conn: BackendConn) {
+        let key = conn.key.clone();
+        self.hand_back_inner(conn).await;
+        self.end_hand_back(&key);
+    }
+
+    async fn hand_back_inner(&self, mut conn: BackendConn) {
         if conn.opened.elapsed() >= self.cfg.max_lifetime
             || conn.generation != self.generation.load(Ordering::Relaxed)
         {
