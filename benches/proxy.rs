@@ -6,14 +6,15 @@
 //!   c = 1, 8 and 64 concurrent clients, plain and TLS 1.3. The client is the same for both
 //!   sides: `mysql_async` in this process, a fresh `Conn::new` per connection (rustls with
 //!   aws-lc-rs; `@@max_allowed_packet` and `@@wait_timeout` given in the options so the connect
-//!   sends no query of its own). It reports connections/s, p50/p99 latency, the server CPU spent
-//!   per connection (mariadbd, plus vestibule for the proxy, from /proc), the ratios proxy /
-//!   direct, and after each proxied storm the deltas of `Backend_connections_opened`,
-//!   `Backend_checkouts` and `Backend_checkouts_reused` (docs/proxy.md §10, read on the admin
-//!   socket) and of MariaDB's `Connections`.
+//!   sends no query of its own). It reports connections/s, p50/p99 latency, the CPU spent per
+//!   connection by the client (this process), mariadbd and the door (from /proc, in ticks of
+//!   10 ms), the ratios proxy / direct, and after each proxied storm the deltas of
+//!   `Backend_connections_opened`, `Backend_checkouts` and `Backend_checkouts_reused`
+//!   (docs/proxy.md §10, read on the admin socket) and of MariaDB's `Connections`.
 //! - **Steady queries.** `sysbench oltp_read_only` (prepared statements, sysbench's default),
 //!   8 threads, 4 tables × 10 000 rows, 20 s, through the proxy and directly, plain and TLS.
-//!   It reports tps, qps, average and 95th-percentile latency and the ratios.
+//!   It reports tps, qps, average and 95th-percentile latency, the CPU per query of sysbench,
+//!   mariadbd and the door, and the ratios.
 //!
 //! Both servers present the same ECDSA P-256 certificate (the MariaDB fixture's, for
 //! `127.0.0.1`), so the TLS handshakes cost the same on the two sides. "plain" is plain end to
@@ -330,18 +331,51 @@ fn pct(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-/// CPU time (user + system) of a process so far, from /proc/PID/stat (clock ticks of 10 ms).
-fn cpu_time(pid: u32) -> Duration {
+/// CPU time (user + system) of a process so far, from /proc/PID/stat (clock ticks of 10 ms):
+/// its own (`utime`, `stime`), or with `children` that of its waited-for children (`cutime`,
+/// `cstime`: sysbench, once it has exited).
+fn cpu_time(pid: &str, children: bool) -> Duration {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which is in parentheses and may hold spaces).
+    // Fields after the command name (which is in parentheses and may hold spaces), from the
+    // state (field 3): utime and stime are fields 14 and 15, cutime and cstime 16 and 17.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let f: Vec<u64> = rest
         .split_whitespace()
         .map(|x| x.parse().unwrap_or(0))
         .collect();
-    // utime and stime are fields 14 and 15 of the line; 12 and 13 after the name and state.
-    let ticks = f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0);
+    let at = if children { 13 } else { 11 };
+    let ticks = f.get(at).copied().unwrap_or(0) + f.get(at + 1).copied().unwrap_or(0);
     Duration::from_millis(ticks * 10)
+}
+
+/// CPU spent by the client (this process, or sysbench), mariadbd and the door.
+#[derive(Clone, Copy, Default)]
+struct Cpu {
+    client: Duration,
+    maria: Duration,
+    door: Duration,
+}
+
+impl Cpu {
+    /// Now: `sysbench` takes the client's time from this process's exited children.
+    fn now(maria_pid: u32, door_pid: Option<u32>, sysbench: bool) -> Cpu {
+        Cpu {
+            client: cpu_time("self", sysbench),
+            maria: cpu_time(&maria_pid.to_string(), false),
+            door: door_pid.map_or(Duration::ZERO, |p| cpu_time(&p.to_string(), false)),
+        }
+    }
+
+    /// CPU from `self` to `later`, per one of `n` units (µs).
+    fn per(self, later: Cpu, n: usize) -> [f64; 3] {
+        let d =
+            |a: Duration, b: Duration| b.saturating_sub(a).as_secs_f64() * 1e6 / n.max(1) as f64;
+        [
+            d(self.client, later.client),
+            d(self.maria, later.maria),
+            d(self.door, later.door),
+        ]
+    }
 }
 
 /// MariaDB's global status, read over a connection kept open for the whole run (so reading it
@@ -365,7 +399,8 @@ struct Row {
     c: usize,
     side: Side,
     storm: Storm,
-    cpu_per_conn: Duration,
+    /// CPU µs per connection: client, mariadbd, door.
+    cpu: [f64; 3],
     /// Proxy only: deltas of Backend_connections_opened, Backend_checkouts,
     /// Backend_checkouts_reused and MariaDB's Connections.
     reuse: Option<[Option<u64>; 4]>,
@@ -470,12 +505,10 @@ fn main() {
                 );
                 let before = proxy.map(|p| p.backend_status());
                 let conns_before = maria.get(&rt, "Connections");
-                let pids: Vec<u32> = std::iter::once(maria_pid)
-                    .chain(proxy.map(|p| p.srv.server_pid()))
-                    .collect();
-                let cpu0: Duration = pids.iter().map(|&p| cpu_time(p)).sum();
+                let door_pid = proxy.map(|p| p.srv.server_pid());
+                let cpu0 = Cpu::now(maria_pid, door_pid, false);
                 let s = storm(&rt, &opts, c, n);
-                let cpu1: Duration = pids.iter().map(|&p| cpu_time(p)).sum();
+                let cpu1 = Cpu::now(maria_pid, door_pid, false);
                 let conns_after = maria.get(&rt, "Connections");
                 let reuse = proxy.map(|p| {
                     let after = p.backend_status();
@@ -498,12 +531,11 @@ fn main() {
                         s.first_error
                     );
                 }
-                let ok = s.lat.len().max(1) as u32;
                 rows.push(Row {
                     leg,
                     c,
                     side,
-                    cpu_per_conn: cpu1.saturating_sub(cpu0) / ok,
+                    cpu: cpu0.per(cpu1, s.lat.len()),
                     storm: s,
                     reuse,
                 });
@@ -565,7 +597,10 @@ fn main() {
             };
             let before = proxy.map(|p| p.backend_status());
             let conns_before = maria.get(&rt, "Connections");
+            let door_pid = proxy.map(|p| p.srv.server_pid());
+            let cpu0 = Cpu::now(maria_pid, door_pid, true);
             let out = sysbench(sb_dir.path(), port, user, pw, sb, leg, "run");
+            let cpu1 = Cpu::now(maria_pid, door_pid, true);
             let conns_after = maria.get(&rt, "Connections");
             let r = match &out {
                 Ok(o) => parse_sysbench(o)
@@ -583,7 +618,8 @@ fn main() {
             if !full {
                 assert_eq!(r.errors + r.reconnects, 0, "sysbench errors or reconnects");
             }
-            results.push((leg, side, r, reuse));
+            let cpu = cpu0.per(cpu1, r.queries as usize);
+            results.push((leg, side, r, cpu, reuse));
         }
     }
     print_sysbench(sb, &results);
@@ -614,7 +650,25 @@ fn print_storm(rows: &[Row]) {
         "\nconnection storm: connect, authenticate, SELECT 1, quit (mysql_async, a new Conn each)"
     );
     println!(
-        "{:<6} {:>3} {:<8} {:>6} {:>9} {:>9} {:>9} {:>12} {:>6} | {:>7} {:>9} {:>7} {:>11}",
+        "{:<6} {:>3} {:<8} {:>6} {:>8} {:>7} {:>7} | {:>6} {:>6} {:>6} | {:>6} | {:>6} {:>9} {:>7} {:>11}",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "CPU µs",
+        "/conn",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "MariaDB"
+    );
+    println!(
+        "{:<6} {:>3} {:<8} {:>6} {:>8} {:>7} {:>7} | {:>6} {:>6} {:>6} | {:>6} | {:>6} {:>9} {:>7} {:>11}",
         "leg",
         "c",
         "target",
@@ -622,7 +676,9 @@ fn print_storm(rows: &[Row]) {
         "conns/s",
         "p50 ms",
         "p99 ms",
-        "srv CPU/conn",
+        "client",
+        "maria",
+        "door",
         "errors",
         "opened",
         "checkouts",
@@ -633,8 +689,9 @@ fn print_storm(rows: &[Row]) {
     for r in rows {
         let s = &r.storm;
         let [opened, checkouts, reused, maria] = r.reuse.unwrap_or([None; 4]);
+        let [client, mcpu, door] = r.cpu;
         println!(
-            "{:<6} {:>3} {:<8} {:>6} {:>9.0} {:>9} {:>9} {:>9.0} µs {:>6} | {:>7} {:>9} {:>7} {:>11}",
+            "{:<6} {:>3} {:<8} {:>6} {:>8.0} {:>7} {:>7} | {:>6.0} {:>6.0} {:>6} | {:>6} | {:>6} {:>9} {:>7} {:>11}",
             r.leg.name(),
             r.c,
             r.side.name(),
@@ -642,7 +699,9 @@ fn print_storm(rows: &[Row]) {
             s.rate,
             ms(pct(&s.lat, 0.5)),
             ms(pct(&s.lat, 0.99)),
-            r.cpu_per_conn.as_secs_f64() * 1e6,
+            client,
+            mcpu,
+            if r.side == Side::Proxy { format!("{door:.0}") } else { "-".into() },
             s.errors,
             opt(opened),
             opt(checkouts),
@@ -658,15 +717,21 @@ fn print_storm(rows: &[Row]) {
                 .find(|d| d.side == Side::Direct && d.leg == r.leg && d.c == r.c)
             {
                 let lat = |p| pct(&s.lat, p).as_secs_f64() / pct(&d.storm.lat, p).as_secs_f64();
+                let server = |cpu: [f64; 3]| cpu[1] + cpu[2];
+                // Clock ticks of 10 ms: too few connections give no CPU figure.
+                let cpu_ratio = if server(d.cpu) > 0.0 && server(r.cpu) > 0.0 {
+                    format!("×{:.2}", server(r.cpu) / server(d.cpu))
+                } else {
+                    "-".into()
+                };
                 let _ = writeln!(
                     ratios,
-                    "{:<6} c={:<3} conns/s ×{:.2}   p50 ×{:.2}   p99 ×{:.2}   server CPU/conn ×{:.2}",
+                    "{:<6} c={:<3} conns/s ×{:.2}   p50 ×{:.2}   p99 ×{:.2}   server CPU/conn (mariadbd + door) {cpu_ratio}",
                     r.leg.name(),
                     r.c,
                     s.rate / d.storm.rate,
                     lat(0.5),
                     lat(0.99),
-                    r.cpu_per_conn.as_secs_f64() / d.cpu_per_conn.as_secs_f64().max(1e-9),
                 );
             }
         }
@@ -679,6 +744,7 @@ fn print_storm(rows: &[Row]) {
 struct SysbenchResult {
     tps: f64,
     qps: f64,
+    queries: u64,
     avg_ms: f64,
     p95_ms: f64,
     errors: u64,
@@ -748,6 +814,7 @@ fn parse_sysbench(out: &str) -> Option<SysbenchResult> {
     Some(SysbenchResult {
         tps: per_sec("transactions:")?,
         qps: per_sec("queries:")?,
+        queries: count("queries:")?,
         avg_ms: num("avg:")?,
         p95_ms: num("95th percentile:")?,
         errors: count("ignored errors:")?,
@@ -755,7 +822,15 @@ fn parse_sysbench(out: &str) -> Option<SysbenchResult> {
     })
 }
 
-type SysbenchRow = (Leg, Side, SysbenchResult, Option<[Option<u64>; 2]>);
+/// Leg, side, figures, CPU µs per query (sysbench, mariadbd, door), and for the proxy the
+/// deltas of Backend_connections_opened and MariaDB's Connections.
+type SysbenchRow = (
+    Leg,
+    Side,
+    SysbenchResult,
+    [f64; 3],
+    Option<[Option<u64>; 2]>,
+);
 
 fn print_sysbench(sb: Sysbench, rows: &[SysbenchRow]) {
     println!(
@@ -763,7 +838,11 @@ fn print_sysbench(sb: Sysbench, rows: &[SysbenchRow]) {
         sb.threads, sb.tables, sb.table_size, sb.seconds
     );
     println!(
-        "{:<6} {:<8} {:>9} {:>10} {:>8} {:>8} {:>7} {:>10} | {:>7} {:>11}",
+        "{:<6} {:<8} {:>8} {:>9} {:>7} {:>7} {:>6} {:>6} | {:>8} {:>6} {:>6} | {:>6} {:>11}",
+        "", "", "", "", "", "", "", "", "CPU µs", "/query", "", "", "MariaDB"
+    );
+    println!(
+        "{:<6} {:<8} {:>8} {:>9} {:>7} {:>7} {:>6} {:>6} | {:>8} {:>6} {:>6} | {:>6} {:>11}",
         "leg",
         "target",
         "tps",
@@ -771,15 +850,19 @@ fn print_sysbench(sb: Sysbench, rows: &[SysbenchRow]) {
         "avg ms",
         "p95 ms",
         "errors",
-        "reconnects",
+        "reconn",
+        "sysbench",
+        "maria",
+        "door",
         "opened",
         "Connections"
     );
     let mut ratios = String::new();
-    for (leg, side, r, reuse) in rows {
+    for (leg, side, r, cpu, reuse) in rows {
         let [opened, maria] = reuse.unwrap_or([None; 2]);
+        let proxy = *side == Side::Proxy;
         println!(
-            "{:<6} {:<8} {:>9.1} {:>10.1} {:>8.2} {:>8.2} {:>7} {:>10} | {:>7} {:>11}",
+            "{:<6} {:<8} {:>8.1} {:>9.1} {:>7.2} {:>7.2} {:>6} {:>6} | {:>8.1} {:>6.1} {:>6} | {:>6} {:>11}",
             leg.name(),
             side.name(),
             r.tps,
@@ -788,17 +871,16 @@ fn print_sysbench(sb: Sysbench, rows: &[SysbenchRow]) {
             r.p95_ms,
             r.errors,
             r.reconnects,
+            cpu[0],
+            cpu[1],
+            if proxy { format!("{:.1}", cpu[2]) } else { "-".into() },
             opt(opened),
-            if *side == Side::Proxy {
-                opt(maria)
-            } else {
-                "-".into()
-            },
+            if proxy { opt(maria) } else { "-".into() },
         );
-        if *side == Side::Proxy {
-            if let Some((_, _, d, _)) = rows
+        if proxy {
+            if let Some((_, _, d, _, _)) = rows
                 .iter()
-                .find(|(l, s, _, _)| l == leg && *s == Side::Direct)
+                .find(|(l, s, _, _, _)| l == leg && *s == Side::Direct)
             {
                 let _ = writeln!(
                     ratios,
