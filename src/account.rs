@@ -2,7 +2,9 @@
 //! checked.
 //!
 //! This module owns the [`Account`] record (plugin, stored `authentication_string`, REQUIRE, lock
-//! and privilege flags), MySQL's host-pattern matching ([`host_matches`]) and account ordering
+//! and privilege flags, and MySQL 8.0's account-security options: failed-login locking, password
+//! expiry with [`Account::password_expired_at`], the secondary password, resource limits, the
+//! password history and its policy), MySQL's host-pattern matching ([`host_matches`]) and account ordering
 //! (which account a connecting `user` from a given client host resolves to, [`AccountSet::lookup`]),
 //! the account-management operations with MySQL's all-or-nothing semantics (CREATE / DROP /
 //! RENAME / ALTER USER → 1396, 3162, 3163), the decoy plugin for unknown users, and the text format

@@ -1,35 +1,211 @@
 //! Account-management statements as pure, all-or-nothing transitions of an [`AccountSet`], and
-//! what each one does to the caching_sha2_password cache.
+//! what each one does to the caching_sha2_password cache and to the failed-login counters.
 //!
-//! Owns: the statement semantics of CREATE / ALTER / DROP / RENAME USER, GRANT / REVOKE (`ALL ON
-//! *.*`) and FLUSH PRIVILEGES — 1396 listing every failing account, 3162 / 3163 notes for
-//! `IF [NOT] EXISTS`, a failed statement changes nothing (MySQL 8.0's atomic ACL DDL) — and the
-//! cache rules of MySQL's built-in `sha2_cache_cleaner` audit plugin (docs/protocol.md, "The
-//! caching_sha2_password cache"; MySQL 8.0 Reference Manual, "Caching SHA-2 Pluggable
-//! Authentication"): an account's entry is removed when its credential or plugin changes (`ALTER
-//! USER … IDENTIFIED …`, `SET PASSWORD`), when it is renamed (old name) or dropped; FLUSH
-//! PRIVILEGES empties the cache; REQUIRE, ACCOUNT LOCK and GRANT / REVOKE leave it alone; and a
-//! statement that fails touches nothing (the cleaner ignores events whose status is an error).
+//! Owns: the statement semantics of CREATE / ALTER / DROP / RENAME USER, `SET PASSWORD`, GRANT /
+//! REVOKE (`ALL ON *.*`) and FLUSH PRIVILEGES — 1396 listing every failing account, 3162 / 3163
+//! notes for `IF [NOT] EXISTS`, a failed statement changes nothing (MySQL 8.0's atomic ACL DDL)
+//! — including MySQL 8.0's account-security rules at statement time (`sql/auth/sql_user.cc`
+//! `set_and_validate_user_attributes`): dual passwords (`RETAIN CURRENT PASSWORD`, `DISCARD OLD
+//! PASSWORD`; 3878, 3894, 3895), the password history and reuse interval (3638), `PASSWORD
+//! REQUIRE CURRENT` with `REPLACE` (3891, 3892, 3893), expiry (`PASSWORD EXPIRE …`, the time of
+//! the last change), resource limits and the failed-login locking options.
+//!
+//! Also owns the cache rules of MySQL's built-in `sha2_cache_cleaner` audit plugin
+//! (docs/protocol.md, "The caching_sha2_password cache"; MySQL 8.0 Reference Manual, "Caching
+//! SHA-2 Pluggable Authentication"): an account's entry is removed when its credentials change
+//! (`ALTER USER … IDENTIFIED …`, `SET PASSWORD`, `RETAIN CURRENT PASSWORD`, `DISCARD OLD
+//! PASSWORD`), when it is renamed (old name) or dropped; FLUSH PRIVILEGES empties the cache;
+//! REQUIRE, ACCOUNT LOCK and GRANT / REVOKE leave it alone; and a statement that fails touches
+//! nothing (the cleaner ignores events whose status is an error). [`LockEffect`] says the same
+//! for the failed-login counters (MySQL WL#13515).
 //!
 //! Never does: privilege checks (who may run a statement is the command handler's business),
-//! password hashing (callers pass finished [`AuthString`]s, hashed off the reactor), I/O or
-//! persistence, and it never touches the cache itself: [`apply`] returns a [`CacheEffect`] for the
-//! caller to carry out with [`CacheEffect::apply_to`] once the new set is published.
+//! password hashing or verification (callers pass finished [`AuthString`]s, and the
+//! [`CleartextChecks`] of the statement's cleartext passwords, computed off the reactor), reading
+//! a clock (the time is in [`Context::now_secs`]), I/O or persistence, and it never touches the
+//! cache or the counters itself: [`apply`] returns a [`CacheEffect`] and a [`LockEffect`] for the
+//! caller to carry out once the new set is published.
 //!
 //! Cache keys are account identities as *stored*: the user exactly, the host lowercased (the set
 //! stores hosts lowercase and compares them ASCII case-insensitively), so `DROP USER
 //! 'u'@'LOCALHOST'` evicts the entry filled for `'u'@'localhost'`.
 
 use crate::account::{
-    account_name, Account, AccountError, AccountId, AccountSet, Require, Warning,
+    account_name, Account, AccountError, AccountId, AccountSet, PasswordLifetime, PasswordLockTime,
+    Require, Warning, SECONDS_PER_DAY,
 };
 use crate::auth::{AuthString, Plugin};
 use crate::cache::AuthCache;
 use crate::error::MysqlError;
 use crate::wire::packets::ErrPacket;
 
+/// What a statement needs to know beyond its own text: the time, the global password policy
+/// and who runs it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Context {
+    /// Now, in Unix seconds (the caller's clock): `password_last_changed` and the timestamps
+    /// of the password history.
+    pub now_secs: u64,
+    /// The global variables `password_history`, `password_reuse_interval` and
+    /// `password_require_current`.
+    pub policy: PasswordPolicy,
+    /// The session's own account (`CURRENT_USER()`), host as stored: `REPLACE` may only name
+    /// it (3893). `None` when no session runs the statement.
+    pub actor: Option<AccountId>,
+    /// Whether the session has CREATE USER (Vestibule's admin privilege): such a session changes
+    /// passwords without `REPLACE` even under `PASSWORD REQUIRE CURRENT` (MySQL's
+    /// `is_privileged_user`).
+    pub privileged: bool,
+}
+
+/// The global password-policy variables, MySQL 8.0's defaults being 0, 0 and OFF.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PasswordPolicy {
+    /// `password_history`: how many recent passwords may not be reused (accounts with
+    /// `PASSWORD HISTORY DEFAULT`).
+    pub password_history: u32,
+    /// `password_reuse_interval`: for how many days a password may not be reused (accounts with
+    /// `PASSWORD REUSE INTERVAL DEFAULT`).
+    pub password_reuse_interval: u32,
+    /// `password_require_current`: whether a password change must name the current one
+    /// (accounts with `PASSWORD REQUIRE CURRENT DEFAULT`).
+    pub password_require_current: bool,
+}
+
+/// The statement-wide options of CREATE / ALTER USER besides REQUIRE and ACCOUNT LOCK. `None`
+/// leaves a field as it is (ALTER USER; CREATE USER starts from [`Account::new`]'s defaults).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AccountOptions {
+    /// `WITH MAX_QUERIES_PER_HOUR n`.
+    pub max_queries_per_hour: Option<u32>,
+    /// `WITH MAX_UPDATES_PER_HOUR n`.
+    pub max_updates_per_hour: Option<u32>,
+    /// `WITH MAX_CONNECTIONS_PER_HOUR n`.
+    pub max_connections_per_hour: Option<u32>,
+    /// `WITH MAX_USER_CONNECTIONS n`.
+    pub max_user_connections: Option<u32>,
+    /// `PASSWORD EXPIRE …`.
+    pub expire: Option<Expire>,
+    /// `PASSWORD HISTORY n` (`Some(Some(n))`) or `DEFAULT` (`Some(None)`).
+    pub password_history: Option<Option<u32>>,
+    /// `PASSWORD REUSE INTERVAL n DAY` (`Some(Some(n))`) or `DEFAULT` (`Some(None)`).
+    pub password_reuse_interval: Option<Option<u32>>,
+    /// `PASSWORD REQUIRE CURRENT` (`Some(Some(true))`), `OPTIONAL` (`Some(Some(false))`) or
+    /// `DEFAULT` (`Some(None)`).
+    pub password_require_current: Option<Option<bool>>,
+    /// `FAILED_LOGIN_ATTEMPTS n`.
+    pub failed_login_attempts: Option<u32>,
+    /// `PASSWORD_LOCK_TIME n | UNBOUNDED`.
+    pub password_lock_time: Option<PasswordLockTime>,
+}
+
+/// `PASSWORD EXPIRE …`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expire {
+    /// Bare `PASSWORD EXPIRE`: expired now (`password_expired = 'Y'`); the lifetime is kept.
+    Now,
+    /// `PASSWORD EXPIRE DEFAULT | NEVER | INTERVAL n DAY`: the lifetime.
+    Lifetime(PasswordLifetime),
+}
+
+impl AccountOptions {
+    /// Writes the given options into `a`.
+    pub fn apply_to(&self, a: &mut Account) {
+        for (value, slot) in [
+            (self.max_queries_per_hour, &mut a.max_queries_per_hour),
+            (self.max_updates_per_hour, &mut a.max_updates_per_hour),
+            (
+                self.max_connections_per_hour,
+                &mut a.max_connections_per_hour,
+            ),
+            (self.max_user_connections, &mut a.max_user_connections),
+        ] {
+            if let Some(v) = value {
+                *slot = v;
+            }
+        }
+        match self.expire {
+            Some(Expire::Now) => a.password_expired = true,
+            Some(Expire::Lifetime(l)) => a.password_lifetime = l,
+            None => {}
+        }
+        if let Some(v) = self.password_history {
+            a.password_history = v;
+        }
+        if let Some(v) = self.password_reuse_interval {
+            a.password_reuse_interval = v;
+        }
+        if let Some(v) = self.password_require_current {
+            a.password_require_current = v;
+        }
+        if let Some(v) = self.failed_login_attempts {
+            a.failed_login_attempts = v;
+        }
+        if let Some(v) = self.password_lock_time {
+            a.password_lock_time = v;
+        }
+    }
+
+    /// Whether the statement sets `FAILED_LOGIN_ATTEMPTS` or `PASSWORD_LOCK_TIME` (which resets
+    /// the account's failed-login state, WL#13515).
+    pub fn sets_password_locking(&self) -> bool {
+        self.failed_login_attempts.is_some() || self.password_lock_time.is_some()
+    }
+}
+
+/// How an `IDENTIFIED …` clause gave its credential, which decides what can be checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum CredentialSource {
+    /// `IDENTIFIED [WITH plugin] BY 'pw'` and `SET PASSWORD = 'pw'`: the caller had the
+    /// cleartext and checked it against the account's stored hashes
+    /// ([`CleartextChecks::compute`]).
+    Password(CleartextChecks),
+    /// `IDENTIFIED WITH plugin AS 'hash'`: a finished hash; nothing to check it against (MySQL
+    /// still records it in the history).
+    #[default]
+    Hash,
+    /// `IDENTIFIED WITH plugin` alone: the password becomes empty and, as in MySQL, expired.
+    PluginOnly,
+}
+
+/// What the statement's cleartext passwords verify against, for one account as it is before
+/// the statement. Computing it runs the plugins' slow hashes (SHA-256-crypt): do it off the
+/// reactor, while holding the lock that serialises account changes, so the account cannot change
+/// in between.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CleartextChecks {
+    /// The entries of [`Account::password_history_entries`] the new password verifies against
+    /// (the password history check, 3638).
+    pub reused: Vec<AuthString>,
+    /// `REPLACE 'current'`: whether it verifies against the current primary password (an
+    /// empty primary matches only an empty REPLACE); `None` without a REPLACE clause.
+    pub replace_matches: Option<bool>,
+}
+
+impl CleartextChecks {
+    /// Verifies `new_password` against every history entry of `account` and `replace` (the
+    /// `REPLACE` clause's cleartext) against its primary password. An empty new password is
+    /// never checked against the history (MySQL keeps no empty passwords there).
+    pub fn compute(account: &Account, new_password: &[u8], replace: Option<&[u8]>) -> Self {
+        let reused = if new_password.is_empty() {
+            Vec::new()
+        } else {
+            account
+                .password_history_entries
+                .iter()
+                .filter(|(_, hash)| hash.verify_cleartext(new_password))
+                .map(|(_, hash)| hash.clone())
+                .collect()
+        };
+        CleartextChecks {
+            reused,
+            replace_matches: replace.map(|current| account.auth_string.verify_cleartext(current)),
+        }
+    }
+}
+
 /// One account's part of an `ALTER USER` statement (or of `SET PASSWORD`).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct AlterChange {
     /// The account changed (`CURRENT_USER` resolved).
     pub id: AccountId,
@@ -37,10 +213,28 @@ pub struct AlterChange {
     /// plain `IDENTIFIED BY`, the account's current plugin). `Some` evicts the cache entry even if
     /// the password is the same, as MySQL's CREDENTIAL_CHANGE event does.
     pub credential: Option<(Plugin, AuthString)>,
+    /// How `credential` was given.
+    pub source: CredentialSource,
+    /// `RETAIN CURRENT PASSWORD`: the current primary password becomes the secondary one.
+    pub retain_current: bool,
+    /// `DISCARD OLD PASSWORD`: the secondary password is removed.
+    pub discard_old: bool,
     /// `REQUIRE …` (statement-wide in MySQL's grammar, repeated per account here).
     pub require: Option<Require>,
     /// `ACCOUNT LOCK` (`true`) / `ACCOUNT UNLOCK` (`false`).
     pub lock: Option<bool>,
+    /// The other statement-wide options (limits, expiry, password policy, locking).
+    pub options: AccountOptions,
+}
+
+impl AlterChange {
+    /// A change of `id` that changes nothing yet.
+    pub fn new(id: AccountId) -> Self {
+        AlterChange {
+            id,
+            ..AlterChange::default()
+        }
+    }
 }
 
 /// An account-management statement, with user names resolved (`CURRENT_USER` already replaced by
@@ -50,10 +244,14 @@ pub struct AlterChange {
 pub enum AccountOp {
     /// `CREATE USER [IF NOT EXISTS] a, b, …`.
     Create {
-        /// The new accounts, credentials hashed.
+        /// The new accounts, credentials hashed, options applied
+        /// ([`AccountOptions::apply_to`]). The operation sets `password_last_changed` and starts
+        /// the password history.
         accounts: Vec<Account>,
         /// An existing account is a note (3163), not error 1396.
         if_not_exists: bool,
+        /// The time and the global password policy.
+        context: Context,
     },
     /// `ALTER USER [IF EXISTS] a …, b …` and `SET PASSWORD [FOR a] = …`.
     Alter {
@@ -61,6 +259,8 @@ pub enum AccountOp {
         changes: Vec<AlterChange>,
         /// A missing account is a note (3162), not error 1396.
         if_exists: bool,
+        /// The time, the global password policy and who runs the statement.
+        context: Context,
     },
     /// `DROP USER [IF EXISTS] a, b, …`.
     Drop {
@@ -123,13 +323,42 @@ impl CacheEffect {
     }
 }
 
-/// The outcome of a successful statement: its notes (for `SHOW WARNINGS`) and its cache effect.
+/// What a successful statement does to the in-memory failed-login state of
+/// `FAILED_LOGIN_ATTEMPTS` / `PASSWORD_LOCK_TIME` (MySQL WL#13515: the consecutive-failure
+/// counter and the temporary lock, never stored). The caller carries it out after the new set is
+/// published, like [`CacheEffect`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LockEffect {
+    /// Leave every account's state as it is.
+    None,
+    /// These accounts start afresh (identities as stored: host lowercase): `ALTER USER … ACCOUNT
+    /// UNLOCK`, an `ALTER USER` that sets `FAILED_LOGIN_ATTEMPTS` or `PASSWORD_LOCK_TIME`, and
+    /// the dropped accounts and old names of DROP / RENAME USER (whose state would otherwise
+    /// outlive them; MySQL keeps a renamed account's counter, Vestibule starts it afresh).
+    Reset(Vec<AccountId>),
+    /// Every account starts afresh (FLUSH PRIVILEGES; a restart does the same).
+    ResetAll,
+}
+
+/// The outcome of a successful statement: its notes (for `SHOW WARNINGS`) and its effects.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Applied {
     /// Notes the statement left (`IF [NOT] EXISTS`).
     pub warnings: Vec<Warning>,
     /// What the cache must lose, once the new set is visible.
     pub cache: CacheEffect,
+    /// Whose failed-login state must be reset, once the new set is visible.
+    pub lock_state: LockEffect,
+}
+
+impl Applied {
+    fn new(warnings: Vec<Warning>, cache: CacheEffect, lock_state: LockEffect) -> Self {
+        Applied {
+            warnings,
+            cache,
+            lock_state,
+        }
+    }
 }
 
 /// Why a statement failed; the set is then unchanged and the cache must not be touched.
@@ -156,6 +385,61 @@ pub enum AccountOpError {
     /// that does not exist.
     #[error("Can't revoke all privileges for one or more of the requested users")]
     CannotRevokeAll,
+    /// 3638 ER_CREDENTIALS_CONTRADICT_TO_HISTORY (HY000): the new password is one the account's
+    /// `PASSWORD HISTORY` or `PASSWORD REUSE INTERVAL` forbids. User and host share one pair of
+    /// quotes, as in MySQL's `'%.*s@%.*s'`.
+    #[error("Cannot use these credentials for '{user}@{host}' because they contradict the password history policy")]
+    ContradictsHistory {
+        /// The account's user.
+        user: String,
+        /// The account's host, as stored.
+        host: String,
+    },
+    /// 3878 ER_SECOND_PASSWORD_CANNOT_BE_EMPTY (HY000): `RETAIN CURRENT PASSWORD` while the
+    /// current password is empty.
+    #[error("Empty password can not be retained as second password for user '{}'@'{}'.", cut64(.user), cut64(.host))]
+    SecondPasswordCannotBeEmpty {
+        /// The account's user.
+        user: String,
+        /// The account's host, as stored.
+        host: String,
+    },
+    /// 3891 ER_INCORRECT_CURRENT_PASSWORD (HY000): `REPLACE 'current'` does not match.
+    #[error("Incorrect current password. Specify the correct password which has to be replaced.")]
+    IncorrectCurrentPassword,
+    /// 3892 ER_MISSING_CURRENT_PASSWORD (HY000): no `REPLACE` clause although the account
+    /// requires the current password and the session is not privileged.
+    #[error("Current password needs to be specified in the REPLACE clause in order to change it.")]
+    MissingCurrentPassword,
+    /// 3893 ER_CURRENT_PASSWORD_NOT_REQUIRED (HY000): `REPLACE` while changing another
+    /// account's password.
+    #[error("Do not specify the current password while changing it for other users.")]
+    CurrentPasswordNotRequired,
+    /// 3894 ER_PASSWORD_CANNOT_BE_RETAINED_ON_PLUGIN_CHANGE (HY000): `RETAIN CURRENT PASSWORD`
+    /// with `IDENTIFIED WITH` another plugin.
+    #[error("Current password can not be retained for user '{}'@'{}' because authentication plugin is being changed.", cut64(.user), cut64(.host))]
+    RetainOnPluginChange {
+        /// The account's user.
+        user: String,
+        /// The account's host, as stored.
+        host: String,
+    },
+    /// 3895 ER_CURRENT_PASSWORD_CANNOT_BE_RETAINED (HY000): `RETAIN CURRENT PASSWORD` with an
+    /// empty new password.
+    #[error("Current password can not be retained for user '{}'@'{}' because new password is empty.", cut64(.user), cut64(.host))]
+    RetainWithEmptyPassword {
+        /// The account's user.
+        user: String,
+        /// The account's host, as stored.
+        host: String,
+    },
+}
+
+/// The first 64 characters (MySQL's `%-.64s`).
+fn cut64(s: &str) -> &str {
+    s.char_indices()
+        .nth(64)
+        .map_or(s, |(i, _)| s.get(..i).unwrap_or(s))
 }
 
 impl AccountOpError {
@@ -166,6 +450,19 @@ impl AccountOpError {
             AccountOpError::GrantWouldCreateUser => MysqlError::CantCreateUserWithGrant,
             AccountOpError::NoSuchGrant { .. } => MysqlError::NonexistingGrant,
             AccountOpError::CannotRevokeAll => MysqlError::RevokeGrants,
+            AccountOpError::ContradictsHistory { .. } => MysqlError::CredentialsContradictToHistory,
+            AccountOpError::SecondPasswordCannotBeEmpty { .. } => {
+                MysqlError::SecondPasswordCannotBeEmpty
+            }
+            AccountOpError::IncorrectCurrentPassword => MysqlError::IncorrectCurrentPassword,
+            AccountOpError::MissingCurrentPassword => MysqlError::MissingCurrentPassword,
+            AccountOpError::CurrentPasswordNotRequired => MysqlError::CurrentPasswordNotRequired,
+            AccountOpError::RetainOnPluginChange { .. } => {
+                MysqlError::PasswordCannotBeRetainedOnPluginChange
+            }
+            AccountOpError::RetainWithEmptyPassword { .. } => {
+                MysqlError::CurrentPasswordCannotBeRetained
+            }
         }
     }
 
@@ -192,39 +489,42 @@ impl From<&AccountOpError> for MysqlError {
 }
 
 /// Applies one statement. All or nothing: on `Err` the set is unchanged (and the caller must
-/// leave the cache alone). On `Ok` the caller saves and publishes the set, then carries out
-/// [`Applied::cache`].
+/// leave the cache and the failed-login state alone). On `Ok` the caller saves and publishes the
+/// set, then carries out [`Applied::cache`] and [`Applied::lock_state`].
 ///
 /// Cache effects (MySQL's `sha2_cache_cleaner`): CREATE → none (a new account has no entry);
-/// ALTER → evict each existing account given a credential, none for REQUIRE / lock only; DROP →
-/// evict every named account; RENAME → evict every old name; GRANT / REVOKE → none; FLUSH
-/// PRIVILEGES → clear.
+/// ALTER → evict each existing account whose credentials change (`IDENTIFIED`, `RETAIN`,
+/// `DISCARD`), none for other options; DROP → evict every named account; RENAME → evict every
+/// old name; GRANT / REVOKE → none; FLUSH PRIVILEGES → clear.
+///
+/// Failed-login effects (WL#13515): ALTER → reset each account given `ACCOUNT UNLOCK`,
+/// `FAILED_LOGIN_ATTEMPTS` or `PASSWORD_LOCK_TIME`; DROP / RENAME → reset the dropped and old
+/// names; FLUSH PRIVILEGES → reset all; the others → none.
 pub fn apply(set: &mut AccountSet, op: AccountOp) -> Result<Applied, AccountOpError> {
     match op {
         AccountOp::Create {
             accounts,
             if_not_exists,
+            context,
         } => {
+            let accounts = accounts.into_iter().map(|a| created(a, &context)).collect();
             let warnings = set.create(accounts, if_not_exists)?;
-            Ok(Applied {
-                warnings,
-                cache: CacheEffect::None,
-            })
+            Ok(Applied::new(warnings, CacheEffect::None, LockEffect::None))
         }
-        AccountOp::Alter { changes, if_exists } => alter(set, changes, if_exists),
+        AccountOp::Alter {
+            changes,
+            if_exists,
+            context,
+        } => alter(set, changes, if_exists, &context),
         AccountOp::Drop { ids, if_exists } => {
             let warnings = set.drop_users(&ids, if_exists)?;
-            Ok(Applied {
-                warnings,
-                cache: evict(ids),
-            })
+            let ids = stored_ids(ids);
+            Ok(Applied::new(warnings, evict(ids.clone()), reset(ids)))
         }
         AccountOp::Rename { pairs } => {
             set.rename(&pairs)?;
-            Ok(Applied {
-                warnings: Vec::new(),
-                cache: evict(pairs.into_iter().map(|(old, _)| old)),
-            })
+            let old = stored_ids(pairs.into_iter().map(|(old, _)| old));
+            Ok(Applied::new(Vec::new(), evict(old.clone()), reset(old)))
         }
         AccountOp::Grant {
             ids,
@@ -233,15 +533,40 @@ pub fn apply(set: &mut AccountSet, op: AccountOp) -> Result<Applied, AccountOpEr
         AccountOp::Revoke { ids, grant_option } => {
             privileges(set, &ids, Privilege::Revoke { grant_option })
         }
-        AccountOp::FlushPrivileges => Ok(Applied {
-            warnings: Vec::new(),
-            cache: CacheEffect::Clear,
-        }),
+        AccountOp::FlushPrivileges => Ok(Applied::new(
+            Vec::new(),
+            CacheEffect::Clear,
+            LockEffect::ResetAll,
+        )),
     }
 }
 
-/// Eviction list with hosts as stored (lowercase), without duplicates, in statement order.
-fn evict(ids: impl IntoIterator<Item = AccountId>) -> CacheEffect {
+/// A new account as CREATE USER stores it: last changed now, and its password as the first
+/// history entry when a history length or reuse interval applies (MySQL's
+/// `auth_verify_password_history` on an account without history).
+fn created(mut a: Account, context: &Context) -> Account {
+    a.password_last_changed = context.now_secs;
+    let (history, reuse) = effective_policy(&a, &context.policy);
+    a.password_history_entries.clear();
+    if (history != 0 || reuse != 0) && !a.auth_string.is_empty() {
+        a.password_history_entries
+            .push((context.now_secs, a.auth_string.clone()));
+    }
+    a
+}
+
+/// The history length and reuse interval that apply to `a`: its own, or the globals for
+/// DEFAULT.
+fn effective_policy(a: &Account, policy: &PasswordPolicy) -> (u32, u32) {
+    (
+        a.password_history.unwrap_or(policy.password_history),
+        a.password_reuse_interval
+            .unwrap_or(policy.password_reuse_interval),
+    )
+}
+
+/// Identities with hosts as stored (lowercase), without duplicates, in statement order.
+fn stored_ids(ids: impl IntoIterator<Item = AccountId>) -> Vec<AccountId> {
     let mut out: Vec<AccountId> = Vec::new();
     for (user, host) in ids {
         let id = (user, host.to_ascii_lowercase());
@@ -249,6 +574,12 @@ fn evict(ids: impl IntoIterator<Item = AccountId>) -> CacheEffect {
             out.push(id);
         }
     }
+    out
+}
+
+/// Eviction list with hosts as stored (lowercase), without duplicates, in statement order.
+fn evict(ids: impl IntoIterator<Item = AccountId>) -> CacheEffect {
+    let out = stored_ids(ids);
     if out.is_empty() {
         CacheEffect::None
     } else {
@@ -256,28 +587,36 @@ fn evict(ids: impl IntoIterator<Item = AccountId>) -> CacheEffect {
     }
 }
 
+/// Failed-login reset list, as [`evict`].
+fn reset(ids: impl IntoIterator<Item = AccountId>) -> LockEffect {
+    let out = stored_ids(ids);
+    if out.is_empty() {
+        LockEffect::None
+    } else {
+        LockEffect::Reset(out)
+    }
+}
+
 /// MySQL's `mysql_alter_user`: accounts are taken in order on a working copy; a missing account is
 /// a 3162 note with `IF EXISTS`, else a failure; an invalid result (a stored string not of the
-/// plugin's format) is a failure; any failure → 1396 listing every failing account, nothing
-/// changed.
+/// plugin's format) is a failure. The first account-security error (3638, 3878, 3891–3895) in
+/// statement order is the statement's error (MySQL keeps the first error raised); otherwise any
+/// failure → 1396 listing every failing account. Nothing changes on error.
 fn alter(
     set: &mut AccountSet,
     changes: Vec<AlterChange>,
     if_exists: bool,
+    context: &Context,
 ) -> Result<Applied, AccountOpError> {
     let mut working = set.clone();
     let mut failed = Vec::new();
+    let mut first_error: Option<AccountOpError> = None;
     let mut warnings = Vec::new();
     let mut credential_changed = Vec::new();
+    let mut lock_reset = Vec::new();
     for change in changes {
-        let AlterChange {
-            id: (user, host),
-            credential,
-            require,
-            lock,
-        } = change;
-        let host = host.to_ascii_lowercase();
-        if working.get(&user, &host).is_none() {
+        let (user, host) = (change.id.0.clone(), change.id.1.to_ascii_lowercase());
+        let Some(current) = working.get(&user, &host) else {
             let account = account_name(&user, &host);
             if if_exists {
                 warnings.push(Warning::UserDoesNotExist { account });
@@ -285,26 +624,31 @@ fn alter(
                 failed.push(account);
             }
             continue;
-        }
-        let evicts = credential.is_some();
-        let edited = working.alter((&user, &host), move |a| {
-            if let Some((plugin, auth_string)) = credential {
-                a.plugin = plugin;
-                a.auth_string = auth_string;
+        };
+        let edited = match altered(current, &change, context) {
+            Ok(edited) => edited,
+            Err(e) => {
+                first_error.get_or_insert(e);
+                continue;
             }
-            if let Some(r) = require {
-                a.require = r;
+        };
+        let evicts = change.credential.is_some() || change.retain_current || change.discard_old;
+        let resets = change.lock == Some(false) || change.options.sets_password_locking();
+        match working.alter((&user, &host), move |a| *a = edited) {
+            Ok(()) => {
+                if evicts {
+                    credential_changed.push((user.clone(), host.clone()));
+                }
+                if resets {
+                    lock_reset.push((user, host));
+                }
             }
-            if let Some(l) = lock {
-                a.locked = l;
-            }
-        });
-        match edited {
-            Ok(()) if evicts => credential_changed.push((user, host)),
-            Ok(()) => {}
             Err(AccountError::OperationFailed { .. }) => failed.push(account_name(&user, &host)),
             Err(e) => return Err(e.into()),
         }
+    }
+    if let Some(e) = first_error {
+        return Err(e);
     }
     if !failed.is_empty() {
         return Err(AccountError::OperationFailed {
@@ -314,10 +658,162 @@ fn alter(
         .into());
     }
     *set = working;
-    Ok(Applied {
+    Ok(Applied::new(
         warnings,
-        cache: evict(credential_changed),
-    })
+        evict(credential_changed),
+        reset(lock_reset),
+    ))
+}
+
+/// One account after its part of ALTER USER, with MySQL's checks in MySQL's order
+/// (`set_and_validate_user_attributes`): RETAIN with a plugin change (3894); the history and
+/// reuse interval (3638); REPLACE / REQUIRE CURRENT (3893, 3891, 3892); RETAIN of an empty
+/// password or to an empty one (3878, 3895).
+fn altered(
+    a: &Account,
+    change: &AlterChange,
+    context: &Context,
+) -> Result<Account, AccountOpError> {
+    let mut next = a.clone();
+    let (user, host) = (a.user.clone(), a.host.clone());
+    if let Some((plugin, auth_string)) = &change.credential {
+        let plugin_changes = *plugin != a.plugin;
+        if plugin_changes && change.retain_current {
+            return Err(AccountOpError::RetainOnPluginChange { user, host });
+        }
+        // The history check runs with the policy this statement leaves in place.
+        let mut with_options = a.clone();
+        change.options.apply_to(&mut with_options);
+        let (history, reuse) = effective_policy(&with_options, &context.policy);
+        let reused = match &change.source {
+            CredentialSource::Password(checks) => checks.reused.as_slice(),
+            CredentialSource::Hash | CredentialSource::PluginOnly => &[],
+        };
+        next.password_history_entries = updated_history(
+            &a.password_history_entries,
+            (history, reuse),
+            context.now_secs,
+            auth_string,
+            reused,
+            plugin_changes,
+        )
+        .ok_or_else(|| AccountOpError::ContradictsHistory {
+            user: user.clone(),
+            host: host.clone(),
+        })?;
+        check_current_password(a, change, context)?;
+        if change.retain_current {
+            if a.auth_string.is_empty() {
+                return Err(AccountOpError::SecondPasswordCannotBeEmpty { user, host });
+            }
+            if auth_string.is_empty() {
+                return Err(AccountOpError::RetainWithEmptyPassword { user, host });
+            }
+        }
+        next.secondary = if change.retain_current {
+            Some(a.auth_string.clone())
+        } else if plugin_changes || auth_string.is_empty() {
+            // Another plugin cannot use the old secondary; an empty password empties it too.
+            None
+        } else {
+            a.secondary.clone()
+        };
+        next.plugin = *plugin;
+        next.auth_string = auth_string.clone();
+        next.password_last_changed = context.now_secs;
+        // A new password is not expired, unless the statement says PASSWORD EXPIRE, or changes
+        // the plugin without a password (MySQL expires it then).
+        next.password_expired = matches!(change.source, CredentialSource::PluginOnly);
+    }
+    if change.discard_old {
+        next.secondary = None;
+    }
+    if let Some(r) = &change.require {
+        next.require = r.clone();
+    }
+    if let Some(l) = change.lock {
+        next.locked = l;
+    }
+    change.options.apply_to(&mut next);
+    Ok(next)
+}
+
+/// MySQL's `validate_password_require_current`, for a change of `a`'s credential.
+fn check_current_password(
+    a: &Account,
+    change: &AlterChange,
+    context: &Context,
+) -> Result<(), AccountOpError> {
+    let replace = match &change.source {
+        CredentialSource::Password(checks) => checks.replace_matches,
+        CredentialSource::Hash | CredentialSource::PluginOnly => None,
+    };
+    match replace {
+        Some(matches) => {
+            let own = context
+                .actor
+                .as_ref()
+                .is_some_and(|(u, h)| *u == a.user && h.eq_ignore_ascii_case(&a.host));
+            if !own {
+                return Err(AccountOpError::CurrentPasswordNotRequired);
+            }
+            if !matches {
+                return Err(AccountOpError::IncorrectCurrentPassword);
+            }
+        }
+        None if !context.privileged => {
+            let required = a
+                .password_require_current
+                .unwrap_or(context.policy.password_require_current);
+            if required {
+                return Err(AccountOpError::MissingCurrentPassword);
+            }
+        }
+        None => {}
+    }
+    Ok(())
+}
+
+/// MySQL's `auth_verify_password_history` for a new stored string: `None` when the new
+/// password contradicts the history (3638), else the history to keep.
+///
+/// Entries are taken newest first, counting from 1. An entry is checked when `count <=
+/// history` or it is younger than `reuse` days (calendar days of UTC, MySQL's `calc_daynr`
+/// difference), and contradicts when it is in `reused` (the entries the new cleartext verifies
+/// against; empty for a hash given with `AS`) — unless the plugin changes, which cannot match.
+/// An entry is dropped when `count >= history` and (no interval or older than `reuse` days), or
+/// when the plugin changes. The new string is then added first when a history length or reuse
+/// interval applies. An empty password neither checks nor changes the history.
+fn updated_history(
+    entries: &[(u64, AuthString)],
+    (history, reuse): (u32, u32),
+    now_secs: u64,
+    new: &AuthString,
+    reused: &[AuthString],
+    plugin_changes: bool,
+) -> Option<Vec<(u64, AuthString)>> {
+    if new.is_empty() {
+        return Some(entries.to_vec());
+    }
+    let day = |secs: u64| i128::from(secs / SECONDS_PER_DAY);
+    let today = day(now_secs);
+    let (history, reuse) = (i128::from(history), i128::from(reuse));
+    let mut kept = Vec::new();
+    for (count, (at, hash)) in (1i128..).zip(entries) {
+        let age = today - day(*at);
+        let checked = count <= history || age < reuse;
+        if checked && !plugin_changes && reused.contains(hash) {
+            return None;
+        }
+        let dropped = (count >= history && (reuse == 0 || age > reuse)) || plugin_changes;
+        if !dropped {
+            kept.push((*at, hash.clone()));
+        }
+    }
+    if history != 0 || reuse != 0 {
+        kept.insert(0, (now_secs, new.clone()));
+    }
+    Some(kept)
 }
 
 #[derive(Clone, Copy)]
@@ -362,10 +858,11 @@ fn privileges(
         })?;
     }
     *set = working;
-    Ok(Applied {
-        warnings: Vec::new(),
-        cache: CacheEffect::None,
-    })
+    Ok(Applied::new(
+        Vec::new(),
+        CacheEffect::None,
+        LockEffect::None,
+    ))
 }
 
 #[cfg(test)]
@@ -399,12 +896,7 @@ mod tests {
     }
 
     fn change(user: &str, host: &str) -> AlterChange {
-        AlterChange {
-            id: id(user, host),
-            credential: None,
-            require: None,
-            lock: None,
-        }
+        AlterChange::new(id(user, host))
     }
 
     #[test]
@@ -413,6 +905,7 @@ mod tests {
         let op = AccountOp::Create {
             accounts: vec![cs2("a", "%", "x"), cs2("b", "%", "y")],
             if_not_exists: true,
+            context: Context::default(),
         };
         let applied = apply(&mut set, op).unwrap();
         assert_eq!(applied.cache, CacheEffect::None);
@@ -438,6 +931,7 @@ mod tests {
         let op = AccountOp::Create {
             accounts: vec![cs2("a", "%", "x"), cs2("c", "%", "y"), cs2("b", "%", "z")],
             if_not_exists: false,
+            context: Context::default(),
         };
         let e = apply(&mut set, op).unwrap_err();
         assert_eq!((e.code(), e.sqlstate()), (1396, "HY000"));
@@ -461,6 +955,7 @@ mod tests {
             AccountOp::Alter {
                 changes: vec![pw, req],
                 if_exists: false,
+                context: Context::default(),
             },
         )
         .unwrap();
@@ -485,6 +980,7 @@ mod tests {
             AccountOp::Alter {
                 changes: vec![c],
                 if_exists: false,
+                context: Context::default(),
             },
         )
         .unwrap();
@@ -508,6 +1004,7 @@ mod tests {
             AccountOp::Alter {
                 changes: vec![change("x", "%"), ok.clone(), invalid, change("y", "H")],
                 if_exists: false,
+                context: Context::default(),
             },
         )
         .unwrap_err();
@@ -522,6 +1019,7 @@ mod tests {
             AccountOp::Alter {
                 changes: vec![change("x", "%"), ok],
                 if_exists: true,
+                context: Context::default(),
             },
         )
         .unwrap();
@@ -681,6 +1179,620 @@ mod tests {
             .cache
             .apply_to(&cache);
         assert!(cache.is_empty());
+    }
+
+    // ---- account-security options ----
+
+    const DAY: u64 = crate::account::SECONDS_PER_DAY;
+    const T0: u64 = 1_750_000_000;
+
+    /// An administrator's statement at `now_secs`, with the global policy at its defaults.
+    fn at(now_secs: u64) -> Context {
+        Context {
+            now_secs,
+            privileged: true,
+            ..Context::default()
+        }
+    }
+
+    /// `ALTER USER who IDENTIFIED BY 'pw' [REPLACE 'current']` with the account's plugin, hashed
+    /// and checked as the command handler does.
+    fn new_password(
+        set: &AccountSet,
+        who: &AccountId,
+        pw: &str,
+        replace: Option<&str>,
+    ) -> AlterChange {
+        let a = set.get(&who.0, &who.1).unwrap();
+        let auth = AuthString::generate(a.plugin, pw.as_bytes(), [3; 20], 5000);
+        let mut c = AlterChange::new(who.clone());
+        c.credential = Some((a.plugin, auth));
+        c.source = CredentialSource::Password(CleartextChecks::compute(
+            a,
+            pw.as_bytes(),
+            replace.map(str::as_bytes),
+        ));
+        c
+    }
+
+    /// [`new_password`] applied to `set`.
+    fn change_password(
+        set: &mut AccountSet,
+        who: &AccountId,
+        pw: &str,
+        replace: Option<&str>,
+        context: Context,
+    ) -> Result<Applied, AccountOpError> {
+        let c = new_password(set, who, pw, replace);
+        alter_one(set, c, context)
+    }
+
+    fn alter_one(
+        set: &mut AccountSet,
+        c: AlterChange,
+        context: Context,
+    ) -> Result<Applied, AccountOpError> {
+        apply(
+            set,
+            AccountOp::Alter {
+                changes: vec![c],
+                if_exists: false,
+                context,
+            },
+        )
+    }
+
+    fn create_one(set: &mut AccountSet, a: Account, context: Context) -> Applied {
+        apply(
+            set,
+            AccountOp::Create {
+                accounts: vec![a],
+                if_not_exists: false,
+                context,
+            },
+        )
+        .unwrap()
+    }
+
+    fn nat(user: &str, pw: &str) -> Account {
+        let (p, auth) = native(pw);
+        Account::new(user, "%", p, auth)
+    }
+
+    #[test]
+    fn retain_makes_the_old_primary_the_secondary() {
+        let mut set = set_of(vec![nat("u", "one")]);
+        let u = id("u", "%");
+        let mut c = new_password(&set, &u, "two", None);
+        c.retain_current = true;
+        let applied = alter_one(&mut set, c, at(T0)).unwrap();
+        assert_eq!(applied.cache, CacheEffect::Evict(vec![u.clone()]));
+        assert_eq!(applied.lock_state, LockEffect::None);
+        let a = set.get("u", "%").unwrap();
+        assert!(a.auth_string.verify_cleartext(b"two"));
+        assert!(a.secondary.as_ref().unwrap().verify_cleartext(b"one"));
+        assert_eq!(a.credentials().count(), 2);
+        assert_eq!(a.password_last_changed, T0);
+
+        // A change without RETAIN keeps the secondary …
+        let c = new_password(&set, &u, "three", None);
+        alter_one(&mut set, c, at(T0)).unwrap();
+        let a = set.get("u", "%").unwrap();
+        assert!(a.auth_string.verify_cleartext(b"three"));
+        assert!(a.secondary.as_ref().unwrap().verify_cleartext(b"one"));
+        // … RETAIN replaces it with the current primary …
+        let mut c = new_password(&set, &u, "four", None);
+        c.retain_current = true;
+        alter_one(&mut set, c, at(T0)).unwrap();
+        assert!(set
+            .get("u", "%")
+            .unwrap()
+            .secondary
+            .as_ref()
+            .unwrap()
+            .verify_cleartext(b"three"));
+        // … DISCARD OLD PASSWORD removes it, and evicts like a credential change …
+        let mut c = AlterChange::new(u.clone());
+        c.discard_old = true;
+        let applied = alter_one(&mut set, c, at(T0 + DAY)).unwrap();
+        assert_eq!(applied.cache, CacheEffect::Evict(vec![u.clone()]));
+        let a = set.get("u", "%").unwrap();
+        assert_eq!(a.secondary, None);
+        assert_eq!(
+            a.password_last_changed, T0,
+            "DISCARD is not a password change"
+        );
+        // … and an empty new password empties it.
+        let mut c = new_password(&set, &u, "five", None);
+        c.retain_current = true;
+        alter_one(&mut set, c, at(T0)).unwrap();
+        assert!(set.get("u", "%").unwrap().secondary.is_some());
+        let c = new_password(&set, &u, "", None);
+        alter_one(&mut set, c, at(T0)).unwrap();
+        let a = set.get("u", "%").unwrap();
+        assert_eq!(
+            (a.auth_string.is_empty(), a.secondary.is_none()),
+            (true, true)
+        );
+    }
+
+    #[test]
+    fn a_plugin_change_drops_the_secondary_and_cannot_retain() {
+        let mut set = set_of(vec![nat("u", "one")]);
+        let u = id("u", "%");
+        let mut c = new_password(&set, &u, "two", None);
+        c.retain_current = true;
+        alter_one(&mut set, c, at(T0)).unwrap();
+        let sha2 = AuthString::generate(Plugin::CachingSha2Password, b"x", [1; 20], 5000);
+        let mut c = AlterChange::new(u.clone());
+        c.credential = Some((Plugin::CachingSha2Password, sha2.clone()));
+        c.retain_current = true;
+        let before = set.clone();
+        let e = alter_one(&mut set, c.clone(), at(T0)).unwrap_err();
+        assert_eq!((e.code(), e.sqlstate()), (3894, "HY000"));
+        assert_eq!(
+            e.to_string(),
+            "Current password can not be retained for user 'u'@'%' because authentication plugin is being changed."
+        );
+        assert_eq!(set, before);
+        c.retain_current = false;
+        alter_one(&mut set, c, at(T0)).unwrap();
+        let a = set.get("u", "%").unwrap();
+        assert_eq!(
+            (a.plugin, a.secondary.clone()),
+            (Plugin::CachingSha2Password, None)
+        );
+    }
+
+    #[test]
+    fn retain_refuses_empty_passwords() {
+        let mut set = set_of(vec![nat("e", ""), nat("u", "one")]);
+        let mut c = new_password(&set, &id("e", "%"), "new", None);
+        c.retain_current = true;
+        let e = alter_one(&mut set, c, at(T0)).unwrap_err();
+        assert_eq!((e.code(), e.sqlstate()), (3878, "HY000"));
+        assert_eq!(
+            e.to_string(),
+            "Empty password can not be retained as second password for user 'e'@'%'."
+        );
+        let mut c = new_password(&set, &id("u", "%"), "", None);
+        c.retain_current = true;
+        let e = alter_one(&mut set, c, at(T0)).unwrap_err();
+        assert_eq!((e.code(), e.sqlstate()), (3895, "HY000"));
+        assert_eq!(
+            e.to_string(),
+            "Current password can not be retained for user 'u'@'%' because new password is empty."
+        );
+        // The first such error in statement order is the statement's, even after a missing
+        // account, and nothing changes.
+        let before = set.clone();
+        let mut retain_empty = new_password(&set, &id("u", "%"), "", None);
+        retain_empty.retain_current = true;
+        let mut from_empty = new_password(&set, &id("e", "%"), "x", None);
+        from_empty.retain_current = true;
+        let e = apply(
+            &mut set,
+            AccountOp::Alter {
+                changes: vec![
+                    change("missing", "%"),
+                    new_password(&before, &id("u", "%"), "ok", None),
+                    retain_empty,
+                    from_empty,
+                ],
+                if_exists: false,
+                context: at(T0),
+            },
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), 3895);
+        assert_eq!(set, before);
+    }
+
+    #[test]
+    fn password_expiry_options_and_changes() {
+        let mut set = AccountSet::new();
+        let mut a = nat("u", "one");
+        AccountOptions {
+            expire: Some(Expire::Lifetime(PasswordLifetime::Days(30))),
+            ..AccountOptions::default()
+        }
+        .apply_to(&mut a);
+        create_one(&mut set, a, at(T0));
+        let u = id("u", "%");
+        let a = set.get("u", "%").unwrap();
+        assert_eq!(
+            (a.password_last_changed, a.password_lifetime),
+            (T0, PasswordLifetime::Days(30))
+        );
+        assert!(!a.password_expired_at(T0 + 29 * DAY, 0));
+        assert!(a.password_expired_at(T0 + 30 * DAY, 0));
+        // PASSWORD EXPIRE: expired now, lifetime kept; no cache or lock effect.
+        let mut c = AlterChange::new(u.clone());
+        c.options.expire = Some(Expire::Now);
+        let applied = alter_one(&mut set, c, at(T0 + DAY)).unwrap();
+        assert_eq!(
+            (applied.cache, applied.lock_state),
+            (CacheEffect::None, LockEffect::None)
+        );
+        let a = set.get("u", "%").unwrap();
+        assert!(a.password_expired && a.password_expired_at(T0 + DAY, 0));
+        assert_eq!(a.password_lifetime, PasswordLifetime::Days(30));
+        // A password change clears it and restarts the clock …
+        let c = new_password(&set, &u, "two", None);
+        alter_one(&mut set, c, at(T0 + 40 * DAY)).unwrap();
+        let a = set.get("u", "%").unwrap();
+        assert!(!a.password_expired);
+        assert_eq!(a.password_last_changed, T0 + 40 * DAY);
+        assert!(!a.password_expired_at(T0 + 41 * DAY, 0));
+        // … unless the same statement says PASSWORD EXPIRE.
+        let mut c = new_password(&set, &u, "three", None);
+        c.options.expire = Some(Expire::Now);
+        alter_one(&mut set, c, at(T0)).unwrap();
+        assert!(set.get("u", "%").unwrap().password_expired);
+        // IDENTIFIED WITH plugin alone: an empty password, expired.
+        let mut c = AlterChange::new(u.clone());
+        c.credential = Some((Plugin::Sha256Password, AuthString::Empty));
+        c.source = CredentialSource::PluginOnly;
+        alter_one(&mut set, c, at(T0)).unwrap();
+        let a = set.get("u", "%").unwrap();
+        assert!(a.password_expired && a.auth_string.is_empty());
+        // NEVER / DEFAULT.
+        let mut c = AlterChange::new(u.clone());
+        c.options.expire = Some(Expire::Lifetime(PasswordLifetime::Never));
+        alter_one(&mut set, c, at(T0)).unwrap();
+        assert_eq!(
+            set.get("u", "%").unwrap().password_lifetime,
+            PasswordLifetime::Never
+        );
+    }
+
+    #[test]
+    fn password_history_refuses_recent_passwords() {
+        let mut set = AccountSet::new();
+        let mut a = nat("u", "p1");
+        a.password_history = Some(2);
+        create_one(&mut set, a, at(T0));
+        let u = id("u", "%");
+        let a = set.get("u", "%").unwrap();
+        assert_eq!(a.password_history_entries.len(), 1);
+        assert_eq!(a.password_history_entries[0], (T0, a.auth_string.clone()));
+        // The current password is in the history.
+        let e = change_password(&mut set, &u, "p1", None, at(T0 + 1)).unwrap_err();
+        assert_eq!((e.code(), e.sqlstate()), (3638, "HY000"));
+        assert_eq!(
+            e.to_string(),
+            "Cannot use these credentials for 'u@%' because they contradict the password history policy"
+        );
+        change_password(&mut set, &u, "p2", None, at(T0 + 2)).unwrap();
+        assert!(change_password(&mut set, &u, "p1", None, at(T0 + 3)).is_err());
+        change_password(&mut set, &u, "p3", None, at(T0 + 4)).unwrap();
+        // Two entries kept (p3, p2): p1 is free again.
+        let a = set.get("u", "%").unwrap();
+        assert_eq!(
+            a.password_history_entries
+                .iter()
+                .map(|(t, _)| *t)
+                .collect::<Vec<_>>(),
+            [T0 + 4, T0 + 2]
+        );
+        assert!(change_password(&mut set, &u, "p2", None, at(T0 + 5)).is_err());
+        change_password(&mut set, &u, "p1", None, at(T0 + 6)).unwrap();
+        // Hashes only: nothing in the history is the cleartext.
+        let a = set.get("u", "%").unwrap();
+        assert!(a
+            .password_history_entries
+            .iter()
+            .all(|(_, h)| !h.to_bytes().windows(2).any(|w| w == b"p1")));
+    }
+
+    #[test]
+    fn reuse_interval_counts_calendar_days() {
+        let mut set = AccountSet::new();
+        let mut a = nat("u", "p1");
+        a.password_reuse_interval = Some(10);
+        let day0 = T0 - T0 % DAY;
+        create_one(&mut set, a, at(day0 + 23 * 3600));
+        let u = id("u", "%");
+        change_password(&mut set, &u, "p2", None, at(day0 + DAY)).unwrap();
+        // Day 9 (from the day p1 was set): refused; day 10: allowed, not yet dropped.
+        assert!(change_password(&mut set, &u, "p1", None, at(day0 + 9 * DAY + 1)).is_err());
+        change_password(&mut set, &u, "p1", None, at(day0 + 10 * DAY)).unwrap();
+        let a = set.get("u", "%").unwrap();
+        assert_eq!(a.password_history_entries.len(), 3);
+        // Day 30: everything but the new entry is older than the interval and dropped.
+        change_password(&mut set, &u, "p3", None, at(day0 + 30 * DAY)).unwrap();
+        assert_eq!(set.get("u", "%").unwrap().password_history_entries.len(), 1);
+    }
+
+    #[test]
+    fn history_follows_the_globals_the_statement_and_the_plugin() {
+        let u = id("u", "%");
+        // DEFAULT takes the global password_history.
+        let mut set = AccountSet::new();
+        let global = Context {
+            now_secs: T0,
+            policy: PasswordPolicy {
+                password_history: 1,
+                ..PasswordPolicy::default()
+            },
+            ..Context::default()
+        };
+        create_one(&mut set, nat("u", "p1"), global.clone());
+        assert!(change_password(&mut set, &u, "p1", None, global.clone()).is_err());
+        // With the globals at 0 nothing is recorded or checked.
+        let mut plain = AccountSet::new();
+        create_one(&mut plain, nat("u", "p1"), at(T0));
+        assert!(plain
+            .get("u", "%")
+            .unwrap()
+            .password_history_entries
+            .is_empty());
+        change_password(&mut plain, &u, "p1", None, at(T0)).unwrap();
+        // The statement's own PASSWORD HISTORY applies to its password change.
+        let mut c = new_password(&plain, &u, "p2", None);
+        c.options.password_history = Some(Some(0));
+        alter_one(&mut set, c, global.clone()).unwrap();
+        assert!(set
+            .get("u", "%")
+            .unwrap()
+            .password_history_entries
+            .is_empty());
+        // An empty password is never recorded; a hash given AS is recorded unchecked.
+        let mut set = AccountSet::new();
+        let mut a = nat("u", "p1");
+        a.password_history = Some(5);
+        create_one(&mut set, a, at(T0));
+        change_password(&mut set, &u, "", None, at(T0)).unwrap();
+        assert_eq!(set.get("u", "%").unwrap().password_history_entries.len(), 1);
+        let mut c = AlterChange::new(u.clone());
+        c.credential = Some(native("p1"));
+        alter_one(&mut set, c, at(T0)).unwrap();
+        assert_eq!(set.get("u", "%").unwrap().password_history_entries.len(), 2);
+        // Another plugin wipes it (no old hash can match) and starts afresh.
+        let mut c = AlterChange::new(u.clone());
+        let sha2 = AuthString::generate(Plugin::CachingSha2Password, b"p1", [1; 20], 5000);
+        c.credential = Some((Plugin::CachingSha2Password, sha2.clone()));
+        c.source = CredentialSource::Password(CleartextChecks {
+            reused: set
+                .get("u", "%")
+                .unwrap()
+                .password_history_entries
+                .iter()
+                .map(|(_, h)| h.clone())
+                .collect(),
+            replace_matches: None,
+        });
+        alter_one(&mut set, c, at(T0)).unwrap();
+        assert_eq!(
+            set.get("u", "%").unwrap().password_history_entries,
+            vec![(T0, sha2)]
+        );
+    }
+
+    #[test]
+    fn replace_and_require_current() {
+        let mut set = set_of(vec![nat("me", "cur"), nat("other", "x"), nat("empty", "")]);
+        let me = id("me", "%");
+        let mut own = Context {
+            now_secs: T0,
+            actor: Some(me.clone()),
+            privileged: false,
+            ..Context::default()
+        };
+        let expect = |r: Result<Applied, AccountOpError>, code: u16, text: &str| {
+            let e = r.unwrap_err();
+            assert_eq!(
+                (e.code(), e.sqlstate(), e.to_string()),
+                (code, "HY000", text.to_string())
+            );
+        };
+        // Optional by default: a change without REPLACE passes.
+        change_password(&mut set.clone(), &me, "n", None, own.clone()).unwrap();
+        // REPLACE must be right …
+        expect(
+            change_password(&mut set.clone(), &me, "n", Some("wrong"), own.clone()),
+            3891,
+            "Incorrect current password. Specify the correct password which has to be replaced.",
+        );
+        change_password(&mut set.clone(), &me, "n", Some("cur"), own.clone()).unwrap();
+        // … and only for one's own account.
+        expect(
+            change_password(
+                &mut set.clone(),
+                &id("other", "%"),
+                "n",
+                Some("x"),
+                own.clone(),
+            ),
+            3893,
+            "Do not specify the current password while changing it for other users.",
+        );
+        // An empty current password matches only an empty REPLACE.
+        let mut as_empty = own.clone();
+        as_empty.actor = Some(id("empty", "%"));
+        change_password(
+            &mut set.clone(),
+            &id("empty", "%"),
+            "n",
+            Some(""),
+            as_empty.clone(),
+        )
+        .unwrap();
+        assert_eq!(
+            change_password(
+                &mut set.clone(),
+                &id("empty", "%"),
+                "n",
+                Some("x"),
+                as_empty
+            )
+            .unwrap_err()
+            .code(),
+            3891
+        );
+        // PASSWORD REQUIRE CURRENT, or DEFAULT with the global ON: REPLACE is needed …
+        own.policy.password_require_current = true;
+        let missing =
+            "Current password needs to be specified in the REPLACE clause in order to change it.";
+        expect(
+            change_password(&mut set.clone(), &me, "n", None, own.clone()),
+            3892,
+            missing,
+        );
+        let mut c = AlterChange::new(me.clone());
+        c.credential = Some(native("hash-given"));
+        expect(alter_one(&mut set.clone(), c, own.clone()), 3892, missing);
+        // … unless the account says OPTIONAL, or the session is privileged.
+        set.alter(("me", "%"), |a| a.password_require_current = Some(false))
+            .unwrap();
+        change_password(&mut set.clone(), &me, "n", None, own.clone()).unwrap();
+        set.alter(("me", "%"), |a| a.password_require_current = Some(true))
+            .unwrap();
+        own.policy.password_require_current = false;
+        expect(
+            change_password(&mut set.clone(), &me, "n", None, own.clone()),
+            3892,
+            missing,
+        );
+        own.privileged = true;
+        change_password(&mut set.clone(), &me, "n", None, own.clone()).unwrap();
+        // Options without a password change never need REPLACE.
+        own.privileged = false;
+        let mut c = AlterChange::new(me.clone());
+        c.discard_old = true;
+        alter_one(&mut set, c, own).unwrap();
+    }
+
+    #[test]
+    fn the_history_is_checked_before_replace() {
+        // MySQL hashes and checks the history before validating REPLACE.
+        let mut set = AccountSet::new();
+        let mut a = nat("me", "cur");
+        a.password_history = Some(3);
+        create_one(&mut set, a, at(T0));
+        let me = id("me", "%");
+        let ctx = Context {
+            now_secs: T0,
+            actor: Some(me.clone()),
+            ..Context::default()
+        };
+        let e = change_password(&mut set, &me, "cur", Some("wrong"), ctx).unwrap_err();
+        assert_eq!(e.code(), 3638);
+    }
+
+    #[test]
+    fn options_apply_and_lock_state_resets_where_mysql_resets_it() {
+        let mut set = AccountSet::new();
+        let mut a = nat("u", "pw");
+        let options = AccountOptions {
+            max_queries_per_hour: Some(10),
+            max_user_connections: Some(2),
+            password_history: Some(Some(4)),
+            password_reuse_interval: Some(None),
+            password_require_current: Some(Some(true)),
+            failed_login_attempts: Some(3),
+            password_lock_time: Some(PasswordLockTime::Unbounded),
+            ..AccountOptions::default()
+        };
+        options.apply_to(&mut a);
+        let applied = create_one(&mut set, a, at(T0));
+        assert_eq!(applied.lock_state, LockEffect::None);
+        let a = set.get("u", "%").unwrap();
+        assert_eq!(
+            (
+                a.max_queries_per_hour,
+                a.max_updates_per_hour,
+                a.max_user_connections
+            ),
+            (10, 0, 2)
+        );
+        assert_eq!(
+            (
+                a.password_history,
+                a.password_reuse_interval,
+                a.password_require_current
+            ),
+            (Some(4), None, Some(true))
+        );
+        assert!(a.password_locking_active());
+        let u = id("u", "%");
+        let effect = |set: &mut AccountSet, f: &dyn Fn(&mut AlterChange)| {
+            let mut c = AlterChange::new(id("u", "%"));
+            f(&mut c);
+            alter_one(set, c, at(T0)).unwrap().lock_state
+        };
+        assert_eq!(
+            effect(&mut set, &|c| c.options.failed_login_attempts = Some(5)),
+            LockEffect::Reset(vec![u.clone()])
+        );
+        assert_eq!(
+            effect(&mut set, &|c| c.options.password_lock_time =
+                Some(PasswordLockTime::Days(1))),
+            LockEffect::Reset(vec![u.clone()])
+        );
+        assert_eq!(
+            effect(&mut set, &|c| c.lock = Some(false)),
+            LockEffect::Reset(vec![u.clone()])
+        );
+        assert_eq!(effect(&mut set, &|c| c.lock = Some(true)), LockEffect::None);
+        assert_eq!(
+            effect(&mut set, &|c| c.options.max_user_connections = Some(0)),
+            LockEffect::None
+        );
+        assert_eq!(
+            effect(&mut set, &|c| c.credential = Some(native("n"))),
+            LockEffect::None
+        );
+        let a = set.get("u", "%").unwrap();
+        assert_eq!(
+            (
+                a.failed_login_attempts,
+                a.password_lock_time,
+                a.max_user_connections
+            ),
+            (5, PasswordLockTime::Days(1), 0)
+        );
+        // DROP and RENAME forget the old names; FLUSH PRIVILEGES resets everybody.
+        let renamed = apply(
+            &mut set,
+            AccountOp::Rename {
+                pairs: vec![(id("u", "%"), id("v", "%"))],
+            },
+        )
+        .unwrap();
+        assert_eq!(renamed.lock_state, LockEffect::Reset(vec![u]));
+        let dropped = apply(
+            &mut set,
+            AccountOp::Drop {
+                ids: vec![id("v", "%")],
+                if_exists: false,
+            },
+        )
+        .unwrap();
+        assert_eq!(dropped.lock_state, LockEffect::Reset(vec![id("v", "%")]));
+        assert_eq!(
+            apply(&mut set, AccountOp::FlushPrivileges)
+                .unwrap()
+                .lock_state,
+            LockEffect::ResetAll
+        );
+    }
+
+    #[test]
+    fn cleartext_checks_verify_against_the_stored_hashes_only() {
+        let mut a = nat("u", "cur");
+        a.password_history_entries = vec![(1, native("old").1), (2, native("cur").1)];
+        let checks = CleartextChecks::compute(&a, b"old", Some(b"cur"));
+        assert_eq!(checks.reused, vec![native("old").1]);
+        assert_eq!(checks.replace_matches, Some(true));
+        assert_eq!(
+            CleartextChecks::compute(&a, b"", None),
+            CleartextChecks::default()
+        );
+        assert_eq!(
+            CleartextChecks::compute(&a, b"new", Some(b"x")).replace_matches,
+            Some(false)
+        );
     }
 }
 
@@ -1327,15 +2439,11 @@ mod model_tests {
         fn statement(&mut self, step: &Step) -> StatementResult {
             let credential =
                 |plugin: Plugin, pw: usize| Some((plugin, stored(plugin, PASSWORDS[pw])));
-            let change = |who: Named| AlterChange {
-                id: who.spelled(),
-                credential: None,
-                require: None,
-                lock: None,
-            };
+            let change = |who: Named| AlterChange::new(who.spelled());
             let alter = |changes| AccountOp::Alter {
                 changes,
                 if_exists: false,
+                context: Context::default(),
             };
             let op = match *step {
                 Step::Create {
@@ -1355,6 +2463,7 @@ mod model_tests {
                     AccountOp::Create {
                         accounts: vec![a],
                         if_not_exists,
+                        context: Context::default(),
                     }
                 }
                 Step::AlterPassword { who, pw, if_exists } => {
@@ -1366,6 +2475,7 @@ mod model_tests {
                     AccountOp::Alter {
                         changes: vec![c],
                         if_exists,
+                        context: Context::default(),
                     }
                 }
                 Step::AlterPlugin { who, plugin, pw } => {

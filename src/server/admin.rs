@@ -332,6 +332,446 @@ mod tests {
         );
     }
 
+    /// The first column of the first row, or the error.
+    async fn one(c: &mut AdminConnection, sql: &str) -> Result<String, (u16, String)> {
+        query(c, sql).await.map(|r| r[0][0].clone())
+    }
+
+    async fn code(c: &mut AdminConnection, sql: &str) -> Result<(), u16> {
+        query(c, sql).await.map(|_| ()).map_err(|e| e.0)
+    }
+
+    /// What SHOW CREATE USER prints after the credential.
+    async fn shown_tail(c: &mut AdminConnection, account: &str) -> String {
+        let show = one(c, &format!("SHOW CREATE USER {account}"))
+            .await
+            .expect("show");
+        show.split_once(" REQUIRE ")
+            .map(|(_, t)| format!("REQUIRE {t}"))
+            .expect("REQUIRE")
+    }
+
+    #[tokio::test]
+    async fn show_create_user_prints_the_security_options_in_mysqls_order() {
+        let h = harness();
+        let mut root = admitted(&h, "root", "localhost").await;
+        assert_eq!(
+            shown_tail(&mut root, "root@localhost").await,
+            "REQUIRE NONE PASSWORD EXPIRE DEFAULT ACCOUNT UNLOCK PASSWORD HISTORY DEFAULT \
+             PASSWORD REUSE INTERVAL DEFAULT PASSWORD REQUIRE CURRENT DEFAULT"
+        );
+        let create = "CREATE USER 'sec'@'%' IDENTIFIED WITH mysql_native_password BY 'pw' REQUIRE SSL \
+                      WITH MAX_USER_CONNECTIONS 2 MAX_QUERIES_PER_HOUR 10 \
+                      PASSWORD_LOCK_TIME UNBOUNDED FAILED_LOGIN_ATTEMPTS 3 ACCOUNT LOCK \
+                      PASSWORD REQUIRE CURRENT OPTIONAL PASSWORD REUSE INTERVAL 7 DAY PASSWORD HISTORY 3 \
+                      PASSWORD EXPIRE INTERVAL 90 DAY";
+        assert_eq!(code(&mut root, create).await, Ok(()));
+        assert_eq!(
+            shown_tail(&mut root, "sec").await,
+            "REQUIRE SSL WITH MAX_QUERIES_PER_HOUR 10 MAX_USER_CONNECTIONS 2 PASSWORD EXPIRE INTERVAL 90 DAY \
+             ACCOUNT LOCK PASSWORD HISTORY 3 PASSWORD REUSE INTERVAL 7 DAY PASSWORD REQUIRE CURRENT OPTIONAL \
+             FAILED_LOGIN_ATTEMPTS 3 PASSWORD_LOCK_TIME UNBOUNDED"
+        );
+        let a = h
+            .backend
+            .admin
+            .accounts
+            .read()
+            .get("sec", "%")
+            .cloned()
+            .expect("sec");
+        assert!(a.password_last_changed > 0);
+        assert_eq!(a.password_history_entries.len(), 1);
+        // Each option separately; a bare PASSWORD EXPIRE hides the lifetime while it lasts.
+        for (sql, tail) in [
+            ("ALTER USER sec WITH MAX_QUERIES_PER_HOUR 0 PASSWORD EXPIRE NEVER PASSWORD REQUIRE CURRENT",
+             "REQUIRE SSL WITH MAX_USER_CONNECTIONS 2 PASSWORD EXPIRE NEVER ACCOUNT LOCK PASSWORD HISTORY 3 \
+              PASSWORD REUSE INTERVAL 7 DAY PASSWORD REQUIRE CURRENT FAILED_LOGIN_ATTEMPTS 3 PASSWORD_LOCK_TIME UNBOUNDED"),
+            ("ALTER USER sec REQUIRE NONE WITH MAX_USER_CONNECTIONS 0 PASSWORD EXPIRE ACCOUNT UNLOCK \
+              PASSWORD HISTORY DEFAULT PASSWORD REUSE INTERVAL DEFAULT PASSWORD REQUIRE CURRENT DEFAULT \
+              FAILED_LOGIN_ATTEMPTS 0 PASSWORD_LOCK_TIME 2",
+             "REQUIRE NONE PASSWORD EXPIRE ACCOUNT UNLOCK PASSWORD HISTORY DEFAULT PASSWORD REUSE INTERVAL DEFAULT \
+              PASSWORD REQUIRE CURRENT DEFAULT PASSWORD_LOCK_TIME 2"),
+            ("ALTER USER sec IDENTIFIED BY 'new' FAILED_LOGIN_ATTEMPTS 4 PASSWORD_LOCK_TIME 0",
+             "REQUIRE NONE PASSWORD EXPIRE NEVER ACCOUNT UNLOCK PASSWORD HISTORY DEFAULT PASSWORD REUSE INTERVAL DEFAULT \
+              PASSWORD REQUIRE CURRENT DEFAULT FAILED_LOGIN_ATTEMPTS 4"),
+        ] {
+            assert_eq!(code(&mut root, sql).await, Ok(()), "{sql}");
+            assert_eq!(shown_tail(&mut root, "sec").await, tail, "after {sql}");
+        }
+    }
+
+    #[tokio::test]
+    async fn dual_passwords_through_sql() {
+        let h = harness();
+        let mut root = admitted(&h, "root", "localhost").await;
+        let stored = |h: &Harness| {
+            h.backend
+                .admin
+                .accounts
+                .read()
+                .get("dp", "%")
+                .cloned()
+                .expect("dp")
+        };
+        assert_eq!(
+            code(&mut root, "CREATE USER dp IDENTIFIED BY 'one'").await,
+            Ok(())
+        );
+        let show_before = one(&mut root, "SHOW CREATE USER dp").await.expect("show");
+        assert_eq!(
+            code(
+                &mut root,
+                "ALTER USER dp IDENTIFIED BY 'two' RETAIN CURRENT PASSWORD"
+            )
+            .await,
+            Ok(())
+        );
+        let a = stored(&h);
+        assert!(a.auth_string.verify_cleartext(b"two"));
+        assert!(a
+            .secondary
+            .as_ref()
+            .expect("secondary")
+            .verify_cleartext(b"one"));
+        // The secondary is never shown.
+        let show = one(&mut root, "SHOW CREATE USER dp").await.expect("show");
+        assert_eq!(show.len(), show_before.len());
+        assert!(!show.contains("RETAIN"), "{show}");
+        assert_eq!(
+            code(
+                &mut root,
+                "SET PASSWORD FOR dp = 'three' RETAIN CURRENT PASSWORD"
+            )
+            .await,
+            Ok(())
+        );
+        assert!(stored(&h)
+            .secondary
+            .expect("secondary")
+            .verify_cleartext(b"two"));
+        assert_eq!(
+            code(&mut root, "ALTER USER dp DISCARD OLD PASSWORD").await,
+            Ok(())
+        );
+        assert_eq!(stored(&h).secondary, None);
+        // MySQL's errors, texts included.
+        assert_eq!(
+            query(&mut root, "ALTER USER dp IDENTIFIED BY '' RETAIN CURRENT PASSWORD").await,
+            Err((3895, "Current password can not be retained for user 'dp'@'%' because new password is empty.".into()))
+        );
+        assert_eq!(
+            query(&mut root, "ALTER USER dp IDENTIFIED WITH sha256_password BY 'x' RETAIN CURRENT PASSWORD").await,
+            Err((3894, "Current password can not be retained for user 'dp'@'%' because authentication plugin is being changed.".into()))
+        );
+        assert_eq!(code(&mut root, "CREATE USER nopw").await, Ok(()));
+        assert_eq!(
+            query(
+                &mut root,
+                "ALTER USER nopw IDENTIFIED BY 'x' RETAIN CURRENT PASSWORD"
+            )
+            .await,
+            Err((
+                3878,
+                "Empty password can not be retained as second password for user 'nopw'@'%'.".into()
+            ))
+        );
+        // Keeping or discarding a second password of one's own needs APPLICATION_PASSWORD_ADMIN.
+        let mut dp = admitted(&h, "dp", "%").await;
+        for sql in [
+            "ALTER USER USER() IDENTIFIED BY 'x' RETAIN CURRENT PASSWORD",
+            "SET PASSWORD = 'x' RETAIN CURRENT PASSWORD",
+            "ALTER USER dp DISCARD OLD PASSWORD",
+        ] {
+            assert_eq!(
+                query(&mut dp, sql).await,
+                Err((1227, "Access denied; you need (at least one of) the CREATE USER or APPLICATION_PASSWORD_ADMIN privilege(s) for this operation".into())),
+                "{sql}"
+            );
+        }
+        assert_eq!(
+            code(&mut dp, "ALTER USER dp PASSWORD EXPIRE").await,
+            Err(1227)
+        );
+        assert_eq!(code(&mut dp, "SET PASSWORD = 'mine'").await, Ok(()));
+    }
+
+    #[tokio::test]
+    async fn replace_history_and_the_policy_variables_through_sql() {
+        let h = harness();
+        let mut root = admitted(&h, "root", "localhost").await;
+        assert_eq!(
+            code(
+                &mut root,
+                "CREATE USER me IDENTIFIED BY 'cur' PASSWORD REQUIRE CURRENT PASSWORD HISTORY 2"
+            )
+            .await,
+            Ok(())
+        );
+        let mut me = admitted(&h, "me", "%").await;
+        assert_eq!(
+            query(&mut me, "SET PASSWORD = 'n1'").await,
+            Err((3892, "Current password needs to be specified in the REPLACE clause in order to change it.".into()))
+        );
+        assert_eq!(
+            code(
+                &mut me,
+                "ALTER USER USER() IDENTIFIED BY 'n1' REPLACE 'bad'"
+            )
+            .await,
+            Err(3891)
+        );
+        assert_eq!(
+            code(&mut me, "ALTER USER me IDENTIFIED BY 'n1' REPLACE 'cur'").await,
+            Ok(())
+        );
+        assert_eq!(
+            query(&mut me, "SET PASSWORD = 'cur' REPLACE 'n1'").await,
+            Err((3638, "Cannot use these credentials for 'me@%' because they contradict the password history policy".into()))
+        );
+        // REPLACE names the session's own account only; the admin needs none.
+        assert_eq!(
+            code(&mut root, "ALTER USER me IDENTIFIED BY 'n2' REPLACE 'n1'").await,
+            Err(3893)
+        );
+        assert_eq!(
+            code(&mut root, "ALTER USER me IDENTIFIED BY 'n2'").await,
+            Ok(())
+        );
+        // The globals: DEFAULT accounts follow them.
+        assert_eq!(
+            code(&mut root, "CREATE USER g IDENTIFIED BY 'p'").await,
+            Ok(())
+        );
+        assert_eq!(
+            code(&mut root, "SET GLOBAL password_history = 1").await,
+            Ok(())
+        );
+        assert_eq!(
+            code(&mut root, "ALTER USER g IDENTIFIED BY 'q'").await,
+            Ok(())
+        );
+        assert_eq!(
+            code(&mut root, "ALTER USER g IDENTIFIED BY 'q'").await,
+            Err(3638)
+        );
+        assert_eq!(
+            code(&mut root, "SET GLOBAL password_require_current = ON").await,
+            Ok(())
+        );
+        let mut g = admitted(&h, "g", "%").await;
+        assert_eq!(code(&mut g, "SET PASSWORD = 'r'").await, Err(3892));
+        assert_eq!(code(&mut g, "SET PASSWORD = 'r' REPLACE 'q'").await, Ok(()));
+    }
+
+    #[tokio::test]
+    async fn account_security_variables_read_and_set_with_mysqls_ranges() {
+        let h = harness();
+        let mut root = admitted(&h, "root", "localhost").await;
+        assert_eq!(
+            query(
+                &mut root,
+                "SELECT @@default_password_lifetime, @@disconnect_on_expired_password, @@password_history, \
+                 @@password_reuse_interval, @@password_require_current, @@max_user_connections, \
+                 @@max_connect_errors, @@connection_control_failed_connections_threshold, \
+                 @@connection_control_min_connection_delay, @@global.connection_control_max_connection_delay"
+            )
+            .await,
+            Ok(rows(&[&["0", "ON", "0", "0", "OFF", "0", "100", "3", "1000", "2147483647"]]))
+        );
+        assert_eq!(
+            code(&mut root, "SET GLOBAL default_password_lifetime = 70000").await,
+            Ok(())
+        );
+        assert_eq!(
+            query(&mut root, "SHOW WARNINGS").await,
+            Ok(rows(&[&[
+                "Warning",
+                "1292",
+                "Truncated incorrect default_password_lifetime value: '70000'"
+            ]]))
+        );
+        assert_eq!(
+            one(&mut root, "SELECT @@default_password_lifetime").await,
+            Ok("65535".into())
+        );
+        assert_eq!(
+            h.backend.admin.account_security().default_password_lifetime,
+            65535
+        );
+        assert_eq!(
+            code(&mut root, "SET GLOBAL max_connect_errors = 0").await,
+            Ok(())
+        );
+        assert_eq!(
+            one(&mut root, "SELECT @@max_connect_errors").await,
+            Ok("1".into())
+        );
+        assert_eq!(
+            code(&mut root, "SET GLOBAL password_reuse_interval = -5").await,
+            Ok(())
+        );
+        assert_eq!(
+            one(&mut root, "SELECT @@password_reuse_interval").await,
+            Ok("0".into())
+        );
+        assert_eq!(
+            code(&mut root, "SET GLOBAL password_history = 'many'").await,
+            Err(1232)
+        );
+        assert_eq!(
+            code(&mut root, "SET GLOBAL password_require_current = 2").await,
+            Err(1231)
+        );
+        assert_eq!(
+            code(&mut root, "SET GLOBAL password_require_current = ON").await,
+            Ok(())
+        );
+        assert_eq!(
+            one(&mut root, "SELECT @@password_require_current").await,
+            Ok("ON".into())
+        );
+        assert_eq!(
+            code(
+                &mut root,
+                "SET GLOBAL max_user_connections = 10, GLOBAL password_history = 4"
+            )
+            .await,
+            Ok(())
+        );
+        assert_eq!(
+            query(&mut root, "SHOW GLOBAL VARIABLES LIKE 'password_history'").await,
+            Ok(rows(&[&["password_history", "4"]]))
+        );
+        // connection_control's checks refuse instead of clamping, and keep min <= max.
+        assert_eq!(
+            code(
+                &mut root,
+                "SET GLOBAL connection_control_min_connection_delay = 999"
+            )
+            .await,
+            Err(1231)
+        );
+        assert_eq!(
+            code(
+                &mut root,
+                "SET GLOBAL connection_control_failed_connections_threshold = 2147483648"
+            )
+            .await,
+            Err(1231)
+        );
+        assert_eq!(
+            code(
+                &mut root,
+                "SET GLOBAL connection_control_max_connection_delay = 5000"
+            )
+            .await,
+            Ok(())
+        );
+        assert_eq!(
+            query(&mut root, "SET GLOBAL connection_control_min_connection_delay = 6000").await,
+            Err((1231, "Variable 'connection_control_min_connection_delay' can't be set to the value of '6000'".into()))
+        );
+        assert_eq!(
+            code(
+                &mut root,
+                "SET GLOBAL connection_control_min_connection_delay = 5000"
+            )
+            .await,
+            Ok(())
+        );
+        assert_eq!(
+            code(
+                &mut root,
+                "SET GLOBAL connection_control_max_connection_delay = 4999"
+            )
+            .await,
+            Err(1231)
+        );
+        assert_eq!(
+            code(
+                &mut root,
+                "SET GLOBAL connection_control_failed_connections_threshold = 0"
+            )
+            .await,
+            Ok(())
+        );
+        // DEFAULT is MySQL's default.
+        assert_eq!(
+            code(&mut root, "SET GLOBAL max_connect_errors = DEFAULT").await,
+            Ok(())
+        );
+        assert_eq!(
+            one(&mut root, "SELECT @@max_connect_errors").await,
+            Ok("100".into())
+        );
+        // Scope and read-only rules.
+        assert_eq!(
+            query(&mut root, "SET GLOBAL disconnect_on_expired_password = OFF").await,
+            Err((
+                1238,
+                "Variable 'disconnect_on_expired_password' is a read only variable".into()
+            ))
+        );
+        assert_eq!(
+            code(&mut root, "SET SESSION password_history = 1").await,
+            Err(1229)
+        );
+        assert_eq!(
+            query(&mut root, "SET max_user_connections = 1").await,
+            Err((1621, "SESSION variable 'max_user_connections' is read-only. Use SET GLOBAL to assign the value".into()))
+        );
+        assert_eq!(code(&mut root, "CREATE USER plain").await, Ok(()));
+        let mut plain = admitted(&h, "plain", "%").await;
+        assert_eq!(
+            code(&mut plain, "SET GLOBAL password_history = 1").await,
+            Err(1227)
+        );
+        assert_eq!(
+            one(&mut plain, "SELECT @@password_history").await,
+            Ok("4".into())
+        );
+    }
+
+    #[tokio::test]
+    async fn flush_and_unlock_reset_the_failed_login_state() {
+        use crate::handshake::drive::FailedLogin;
+        use crate::handshake::LockState;
+        let h = harness();
+        let mut root = admitted(&h, "root", "localhost").await;
+        assert_eq!(code(&mut root, "FLUSH USER_RESOURCES").await, Ok(()));
+        assert_eq!(
+            code(&mut root, "CREATE USER l IDENTIFIED BY 'p' FAILED_LOGIN_ATTEMPTS 1 PASSWORD_LOCK_TIME UNBOUNDED").await,
+            Ok(())
+        );
+        let locks = &h.backend.admin.login_locks;
+        let attempt = |ok: bool| FailedLogin {
+            user: "l".into(),
+            host: "%".into(),
+            password_ok: ok,
+            attempts: 1,
+            lock_days: None,
+        };
+        let blocked = |s: LockState| matches!(s, LockState::Blocked { .. });
+        for (statement, resets) in [
+            ("ALTER USER l ACCOUNT LOCK", false),
+            ("ALTER USER l ACCOUNT UNLOCK", true),
+            ("ALTER USER l PASSWORD EXPIRE NEVER", false),
+            ("ALTER USER l FAILED_LOGIN_ATTEMPTS 1", true),
+            ("ALTER USER l PASSWORD_LOCK_TIME UNBOUNDED", true),
+            ("FLUSH PRIVILEGES", true),
+        ] {
+            assert!(blocked(locks.update(&attempt(false), 1)));
+            assert_eq!(code(&mut root, statement).await, Ok(()), "{statement}");
+            assert_eq!(
+                blocked(locks.update(&attempt(true), 1)),
+                !resets,
+                "{statement}"
+            );
+            locks.reset_all();
+        }
+    }
+
     #[tokio::test]
     async fn session_variables_and_timeouts_are_per_session() {
         let h = harness();

@@ -313,10 +313,12 @@ async fn run(st: &mut ConnState, shared: &Arc<Admin>, stmt: Statement) -> Reply 
             account_lock,
             password,
         } => {
-            if !limits.is_empty() || !password.is_empty() {
-                return unsupported("account-security options");
-            }
-            create_user(st, shared, if_not_exists, users, require, account_lock).await
+            let tail = Tail {
+                require,
+                lock: account_lock,
+                options: account_options(&limits, &password),
+            };
+            create_user(st, shared, if_not_exists, users, tail).await
         }
         Statement::AlterUser {
             if_exists,
@@ -326,13 +328,12 @@ async fn run(st: &mut ConnState, shared: &Arc<Admin>, stmt: Statement) -> Reply 
             account_lock,
             password,
         } => {
-            let dual = users
-                .iter()
-                .any(|u| u.replace.is_some() || u.retain_current || u.discard_old);
-            if !limits.is_empty() || !password.is_empty() || dual {
-                return unsupported("account-security options");
-            }
-            alter_user(st, shared, if_exists, users, require, account_lock).await
+            let tail = Tail {
+                require,
+                lock: account_lock,
+                options: account_options(&limits, &password),
+            };
+            alter_user(st, shared, if_exists, users, tail).await
         }
         Statement::DropUser { if_exists, users } => drop_user(st, shared, if_exists, users).await,
         Statement::RenameUser(pairs) => rename_user(st, shared, pairs).await,
@@ -342,12 +343,11 @@ async fn run(st: &mut ConnState, shared: &Arc<Admin>, stmt: Statement) -> Reply 
             replace,
             retain_current,
         } => {
-            if replace.is_some() || retain_current {
-                return unsupported("account-security options");
-            }
             let target = user.unwrap_or(UserSpec::CurrentUser);
-            let ua = UserAuth::new(target, Some(AuthOption::Password(password)));
-            alter_user(st, shared, false, vec![ua], None, None).await
+            let mut ua = UserAuth::new(target, Some(AuthOption::Password(password)));
+            ua.replace = replace;
+            ua.retain_current = retain_current;
+            alter_user(st, shared, false, vec![ua], Tail::default()).await
         }
         Statement::Grant {
             privileges,
@@ -388,10 +388,22 @@ async fn run(st: &mut ConnState, shared: &Arc<Admin>, stmt: Statement) -> Reply 
                 return access_denied("RELOAD");
             }
             for k in kinds {
-                if k == FlushKind::Privileges {
-                    // MySQL: FLUSH PRIVILEGES empties the caching_sha2_password cache.
-                    account_ops::CacheEffect::Clear.apply_to(&shared.cache);
-                    info!("FLUSH PRIVILEGES: caching_sha2_password cache cleared");
+                match k {
+                    FlushKind::Privileges => {
+                        // MySQL: FLUSH PRIVILEGES empties the caching_sha2_password cache and
+                        // resets every failed-login counter.
+                        let mut unchanged = shared.accounts.read().clone();
+                        if let Ok(applied) =
+                            account_ops::apply(&mut unchanged, AccountOp::FlushPrivileges)
+                        {
+                            carry_out(shared, &applied);
+                        }
+                        info!("FLUSH PRIVILEGES: caching_sha2_password cache cleared");
+                    }
+                    // The hourly per-account counters (MAX_QUERIES_PER_HOUR …) start again;
+                    // accepted here, carried out where they are kept.
+                    FlushKind::UserResources => info!("FLUSH USER_RESOURCES"),
+                    _ => {}
                 }
             }
             ok()
@@ -1073,6 +1085,86 @@ fn set_timeout(
     None
 }
 
+/// `SET GLOBAL` of the account-security variables ([`vars::AccountSecurityVars`]) with MySQL's
+/// rules: server integers out of range are clamped with warning 1292, connection_control's are
+/// refused with 1231 (its check functions, which also keep min ≤ max), a non-integer is 1232,
+/// `DEFAULT` is MySQL's default, `disconnect_on_expired_password` is read-only (1238), and all are
+/// global only (1229; `max_user_connections` has a read-only session value, 1621).
+fn set_account_security(
+    st: &mut ConnState,
+    shared: &Admin,
+    scope: VarScope,
+    name: &str,
+    kind: vars::SecurityVarKind,
+    value: Option<&str>,
+) -> Option<Reply> {
+    use vars::SecurityVarKind as K;
+    if kind == K::ReadOnly {
+        return Some(err(
+            MysqlError::IncorrectGlobalLocalVar,
+            &[&name, &"read only"],
+        ));
+    }
+    if scope == VarScope::Session {
+        return Some(if name == "max_user_connections" {
+            err(
+                MysqlError::VariableIsReadonly,
+                &[&"SESSION", &name, &"GLOBAL"],
+            )
+        } else {
+            err(MysqlError::GlobalVariable, &[&name])
+        });
+    }
+    if !is_admin(st, shared) {
+        return Some(access_denied("SUPER or SYSTEM_VARIABLES_ADMIN"));
+    }
+    let wrong_value = |v: &str| Some(err(MysqlError::WrongValueForVar, &[&name, &v]));
+    let current = shared.account_security();
+    let new = match (value, kind) {
+        (None, _) => vars::AccountSecurityVars::default().get(name).unwrap_or(0),
+        (Some(text), K::Bool) => match crate::server::config::parse_bool(text) {
+            Some(b) => u64::from(b),
+            None => return wrong_value(text),
+        },
+        (Some(text), K::Clamped { min, max } | K::Checked { min, max }) => {
+            let Ok(n) = text.trim().parse::<i128>() else {
+                return Some(err(MysqlError::WrongTypeForVar, &[&name]));
+            };
+            let (lo, hi) = (i128::from(min), i128::from(max));
+            if !(lo..=hi).contains(&n) {
+                if matches!(kind, K::Checked { .. }) {
+                    return wrong_value(text);
+                }
+                let e = MysqlError::TruncatedWrongValue;
+                st.warnings.push((
+                    "Warning".into(),
+                    e.code(),
+                    e.message(&[&name, &crate::handshake::clip(text, 64)]),
+                ));
+            }
+            // In range after the clamp, so the conversion cannot fail.
+            u64::try_from(n.clamp(lo, hi)).unwrap_or(min)
+        }
+        (Some(_), K::ReadOnly) => return None,
+    };
+    // connection_control: the minimum delay may not exceed the maximum, nor the reverse.
+    let min_above_max = name == "connection_control_min_connection_delay"
+        && new > u64::from(current.connection_control_max_connection_delay);
+    let max_below_min = name == "connection_control_max_connection_delay"
+        && new < u64::from(current.connection_control_min_connection_delay);
+    if min_above_max || max_below_min {
+        return wrong_value(value.unwrap_or("DEFAULT"));
+    }
+    shared
+        .globals
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .account_security
+        .set(name, new);
+    info!(name, value = new, "global variable changed");
+    None
+}
+
 fn set_system(
     st: &mut ConnState,
     shared: &Admin,
@@ -1110,6 +1202,9 @@ fn set_system(
     let wrong_value = |v: &str| err(MysqlError::WrongValueForVar, &[&name, &v]);
     if super::Timeouts::NAMES.contains(&name) {
         return set_timeout(st, shared, scope, name, value_text.as_deref());
+    }
+    if let Some(kind) = vars::AccountSecurityVars::kind(name) {
+        return set_account_security(st, shared, scope, name, kind, value_text.as_deref());
     }
     match scope {
         VarScope::Session => {
@@ -1294,17 +1389,75 @@ fn show_create_user(st: &ConnState, shared: &Admin, u: &UserSpec) -> Reply {
         }
     }
     text.push_str(&format!(" REQUIRE {}", require_text(&a.require)));
-    text.push_str(" PASSWORD EXPIRE DEFAULT");
+    text.push_str(&security_clauses(a));
+    Reply::Rows {
+        columns: vec![format!("CREATE USER for {}@{}", a.user, a.host)],
+        rows: vec![vec![Value::Str(text)]],
+    }
+}
+
+/// What SHOW CREATE USER prints after `REQUIRE …`, in the order of MySQL's `Rewriter_user`
+/// (`sql/sql_rewrite.cc`) with the values `mysql_show_create_user` gives it: `WITH` and the
+/// non-zero limits; `PASSWORD EXPIRE` (bare while expired, else `INTERVAL n DAY`, `DEFAULT` or
+/// `NEVER`); `ACCOUNT LOCK|UNLOCK`; `PASSWORD HISTORY`, `PASSWORD REUSE INTERVAL` and `PASSWORD
+/// REQUIRE CURRENT`, always; `FAILED_LOGIN_ATTEMPTS n` and `PASSWORD_LOCK_TIME n|UNBOUNDED`, each
+/// when not zero. The secondary password is never shown.
+fn security_clauses(a: &Account) -> String {
+    use crate::account::{PasswordLifetime, PasswordLockTime};
+    let mut text = String::new();
+    let limits = [
+        ("MAX_QUERIES_PER_HOUR", a.max_queries_per_hour),
+        ("MAX_UPDATES_PER_HOUR", a.max_updates_per_hour),
+        ("MAX_CONNECTIONS_PER_HOUR", a.max_connections_per_hour),
+        ("MAX_USER_CONNECTIONS", a.max_user_connections),
+    ];
+    if limits.iter().any(|(_, n)| *n != 0) {
+        text.push_str(" WITH");
+        for (name, n) in limits {
+            if n != 0 {
+                text.push_str(&format!(" {name} {n}"));
+            }
+        }
+    }
+    text.push_str(
+        match (a.password_expired, a.password_lifetime) {
+            (true, _) => " PASSWORD EXPIRE".into(),
+            (false, PasswordLifetime::Days(n)) => format!(" PASSWORD EXPIRE INTERVAL {n} DAY"),
+            (false, PasswordLifetime::Default) => " PASSWORD EXPIRE DEFAULT".into(),
+            (false, PasswordLifetime::Never) => " PASSWORD EXPIRE NEVER".into(),
+        }
+        .as_str(),
+    );
     text.push_str(if a.locked {
         " ACCOUNT LOCK"
     } else {
         " ACCOUNT UNLOCK"
     });
-    text.push_str(" PASSWORD HISTORY DEFAULT PASSWORD REUSE INTERVAL DEFAULT PASSWORD REQUIRE CURRENT DEFAULT");
-    Reply::Rows {
-        columns: vec![format!("CREATE USER for {}@{}", a.user, a.host)],
-        rows: vec![vec![Value::Str(text)]],
+    match a.password_history {
+        None => text.push_str(" PASSWORD HISTORY DEFAULT"),
+        Some(n) => text.push_str(&format!(" PASSWORD HISTORY {n}")),
     }
+    match a.password_reuse_interval {
+        None => text.push_str(" PASSWORD REUSE INTERVAL DEFAULT"),
+        Some(n) => text.push_str(&format!(" PASSWORD REUSE INTERVAL {n} DAY")),
+    }
+    text.push_str(match a.password_require_current {
+        None => " PASSWORD REQUIRE CURRENT DEFAULT",
+        Some(true) => " PASSWORD REQUIRE CURRENT",
+        Some(false) => " PASSWORD REQUIRE CURRENT OPTIONAL",
+    });
+    if a.failed_login_attempts != 0 {
+        text.push_str(&format!(
+            " FAILED_LOGIN_ATTEMPTS {}",
+            a.failed_login_attempts
+        ));
+    }
+    match a.password_lock_time {
+        PasswordLockTime::Days(0) => {}
+        PasswordLockTime::Days(n) => text.push_str(&format!(" PASSWORD_LOCK_TIME {n}")),
+        PasswordLockTime::Unbounded => text.push_str(" PASSWORD_LOCK_TIME UNBOUNDED"),
+    }
+    text
 }
 
 /// `REQUIRE …` as SHOW CREATE USER prints it.
@@ -1400,12 +1553,73 @@ fn account_error(e: AccountError) -> Reply {
     Reply::Err(e.to_err_packet())
 }
 
-/// The plugin and stored string an `IDENTIFIED …` clause asks for. Hashing runs off the reactor.
+/// The statement-wide clauses after the account list of CREATE / ALTER USER.
+#[derive(Default)]
+struct Tail {
+    require: Option<Require>,
+    lock: Option<bool>,
+    options: account_ops::AccountOptions,
+}
+
+/// The parsed `WITH …` and password options as the account operations take them.
+fn account_options(limits: &ResourceLimits, p: &PasswordOptions) -> account_ops::AccountOptions {
+    use crate::account::{PasswordLifetime, PasswordLockTime};
+    use account_ops::Expire;
+    let policy = |v: PolicyValue| match v {
+        PolicyValue::Default => None,
+        PolicyValue::Value(n) => Some(n),
+    };
+    account_ops::AccountOptions {
+        max_queries_per_hour: limits.max_queries_per_hour,
+        max_updates_per_hour: limits.max_updates_per_hour,
+        max_connections_per_hour: limits.max_connections_per_hour,
+        max_user_connections: limits.max_user_connections,
+        expire: p.expire.map(|e| match e {
+            PasswordExpire::Now => Expire::Now,
+            PasswordExpire::Default => Expire::Lifetime(PasswordLifetime::Default),
+            PasswordExpire::Never => Expire::Lifetime(PasswordLifetime::Never),
+            PasswordExpire::Interval(n) => Expire::Lifetime(PasswordLifetime::Days(n)),
+        }),
+        password_history: p.history.map(policy),
+        password_reuse_interval: p.reuse_interval.map(policy),
+        password_require_current: p.require_current.map(|r| match r {
+            RequireCurrent::Yes => Some(true),
+            RequireCurrent::Optional => Some(false),
+            RequireCurrent::Default => None,
+        }),
+        failed_login_attempts: p.failed_login_attempts,
+        password_lock_time: p.password_lock_time.map(|t| match t {
+            LockTime::Days(n) => PasswordLockTime::Days(n),
+            LockTime::Unbounded => PasswordLockTime::Unbounded,
+        }),
+    }
+}
+
+/// What account statements need besides their text: the time, the global password policy and
+/// who runs them.
+fn statement_context(st: &ConnState, shared: &Admin) -> account_ops::Context {
+    account_ops::Context {
+        now_secs: super::conn::unix_now(),
+        policy: shared.account_security().password_policy(),
+        actor: Some((
+            st.session.account_user().to_owned(),
+            st.session.account_host().to_ascii_lowercase(),
+        )),
+        privileged: is_admin(st, shared),
+    }
+}
+
+/// The plugin, stored string and source an `IDENTIFIED …` clause asks for; for a cleartext
+/// password, also what it and `replace` (the REPLACE clause) verify against in `existing` (the
+/// account as it is, for ALTER USER). Hashing and verifying run off the reactor.
 async fn credentials(
     shared: &Admin,
     auth: Option<AuthOption>,
     keep_plugin: Option<Plugin>,
-) -> Result<(Plugin, AuthString), Reply> {
+    existing: Option<Account>,
+    replace: Option<Secret>,
+) -> Result<(Plugin, AuthString, account_ops::CredentialSource), Reply> {
+    use account_ops::{CleartextChecks, CredentialSource};
     let default = keep_plugin.unwrap_or(shared.config.default_plugin);
     let plugin_of = |name: &str| {
         Plugin::from_name(name.as_bytes()).ok_or_else(|| {
@@ -1416,7 +1630,13 @@ async fn credentials(
     let (plugin, password) = match auth {
         None => (default, String::new()),
         Some(AuthOption::Password(p)) => (default, p.expose().to_string()),
-        Some(AuthOption::Plugin(name)) => (plugin_of(&name)?, String::new()),
+        Some(AuthOption::Plugin(name)) => {
+            return Ok((
+                plugin_of(&name)?,
+                AuthString::Empty,
+                CredentialSource::PluginOnly,
+            ));
+        }
         Some(AuthOption::PluginPassword { plugin, password }) => {
             (plugin_of(&plugin)?, password.expose().to_string())
         }
@@ -1427,21 +1647,30 @@ async fn credentials(
             let plugin = plugin_of(&plugin)?;
             let s = AuthString::parse(plugin, auth_string.expose().as_bytes())
                 .map_err(|_| err(MysqlError::PasswordFormat, &[]))?;
-            return Ok((plugin, s));
+            return Ok((plugin, s, CredentialSource::Hash));
         }
     };
     let password = zeroize::Zeroizing::new(password);
     if password.len() > crate::auth::MAX_PASSWORD_LEN {
         return Err(err(MysqlError::NotValidPassword, &[]));
     }
+    let replace = replace.map(|r| zeroize::Zeroizing::new(r.expose().to_string()));
     let rounds = shared.config.digest_rounds;
     let salt: [u8; 20] = random_bytes();
-    let s = tokio::task::spawn_blocking(move || {
-        AuthString::generate(plugin, password.as_bytes(), salt, rounds)
+    let (s, checks) = tokio::task::spawn_blocking(move || {
+        let s = AuthString::generate(plugin, password.as_bytes(), salt, rounds);
+        let checks = existing.map_or_else(CleartextChecks::default, |a| {
+            CleartextChecks::compute(
+                &a,
+                password.as_bytes(),
+                replace.as_ref().map(|r| r.as_bytes()),
+            )
+        });
+        (s, checks)
     })
     .await
     .map_err(|_| err(MysqlError::UnknownError, &[]))?;
-    Ok((plugin, s))
+    Ok((plugin, s, CredentialSource::Password(checks)))
 }
 
 /// Runs an account statement through the store ([`FileAccounts::apply`]: saved, published,
@@ -1450,13 +1679,35 @@ async fn credentials(
 /// [`FileAccounts::apply`]: super::store::FileAccounts::apply
 async fn run_op(shared: &Arc<Admin>, op: AccountOp) -> Result<Applied, Reply> {
     match shared.accounts.apply(op).await {
-        Ok(applied) => Ok(applied),
+        Ok(applied) => {
+            reset_login_locks(shared, &applied.lock_state);
+            Ok(applied)
+        }
         Err(super::store::ApplyError::Refused(e)) => Err(Reply::Err(e.to_err_packet())),
         Err(e @ super::store::ApplyError::Save(_)) => {
             warn!("cannot save accounts: {e}");
             Err(err_text(MysqlError::UnknownError, e.to_string()))
         }
     }
+}
+
+/// Resets the failed-login counters a statement resets (after its set is published).
+fn reset_login_locks(shared: &Admin, effect: &account_ops::LockEffect) {
+    match effect {
+        account_ops::LockEffect::None => {}
+        account_ops::LockEffect::Reset(ids) => {
+            for (user, host) in ids {
+                shared.login_locks.reset(user, host);
+            }
+        }
+        account_ops::LockEffect::ResetAll => shared.login_locks.reset_all(),
+    }
+}
+
+/// Carries out both effects of a statement that changed no account (FLUSH PRIVILEGES).
+fn carry_out(shared: &Admin, applied: &Applied) {
+    applied.cache.apply_to(&shared.cache);
+    reset_login_locks(shared, &applied.lock_state);
 }
 
 fn push_warnings(st: &mut ConnState, warnings: Vec<account::Warning>) {
@@ -1486,8 +1737,7 @@ async fn create_user(
     shared: &Arc<Admin>,
     if_not_exists: bool,
     users: Vec<UserAuth>,
-    require: Option<Require>,
-    lock: Option<bool>,
+    tail: Tail,
 ) -> Reply {
     if !is_admin(st, shared) {
         return access_denied("CREATE USER");
@@ -1499,15 +1749,16 @@ async fn create_user(
         if let Err(e) = account::validate_identity(&user, &host) {
             return account_error(e);
         }
-        let (plugin, auth) = match credentials(shared, ua.auth, None).await {
+        let (plugin, auth, _) = match credentials(shared, ua.auth, None, None, None).await {
             Ok(x) => x,
             Err(r) => return r,
         };
         let mut a = Account::new(&user, &host, plugin, auth);
-        if let Some(r) = require.clone() {
+        if let Some(r) = tail.require.clone() {
             a.require = convert_require(r);
         }
-        a.locked = lock.unwrap_or(false);
+        a.locked = tail.lock.unwrap_or(false);
+        tail.options.apply_to(&mut a);
         accounts.push(a);
     }
     let r = run_op(
@@ -1515,6 +1766,7 @@ async fn create_user(
         AccountOp::Create {
             accounts,
             if_not_exists,
+            context: statement_context(st, shared),
         },
     )
     .await;
@@ -1526,39 +1778,66 @@ async fn alter_user(
     shared: &Arc<Admin>,
     if_exists: bool,
     users: Vec<UserAuth>,
-    require: Option<Require>,
-    lock: Option<bool>,
+    tail: Tail,
 ) -> Reply {
     let admin = is_admin(st, shared);
-    // Held while the new hashes are computed, so the plugin kept by a plain IDENTIFIED BY is
-    // the account's plugin at the time of the change.
+    // Held while the new hashes are computed, so the plugin kept by a plain IDENTIFIED BY, and
+    // the history and password REPLACE is checked against, are the account's at the change.
     let _guard = shared.accounts.lock_writes().await;
-    let require = require.map(convert_require);
+    let require = tail.require.map(convert_require);
+    let password_only =
+        require.is_none() && tail.lock.is_none() && tail.options == Default::default();
     let mut changes = Vec::new();
     for ua in users {
         let (user, host) = resolve_user(st, &ua.user);
-        // Changing one's own password needs no privilege; anything else needs CREATE USER.
-        if !(admin || (is_own(st, &user, &host) && require.is_none() && lock.is_none())) {
-            return access_denied("CREATE USER");
+        // Changing one's own password needs no privilege; keeping or discarding a second one
+        // needs APPLICATION_PASSWORD_ADMIN (which only the admin has here); anything else needs
+        // CREATE USER (MySQL's mysql_alter_user / check_change_password).
+        if !admin {
+            if !(is_own(st, &user, &host) && password_only) {
+                return access_denied("CREATE USER");
+            }
+            if ua.retain_current || ua.discard_old {
+                return access_denied("CREATE USER or APPLICATION_PASSWORD_ADMIN");
+            }
         }
-        let existing = shared.accounts.read().get(&user, &host).map(|a| a.plugin);
-        let credential = match (ua.auth, existing) {
-            (Some(auth), Some(plugin)) => match credentials(shared, Some(auth), Some(plugin)).await
+        let existing = shared.accounts.read().get(&user, &host).cloned();
+        let mut change = AlterChange::new((user, host));
+        if let (Some(auth), Some(a)) = (ua.auth, &existing) {
+            let plugin = a.plugin;
+            match credentials(
+                shared,
+                Some(auth),
+                Some(plugin),
+                existing.clone(),
+                ua.replace,
+            )
+            .await
             {
-                Ok(c) => Some(c),
+                Ok((plugin, s, source)) => {
+                    change.credential = Some((plugin, s));
+                    change.source = source;
+                }
                 Err(r) => return r,
-            },
-            // A missing account is reported by the operation (1396 or a 3162 note).
-            _ => None,
-        };
-        changes.push(AlterChange {
-            id: (user, host),
-            credential,
-            require: require.clone(),
-            lock,
-        });
+            }
+        }
+        // A missing account is reported by the operation (1396 or a 3162 note).
+        change.retain_current = ua.retain_current;
+        change.discard_old = ua.discard_old;
+        change.require = require.clone();
+        change.lock = tail.lock;
+        change.options = tail.options;
+        changes.push(change);
     }
-    let r = run_op(shared, AccountOp::Alter { changes, if_exists }).await;
+    let r = run_op(
+        shared,
+        AccountOp::Alter {
+            changes,
+            if_exists,
+            context: statement_context(st, shared),
+        },
+    )
+    .await;
     done(st, r)
 }
 

@@ -20,6 +20,8 @@ pub mod tls;
 pub mod tls_files;
 pub(crate) mod vars;
 
+pub use vars::AccountSecurityVars;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -76,6 +78,9 @@ pub struct GlobalVars {
     pub require_secure_transport: bool,
     /// Defaults of new sessions' timeouts (`SET GLOBAL wait_timeout` …).
     pub timeouts: Timeouts,
+    /// The account-security variables (`default_password_lifetime`, `password_history`,
+    /// `max_user_connections`, `max_connect_errors`, `connection_control_*` …).
+    pub account_security: vars::AccountSecurityVars,
 }
 
 /// MySQL's command-phase timeouts, in seconds (1..=[`config::MAX_TIMEOUT`]).
@@ -261,6 +266,7 @@ impl Shared {
         let globals = GlobalVars {
             require_secure_transport: config.require_secure_transport,
             timeouts: Timeouts::from_config(&config),
+            account_security: vars::AccountSecurityVars::default(),
         };
         Arc::new(Shared {
             cache: Arc::new(AuthCache::new(config.cache_size, random_bytes())),
@@ -340,6 +346,14 @@ impl Shared {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .require_secure_transport
+    }
+
+    /// The live account-security variables (`SET GLOBAL default_password_lifetime` …).
+    pub fn account_security(&self) -> vars::AccountSecurityVars {
+        self.globals
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .account_security
     }
 }
 

@@ -11,6 +11,217 @@ use super::Shared;
 pub const SERVER_VERSION: &str = "8.0.40-vestibule";
 pub const VERSION_COMMENT: &str = "Vestibule MySQL-protocol front door";
 
+/// The global variables of MySQL 8.0's account security, with MySQL's defaults: what `SELECT
+/// @@…` reads and `SET GLOBAL …` changes. The login path (issue 13 part B) reads them from
+/// [`super::GlobalVars::account_security`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountSecurityVars {
+    /// `default_password_lifetime` (days, 0..=65535; 0 = passwords never expire by age): the
+    /// lifetime of accounts with `PASSWORD EXPIRE DEFAULT`.
+    pub default_password_lifetime: u32,
+    /// `disconnect_on_expired_password` (ON; read-only at run time, as in MySQL): a client that
+    /// cannot handle an expired password gets 1862 instead of the sandbox.
+    pub disconnect_on_expired_password: bool,
+    /// `password_history` (0..=4294967295): for `PASSWORD HISTORY DEFAULT`.
+    pub password_history: u32,
+    /// `password_reuse_interval` (days, 0..=4294967295): for `PASSWORD REUSE INTERVAL DEFAULT`.
+    pub password_reuse_interval: u32,
+    /// `password_require_current` (OFF): for `PASSWORD REQUIRE CURRENT DEFAULT`.
+    pub password_require_current: bool,
+    /// `max_user_connections` (0..=4294967295, 0 = unlimited): per account, for accounts
+    /// without `MAX_USER_CONNECTIONS` (1203).
+    pub max_user_connections: u32,
+    /// `max_connect_errors` (1..=18446744073709551615, 100): consecutive handshake errors
+    /// before a host is blocked (1129).
+    pub max_connect_errors: u64,
+    /// `connection_control_failed_connections_threshold` (0..=2147483647, 3; 0 = off).
+    pub connection_control_failed_connections_threshold: u32,
+    /// `connection_control_min_connection_delay` (ms, 1000..=2147483647, 1000; never above the
+    /// maximum).
+    pub connection_control_min_connection_delay: u32,
+    /// `connection_control_max_connection_delay` (ms, 1000..=2147483647, 2147483647; never
+    /// below the minimum).
+    pub connection_control_max_connection_delay: u32,
+}
+
+impl Default for AccountSecurityVars {
+    /// MySQL 8.0's defaults (and the connection_control plugin's).
+    fn default() -> Self {
+        AccountSecurityVars {
+            default_password_lifetime: 0,
+            disconnect_on_expired_password: true,
+            password_history: 0,
+            password_reuse_interval: 0,
+            password_require_current: false,
+            max_user_connections: 0,
+            max_connect_errors: 100,
+            connection_control_failed_connections_threshold: 3,
+            connection_control_min_connection_delay: 1000,
+            connection_control_max_connection_delay: CONNECTION_CONTROL_MAX,
+        }
+    }
+}
+
+/// The largest connection_control value (`INT_MAX32`).
+const CONNECTION_CONTROL_MAX: u32 = 2_147_483_647;
+
+/// How `SET GLOBAL` treats one of the [`AccountSecurityVars`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SecurityVarKind {
+    /// A server integer: out of `min..=max` is clamped with warning 1292.
+    Clamped { min: u64, max: u64 },
+    /// A connection_control integer: out of `min..=max` is refused with 1231 (the plugin's
+    /// check functions).
+    Checked { min: u64, max: u64 },
+    /// `ON` / `OFF`.
+    Bool,
+    /// Not settable at run time (1238).
+    ReadOnly,
+}
+
+impl AccountSecurityVars {
+    /// The variable names, as `SHOW VARIABLES` and `SET` spell them, with how they are set.
+    pub(crate) const VARIABLES: [(&'static str, SecurityVarKind); 10] = [
+        (
+            "connection_control_failed_connections_threshold",
+            SecurityVarKind::Checked {
+                min: 0,
+                max: CONNECTION_CONTROL_MAX as u64,
+            },
+        ),
+        (
+            "connection_control_max_connection_delay",
+            SecurityVarKind::Checked {
+                min: 1000,
+                max: CONNECTION_CONTROL_MAX as u64,
+            },
+        ),
+        (
+            "connection_control_min_connection_delay",
+            SecurityVarKind::Checked {
+                min: 1000,
+                max: CONNECTION_CONTROL_MAX as u64,
+            },
+        ),
+        (
+            "default_password_lifetime",
+            SecurityVarKind::Clamped { min: 0, max: 65535 },
+        ),
+        ("disconnect_on_expired_password", SecurityVarKind::ReadOnly),
+        (
+            "max_connect_errors",
+            SecurityVarKind::Clamped {
+                min: 1,
+                max: u64::MAX,
+            },
+        ),
+        (
+            "max_user_connections",
+            SecurityVarKind::Clamped {
+                min: 0,
+                max: u32::MAX as u64,
+            },
+        ),
+        (
+            "password_history",
+            SecurityVarKind::Clamped {
+                min: 0,
+                max: u32::MAX as u64,
+            },
+        ),
+        ("password_require_current", SecurityVarKind::Bool),
+        (
+            "password_reuse_interval",
+            SecurityVarKind::Clamped {
+                min: 0,
+                max: u32::MAX as u64,
+            },
+        ),
+    ];
+
+    /// How `name` is set, if it is one of these variables.
+    pub(crate) fn kind(name: &str) -> Option<SecurityVarKind> {
+        Self::VARIABLES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, k)| *k)
+    }
+
+    /// The value of `name` as a number (booleans as 0 / 1).
+    pub fn get(&self, name: &str) -> Option<u64> {
+        Some(match name {
+            "connection_control_failed_connections_threshold" => {
+                u64::from(self.connection_control_failed_connections_threshold)
+            }
+            "connection_control_max_connection_delay" => {
+                u64::from(self.connection_control_max_connection_delay)
+            }
+            "connection_control_min_connection_delay" => {
+                u64::from(self.connection_control_min_connection_delay)
+            }
+            "default_password_lifetime" => u64::from(self.default_password_lifetime),
+            "disconnect_on_expired_password" => u64::from(self.disconnect_on_expired_password),
+            "max_connect_errors" => self.max_connect_errors,
+            "max_user_connections" => u64::from(self.max_user_connections),
+            "password_history" => u64::from(self.password_history),
+            "password_require_current" => u64::from(self.password_require_current),
+            "password_reuse_interval" => u64::from(self.password_reuse_interval),
+            _ => return None,
+        })
+    }
+
+    /// Sets `name` to `value`, which the caller has put in the variable's range (booleans as
+    /// 0 / 1); `false` for any other name.
+    pub fn set(&mut self, name: &str, value: u64) -> bool {
+        let small = u32::try_from(value).unwrap_or(u32::MAX);
+        match name {
+            "connection_control_failed_connections_threshold" => {
+                self.connection_control_failed_connections_threshold = small;
+            }
+            "connection_control_max_connection_delay" => {
+                self.connection_control_max_connection_delay = small;
+            }
+            "connection_control_min_connection_delay" => {
+                self.connection_control_min_connection_delay = small;
+            }
+            "default_password_lifetime" => self.default_password_lifetime = small,
+            "disconnect_on_expired_password" => self.disconnect_on_expired_password = value != 0,
+            "max_connect_errors" => self.max_connect_errors = value,
+            "max_user_connections" => self.max_user_connections = small,
+            "password_history" => self.password_history = small,
+            "password_require_current" => self.password_require_current = value != 0,
+            "password_reuse_interval" => self.password_reuse_interval = small,
+            _ => return false,
+        }
+        true
+    }
+
+    /// The inputs of account statements: `password_history`, `password_reuse_interval`,
+    /// `password_require_current`.
+    pub fn password_policy(&self) -> crate::account_ops::PasswordPolicy {
+        crate::account_ops::PasswordPolicy {
+            password_history: self.password_history,
+            password_reuse_interval: self.password_reuse_interval,
+            password_require_current: self.password_require_current,
+        }
+    }
+
+    /// `(name, value)` for `SHOW VARIABLES`: booleans as `ON` / `OFF`.
+    fn shown(&self) -> Vec<(&'static str, String)> {
+        Self::VARIABLES
+            .iter()
+            .map(|(name, kind)| {
+                let v = self.get(name).unwrap_or_default();
+                let text = match kind {
+                    SecurityVarKind::Bool | SecurityVarKind::ReadOnly => on_off(v != 0),
+                    _ => v.to_string(),
+                };
+                (*name, text)
+            })
+            .collect()
+    }
+}
+
 /// Scope of a `SHOW … VARIABLES|STATUS` or `@@` read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -41,6 +252,7 @@ pub fn system_variables(
         (Scope::Session, Some(st)) => st.timeouts,
         _ => shared.timeouts(),
     };
+    let security = shared.account_security();
     let mut v: Vec<(String, String)> = vec![
         ("auto_generate_certs", on_off(c.auto_generate_certs)),
         ("autocommit", "ON".into()),
@@ -102,8 +314,10 @@ pub fn system_variables(
         ("wait_timeout", timeouts.get("wait_timeout").unwrap_or_default().to_string()),
     ]
     .into_iter()
+    .chain(security.shown())
     .map(|(k, v)| (k.to_string(), v))
     .collect();
+    v.sort();
     if let (Scope::Session, Some(st)) = (scope, st) {
         for (k, val) in &st.session_vars {
             match v.iter_mut().find(|(name, _)| name == k) {
