@@ -567,7 +567,7 @@ enum State {
     ExpectVerdict(Box<AuthCtx>),
     /// The driver is updating the failed-login counter ([`Action::TrackFailedLogins`]): the
     /// context, the plugin's verdict and the path.
-    ExpectLockState(Box<AuthCtx>, bool, AuthPath),
+    ExpectLockVerdict(Box<AuthCtx>, bool, AuthPath),
     /// Every check passed; the driver is asking the backend ([`Action::Admit`]).
     ExpectAdmission,
     Done,
@@ -600,7 +600,7 @@ impl State {
             State::ExpectFullAuth(_) => "ExpectFullAuth",
             State::ExpectRsaCiphertext(_) => "ExpectRsaCiphertext",
             State::ExpectVerdict(_) => "ExpectVerdict",
-            State::ExpectLockState(..) => "ExpectLockState",
+            State::ExpectLockVerdict(..) => "ExpectLockVerdict",
             State::ExpectAdmission => "ExpectAdmission",
             State::Done => "Done",
             State::Failed => "Failed",
@@ -776,7 +776,7 @@ impl Handshake {
             }
             (State::ExpectAccount(p), Event::Account(lookup)) => self.on_account(*p, lookup),
             (State::ExpectVerdict(ctx), Event::Verdict(v)) => self.on_verdict(*ctx, v),
-            (State::ExpectLockState(ctx, ok, path), Event::LockState(lock)) => {
+            (State::ExpectLockVerdict(ctx, ok, path), Event::LockState(lock)) => {
                 self.on_lock_state(*ctx, ok, path, lock)
             }
             (State::ExpectAdmission, Event::CleartextNeeded) => match self.deferred_fast.take() {
@@ -1210,7 +1210,7 @@ impl Handshake {
                         crate::account::PasswordLockTime::Unbounded => None,
                     },
                 });
-                self.state = State::ExpectLockState(Box::new(ctx), ok, path);
+                self.state = State::ExpectLockVerdict(Box::new(ctx), ok, path);
             }
             None if ok => self.post_auth(ctx, path),
             None => self.deny(&ctx),

@@ -137,6 +137,13 @@ pub struct Flags {
     /// Log filter (tracing EnvFilter syntax), e.g. info, debug. Default info.
     #[arg(long)]
     pub log_level: Option<String>,
+    /// `text` (default) or `json`: the log format, audit records included.
+    #[arg(long)]
+    pub log_format: Option<String>,
+    /// Load connection_control (MySQL's plugin): delays after consecutive failed logins, per
+    /// the connection_control_* variables. Default OFF, as the plugin is not loaded by default.
+    #[arg(long)]
+    pub connection_control: Option<Toggle>,
     /// Address (IP:port) of a Prometheus `/metrics` endpoint, e.g. 127.0.0.1:9104. Default: off.
     #[arg(long, value_name = "IP:PORT")]
     pub metrics_address: Option<std::net::SocketAddr>,
@@ -294,6 +301,10 @@ pub struct Config {
     pub full_auth_concurrency: usize,
     /// `--log-level`.
     pub log_level: String,
+    /// `--log-format`: JSON lines instead of text.
+    pub log_json: bool,
+    /// `--connection-control`: connection_control's delays are active.
+    pub connection_control: bool,
     /// `--metrics-address`: where the Prometheus `/metrics` endpoint listens (`None`: off).
     pub metrics_address: Option<std::net::SocketAddr>,
     /// Proxy mode, when `--backend-host` or `--backend-socket` is set (docs/proxy.md §2).
@@ -449,6 +460,20 @@ impl Config {
             cache_size: pick!(caching_sha2_password_cache_size, 100_000).max(1),
             full_auth_concurrency: pick!(full_auth_concurrency, cpus).max(1),
             log_level: pick!(log_level, "info".to_string()),
+            log_json: match pick!(log_format, "text".to_string())
+                .to_ascii_lowercase()
+                .as_str()
+            {
+                "text" => false,
+                "json" => true,
+                other => {
+                    return Err(ConfigError::Value {
+                        option: "log_format",
+                        message: format!("'{other}' is neither text nor json"),
+                    })
+                }
+            },
+            connection_control: pick!(connection_control, Toggle(false)).0,
             metrics_address: f.metrics_address.or(file.metrics_address),
             datadir,
         })

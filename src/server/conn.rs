@@ -105,8 +105,12 @@ pub struct Authenticated {
     pub slot: ConnectionSlot,
 }
 
-pub(crate) async fn serve<T, S, B>(stream: T, client: ClientHost, server: Server<S, B>)
-where
+pub(crate) async fn serve<T, S, B>(
+    stream: T,
+    client: ClientHost,
+    port: Option<u16>,
+    server: Server<S, B>,
+) where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     S: AccountStore,
     B: Backend,
@@ -118,6 +122,25 @@ where
         return;
     };
     let id = shared.next_connection_id.fetch_add(1, Ordering::Relaxed);
+    let mut audit = LoginAudit::new(id, client, port, "login");
+    // max_connect_errors: a host blocked by handshake errors gets 1129 before the greeting
+    // (MySQL `sql/sql_connect.cc`, `check_connection`); loopback and the socket are exempt.
+    if let ClientHost::Tcp(ip) = client {
+        if shared
+            .host_cache
+            .is_blocked(ip, shared.max_connect_errors())
+        {
+            shared
+                .host_cache
+                .record(ip, super::login_state::HostEvent::Blocked, unix_now());
+            let mut err = MysqlError::HostIsBlocked.packet(&[&ip]);
+            err.sql_state = None;
+            let _ = io.write_all(&frame::packet(0, &err.encode())).await;
+            let _ = io.shutdown().await;
+            audit.finish(Err("blocked host"), None);
+            return;
+        }
+    }
     let timeout = Duration::from_secs(shared.config.connect_timeout);
     let tls = shared.tls.current();
     let nonce = Nonce::from_random(random_bytes());
@@ -135,19 +158,42 @@ where
         backend: server.backend(),
         info: ConnectionInfo::with_shutdown(id, client, shared.shutdown_receiver()),
         admitted: None,
+        shared: Arc::clone(&shared),
+        user_slot: None,
+        limit: None,
     };
     let outcome = tokio::time::timeout(
         timeout,
-        connection_phase(io, hs, actions, &client, &server, tls, &mut admission),
+        connection_phase(
+            io,
+            hs,
+            actions,
+            &server,
+            tls,
+            &mut admission,
+            &mut audit,
+        ),
     )
     .await;
+    let outcome = match outcome {
+        Ok(r) => r,
+        Err(_) => Err(ConnError::ConnectTimeout),
+    };
+    record_login(
+        &shared,
+        &client,
+        &mut audit,
+        &outcome,
+        admission.limit.take(),
+    );
     match outcome {
-        Ok(Ok((io, mut session))) => {
+        Ok((io, mut session)) => {
             // Admission has answered: the secret it was derived for goes (zeroized on drop).
             session.login_secret = None;
             let Some(conn) = admission.admitted.take() else {
                 return;
             };
+            let user_slot = admission.user_slot.take();
             debug!(id, user = %session.user, host = %session.client_host, tls = session.tls.is_some(), "logged in");
             let timeouts = shared.timeouts().for_session(session.client_capabilities);
             let phase = CommandPhase {
@@ -156,25 +202,186 @@ where
                 session,
                 timeouts,
                 conn,
+                _user_slot: user_slot,
             };
             if let Err(e) = phase.run(io, &server).await {
                 debug!(id, "connection closed: {e}");
             }
         }
-        Ok(Err(e)) => {
-            shared
-                .stats
-                .aborted_connects
-                .fetch_add(1, Ordering::Relaxed);
-            debug!(id, "connection phase ended: {e}");
-        }
-        Err(_) => {
+        Err(ConnError::ConnectTimeout) => {
             shared
                 .stats
                 .aborted_connects
                 .fetch_add(1, Ordering::Relaxed);
             info!(id, host = %client.display_host(), "connection phase timed out after connect_timeout");
         }
+        Err(e) => {
+            shared
+                .stats
+                .aborted_connects
+                .fetch_add(1, Ordering::Relaxed);
+            debug!(id, "connection phase ended: {e}");
+        }
+    }
+}
+
+/// After a connection phase: the host cache, connection_control's counter and the audit
+/// record.
+fn record_login(
+    shared: &Shared,
+    client: &ClientHost,
+    audit: &mut LoginAudit,
+    outcome: &Result<(Stream, Session), ConnError>,
+    limit: Option<&'static str>,
+) {
+    use super::login_state::HostEvent;
+    let now = unix_now();
+    let throttle_key = audit
+        .user
+        .as_ref()
+        .map(|u| super::login_state::Throttle::key(u, &client.display_host()));
+    let (event, result) = match outcome {
+        Ok((_, session)) => {
+            if let Some(k) = &throttle_key {
+                shared.throttle.succeeded(k);
+            }
+            (HostEvent::Success, Ok(session))
+        }
+        Err(e) => {
+            if let Some(k) = &throttle_key {
+                shared.throttle.failed(k);
+            }
+            let reason = failure_reason(e, audit, limit);
+            let event = match e {
+                ConnError::Login(
+                    HandshakeError::BadHandshake
+                    | HandshakeError::PacketsOutOfOrder
+                    | HandshakeError::PacketTooLarge
+                    | HandshakeError::UnexpectedEvent { .. },
+                ) => HostEvent::HandshakeError,
+                ConnError::Login(_) => HostEvent::AuthenticationError,
+                // Before the user name arrived, a dropped or stalled connection is a handshake
+                // error (MySQL counts "interrupted connections"); after it, an authentication
+                // one.
+                _ if audit.user.is_none() => HostEvent::HandshakeError,
+                _ => HostEvent::AuthenticationError,
+            };
+            (event, Err(reason))
+        }
+    };
+    if let ClientHost::Tcp(ip) = client {
+        shared.host_cache.record(*ip, event, now);
+    }
+    match result {
+        Ok(session) => audit.finish(Ok(()), Some(session)),
+        Err(reason) => audit.finish(Err(reason), None),
+    }
+}
+
+/// The server-side reason of a failed login, for the audit record (never sent to the client).
+fn failure_reason(e: &ConnError, audit: &LoginAudit, limit: Option<&'static str>) -> &'static str {
+    match e {
+        ConnError::Login(HandshakeError::AccessDenied { .. }) if audit.account.is_none() => {
+            "unknown user"
+        }
+        ConnError::Login(HandshakeError::AccessDenied { .. }) if audit.require_unmet => {
+            "REQUIRE unmet"
+        }
+        ConnError::Login(HandshakeError::AccessDenied { .. }) => "wrong password",
+        ConnError::Login(HandshakeError::AccountLocked { .. }) => "account locked",
+        ConnError::Login(HandshakeError::AccountBlocked { .. }) => "blocked by failed logins",
+        ConnError::Login(HandshakeError::PasswordExpired) => "password expired",
+        ConnError::Login(HandshakeError::SecureTransportRequired) => "insecure transport",
+        ConnError::Login(HandshakeError::TooManyConnections) => "connection limit",
+        ConnError::Login(HandshakeError::UnknownDatabase(_)) => "unknown database",
+        ConnError::Login(HandshakeError::NotSupportedAuthMode) => "unsupported client",
+        ConnError::Login(HandshakeError::Refused(_)) => limit.unwrap_or("refused by the backend"),
+        ConnError::Login(_) => "bad handshake",
+        ConnError::ConnectTimeout => "connect_timeout",
+        ConnError::Tls(_) => "TLS handshake failed",
+        _ => "connection closed",
+    }
+}
+
+/// What one login attempt's audit record says (issue 13: one structured record per attempt,
+/// success or failure, never a password or a hash), under the tracing target
+/// `vestibule::audit`.
+#[derive(Debug)]
+pub(crate) struct LoginAudit {
+    id: u32,
+    event: &'static str,
+    client: ClientHost,
+    port: Option<u16>,
+    /// The user name as the client sent it.
+    user: Option<String>,
+    /// The matched account, `user`@`host` as stored.
+    account: Option<(String, String)>,
+    plugin: Option<crate::auth::Plugin>,
+    tls: Option<(String, String)>,
+    require_unmet: bool,
+    /// connection_control's delay before the answer.
+    delay_ms: u64,
+}
+
+impl LoginAudit {
+    fn new(id: u32, client: ClientHost, port: Option<u16>, event: &'static str) -> Self {
+        LoginAudit {
+            id,
+            event,
+            client,
+            port,
+            user: None,
+            account: None,
+            plugin: None,
+            tls: None,
+            require_unmet: false,
+            delay_ms: 0,
+        }
+    }
+
+    fn finish(&self, result: Result<(), &'static str>, session: Option<&Session>) {
+        let account = self
+            .account
+            .as_ref()
+            .map(|(u, h)| format!("'{u}'@'{h}'"))
+            .unwrap_or_default();
+        let (tls_version, tls_cipher) = self.tls.clone().unwrap_or_default();
+        let transport = match self.client {
+            ClientHost::Unix => "socket",
+            ClientHost::Tcp(_) if self.tls.is_some() => "tcp+tls",
+            ClientHost::Tcp(_) => "tcp",
+        };
+        let auth_path = match session.map(|s| s.auth_path) {
+            Some(AuthPath::FastPath) => "fast",
+            Some(AuthPath::Full) if self.client == ClientHost::Unix && self.tls.is_none() => {
+                "full (socket)"
+            }
+            Some(AuthPath::Full) if self.tls.is_some() => "full (TLS)",
+            Some(AuthPath::Full) => "full (RSA)",
+            Some(_) => "scramble",
+            None => "",
+        };
+        let plugin = self.plugin.map(|p| p.name()).unwrap_or_default();
+        let secondary = session.is_some_and(|s| s.secondary_password);
+        info!(
+            target: "vestibule::audit",
+            event = self.event,
+            id = self.id,
+            user = self.user.as_deref().unwrap_or_default(),
+            account = %account,
+            host = %self.client.display_host(),
+            port = self.port.unwrap_or(0),
+            transport,
+            tls_version = %tls_version,
+            tls_cipher = %tls_cipher,
+            plugin,
+            auth_path,
+            result = if result.is_ok() { "success" } else { "failure" },
+            reason = result.err().unwrap_or_default(),
+            secondary_password = secondary,
+            delay_ms = self.delay_ms,
+            "login attempt"
+        );
     }
 }
 
@@ -210,7 +417,16 @@ where
     let (hs, actions) = Handshake::new(params);
     let timeout = Duration::from_secs(shared.config.connect_timeout);
     let mut admit_all = AdmitAll;
-    let phase = connection_phase(io, hs, actions, &client, server, tls, &mut admit_all);
+    let mut audit = LoginAudit::new(id, client, None, "login");
+    let phase = connection_phase(
+        io,
+        hs,
+        actions,
+        server,
+        tls,
+        &mut admit_all,
+        &mut audit,
+    );
     let outcome = tokio::time::timeout(timeout, phase)
         .await
         .map_err(|_| ConnError::ConnectTimeout)
@@ -286,8 +502,38 @@ fn connection_params(
 impl Shared {
     /// (`default_password_lifetime`, `disconnect_on_expired_password`) for a login now.
     pub(crate) fn expiry_settings(&self) -> (u32, bool) {
-        // MySQL 8.0's defaults (0: no age limit; ON); the SET GLOBAL variables replace them.
-        (0, true)
+        let v = self.account_security();
+        (
+            v.default_password_lifetime,
+            v.disconnect_on_expired_password,
+        )
+    }
+}
+
+impl Shared {
+    /// The global `max_connect_errors`.
+    pub(crate) fn max_connect_errors(&self) -> u64 {
+        self.account_security().max_connect_errors
+    }
+
+    /// The global `max_user_connections` (0: no limit).
+    pub(crate) fn max_user_connections(&self) -> u32 {
+        self.account_security().max_user_connections
+    }
+
+    /// The connection_control variables.
+    pub(crate) fn connection_control(&self) -> super::login_state::ConnectionControl {
+        let v = self.account_security();
+        super::login_state::ConnectionControl {
+            // Without the plugin loaded (--connection-control), no delays.
+            threshold: if self.config.connection_control {
+                u64::from(v.connection_control_failed_connections_threshold)
+            } else {
+                0
+            },
+            min_delay_ms: u64::from(v.connection_control_min_connection_delay),
+            max_delay_ms: u64::from(v.connection_control_max_connection_delay),
+        }
     }
 }
 
@@ -331,18 +577,19 @@ async fn connection_phase<S: AccountStore, B: Backend>(
     io: Stream,
     mut hs: Handshake,
     actions: Vec<Action>,
-    client: &ClientHost,
     server: &Server<S, B>,
     tls: Option<Arc<super::tls::ActiveTls>>,
     admission: &mut impl Admission,
+    audit: &mut LoginAudit,
 ) -> Result<(Stream, Session), ConnError> {
     let shared = server.shared();
     let mut env = ServerEnv {
         io: Some(io),
         server,
-        client: *client,
+        client: audit.client,
         tls,
         admission,
+        audit,
     };
     let mut actions = actions;
     loop {
@@ -394,6 +641,7 @@ struct ServerEnv<'a, S, B, A> {
     client: ClientHost,
     tls: Option<Arc<super::tls::ActiveTls>>,
     admission: &'a mut A,
+    audit: &'a mut LoginAudit,
 }
 
 impl<S, B, A> ServerEnv<'_, S, B, A> {
@@ -425,6 +673,7 @@ impl<S: AccountStore, B: Backend, A: Admission> Environment for ServerEnv<'_, S,
         let stream = active.acceptor.accept(io).await.map_err(ConnError::Tls)?;
         shared.tls.finished_accepts.fetch_add(1, Ordering::Relaxed);
         let info = tls_info(stream.get_ref().1);
+        self.audit.tls = Some((info.version.clone(), info.cipher.clone()));
         match info.version.as_str() {
             "TLSv1.3" => shared.stats.tls_v13.fetch_add(1, Ordering::Relaxed),
             "TLSv1.2" => shared.stats.tls_v12.fetch_add(1, Ordering::Relaxed),
@@ -435,7 +684,32 @@ impl<S: AccountStore, B: Backend, A: Admission> Environment for ServerEnv<'_, S,
     }
 
     async fn lookup(&mut self, user: String) -> Lookup {
-        lookup(self.server, &user, &self.client).await
+        let shared = self.server.shared();
+        // connection_control: after enough consecutive failures of this 'user'@'host' (known
+        // user or not), every attempt waits before its answer. A timer, not a thread; the
+        // connection keeps its slot among max_connections meanwhile.
+        let key = super::login_state::Throttle::key(&user, &self.client.display_host());
+        if let Some(delay) = shared
+            .throttle
+            .delay_for(&key, &shared.connection_control())
+        {
+            shared
+                .throttle
+                .delays_generated
+                .fetch_add(1, Ordering::Relaxed);
+            self.audit.delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+            tokio::time::sleep(delay).await;
+        }
+        self.audit.user = Some(user.clone());
+        let found = lookup(self.server, &user, &self.client).await;
+        match &found {
+            Lookup::Found { account, .. } => {
+                self.audit.account = Some((account.user.clone(), account.host.clone()));
+                self.audit.plugin = Some(account.plugin);
+            }
+            Lookup::Unknown { decoy_plugin } => self.audit.plugin = Some(*decoy_plugin),
+        }
+        found
     }
 
     async fn slow_check(&mut self, check: crate::handshake::SlowCheck) -> Verdict {
@@ -484,6 +758,7 @@ impl<S: AccountStore, B: Backend, A: Admission> Environment for ServerEnv<'_, S,
     fn require_not_met(&mut self, reason: RequireFailure) {
         // MySQL logs why at log_error_verbosity 3; the client only sees 1045.
         info!(host = %self.client.display_host(), ?reason, "account REQUIRE clause not met");
+        self.audit.require_unmet = true;
     }
 
     fn failed(&mut self, e: &HandshakeError) {
@@ -744,10 +1019,31 @@ struct NewSession<'a, B: Backend> {
     backend: &'a B,
     info: ConnectionInfo,
     admitted: Option<B::Connection>,
+    shared: Arc<Shared>,
+    /// The account's place among its connections (resource limits), kept by the session.
+    user_slot: Option<super::login_state::UserConnection>,
+    /// The limit that refused the login, for the audit record.
+    limit: Option<&'static str>,
 }
 
 impl<B: Backend> Admission for NewSession<'_, B> {
     async fn admit(&mut self, session: &Session) -> Result<(), ErrPacket> {
+        // MAX_USER_CONNECTIONS / max_user_connections / MAX_CONNECTIONS_PER_HOUR (MySQL checks
+        // them after the expired-password step; here at admission, just before the backend).
+        if self.user_slot.is_none() {
+            let shared = &self.shared;
+            match shared.user_resources.connect(
+                &session.account,
+                shared.max_user_connections(),
+                unix_now(),
+            ) {
+                Ok(slot) => self.user_slot = Some(slot),
+                Err(limit) => {
+                    self.limit = Some("resource limit");
+                    return Err(limit.packet(&session.account.user));
+                }
+            }
+        }
         let conn = self.backend.admit(session, &self.info).await?;
         self.admitted = Some(conn);
         Ok(())
@@ -778,6 +1074,8 @@ struct CommandPhase<C> {
     session: Session,
     timeouts: Timeouts,
     conn: C,
+    /// The account's place among its connections, released when the session ends.
+    _user_slot: Option<super::login_state::UserConnection>,
 }
 
 impl<C: Connection> CommandPhase<C> {
@@ -836,8 +1134,19 @@ impl<C: Connection> CommandPhase<C> {
                     io = self.change_user(io, server, cu).await?;
                 }
                 command => {
-                    if matches!(command, Some(Command::Query(_))) {
+                    if let Some(Command::Query(sql)) = &command {
                         shared.stats.questions.fetch_add(1, Ordering::Relaxed);
+                        // MAX_QUERIES_PER_HOUR / MAX_UPDATES_PER_HOUR (1226).
+                        let update = super::login_state::is_update_statement(sql);
+                        if let Err(limit) = shared.user_resources.statement(
+                            &self.session.account,
+                            update,
+                            unix_now(),
+                        ) {
+                            let err = limit.packet(&self.session.account.user);
+                            write_payloads(&mut io, seq, &[err.encode()], t).await?;
+                            continue;
+                        }
                     }
                     let net_write = Duration::from_secs(t.net_write);
                     let caps = self.session.client_capabilities;
@@ -879,11 +1188,26 @@ impl<C: Connection> CommandPhase<C> {
             Handshake::change_user(params, self.session.client_capabilities, tls, cu);
         let client = self.client;
         let mut admission = ChangeUser(&mut self.conn);
-        let exchange = connection_phase(io, hs, actions, &client, server, None, &mut admission);
+        let mut audit = LoginAudit::new(self.id, client, None, "change_user");
+        if let Some(tls) = &self.session.tls {
+            audit.tls = Some((tls.version.clone(), tls.cipher.clone()));
+        }
+        let exchange = connection_phase(
+            io,
+            hs,
+            actions,
+            server,
+            None,
+            &mut admission,
+            &mut audit,
+        );
         let bound = Duration::from_secs(shared.config.connect_timeout);
-        let (io, mut session) = tokio::time::timeout(bound, exchange)
+        let outcome = tokio::time::timeout(bound, exchange)
             .await
-            .map_err(|_| ConnError::ConnectTimeout)??;
+            .map_err(|_| ConnError::ConnectTimeout)
+            .and_then(|r| r);
+        record_login(shared, &client, &mut audit, &outcome, None);
+        let (io, mut session) = outcome?;
         session.login_secret = None;
         self.timeouts = shared.timeouts().for_session(session.client_capabilities);
         self.session = session;

@@ -193,6 +193,12 @@ pub struct Shared {
     pub(crate) next_connection_id: AtomicU32,
     /// The failed-login counters of FAILED_LOGIN_ATTEMPTS (memory only, as in MySQL).
     pub login_locks: login_state::LoginLocks,
+    /// The host cache of `max_connect_errors` (`performance_schema.host_cache`).
+    pub host_cache: login_state::HostCache,
+    /// connection_control's failed-login counters and delays.
+    pub throttle: login_state::Throttle,
+    /// Open connections and hourly counters per account (resource limits).
+    pub user_resources: Arc<login_state::UserResources>,
     /// More global status variables, from a backend (proxy mode's `Backend_*`): set once.
     pub(crate) extra_status: std::sync::OnceLock<StatusSource>,
     pub(crate) databases: Arc<[String]>,
@@ -281,6 +287,9 @@ impl Shared {
             next_connection_id: AtomicU32::new(1),
             extra_status: std::sync::OnceLock::new(),
             login_locks: login_state::LoginLocks::default(),
+            host_cache: login_state::HostCache::default(),
+            throttle: login_state::Throttle::default(),
+            user_resources: Arc::default(),
             databases: Arc::from(vec![
                 "information_schema".to_string(),
                 "mysql".to_string(),
@@ -591,8 +600,8 @@ impl<S: AccountStore, B: Backend> Server<S, B> {
                 () = &mut stop => break,
             };
             match accepted {
-                Ok((stream, client)) => {
-                    tokio::spawn(conn::serve(stream, client, self.clone()));
+                Ok((stream, client, port)) => {
+                    tokio::spawn(conn::serve(stream, client, port, self.clone()));
                 }
                 Err(e) => {
                     warn!(listener = L::KIND, "accept failed: {e}");
@@ -624,7 +633,7 @@ impl<S: AccountStore, B: Backend> Server<S, B> {
     where
         T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
-        conn::serve(stream, client, self.clone()).await;
+        conn::serve(stream, client, None, self.clone()).await;
     }
 }
 
@@ -634,25 +643,25 @@ trait Accept: Send + Sync {
     const KIND: &'static str;
     fn accept_one(
         &self,
-    ) -> impl std::future::Future<Output = std::io::Result<(Self::Conn, ClientHost)>> + Send;
+    ) -> impl std::future::Future<Output = std::io::Result<(Self::Conn, ClientHost, Option<u16>)>> + Send;
 }
 
 impl Accept for TcpListener {
     type Conn = tokio::net::TcpStream;
     const KIND: &'static str = "tcp";
-    async fn accept_one(&self) -> std::io::Result<(Self::Conn, ClientHost)> {
+    async fn accept_one(&self) -> std::io::Result<(Self::Conn, ClientHost, Option<u16>)> {
         let (stream, peer) = self.accept().await?;
         let _ = stream.set_nodelay(true);
-        Ok((stream, ClientHost::Tcp(peer.ip())))
+        Ok((stream, ClientHost::Tcp(peer.ip()), Some(peer.port())))
     }
 }
 
 impl Accept for UnixListener {
     type Conn = tokio::net::UnixStream;
     const KIND: &'static str = "unix";
-    async fn accept_one(&self) -> std::io::Result<(Self::Conn, ClientHost)> {
+    async fn accept_one(&self) -> std::io::Result<(Self::Conn, ClientHost, Option<u16>)> {
         let (stream, _) = self.accept().await?;
-        Ok((stream, ClientHost::Unix))
+        Ok((stream, ClientHost::Unix, None))
     }
 }
 
