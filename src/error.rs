@@ -177,6 +177,8 @@ mysql_errors! {
         "Truncated incorrect %-.32s value: '%-.128s'"),
     /// Not found: a function this server does not have (the first argument is `FUNCTION`).
     SpDoesNotExist => (1305, "42000", Some("ER_SP_DOES_NOT_EXIST"), "%s %s does not exist"),
+    /// Interruption: `KILL QUERY` of the session's own statement.
+    QueryInterrupted => (1317, "70100", Some("ER_QUERY_INTERRUPTED"), "Query execution was interrupted"),
     /// Denial: an account statement that would change nothing (the account exists, or does
     /// not), naming every failing account.
     CannotUser => (1396, "HY000", Some("ER_CANNOT_USER"), "Operation %s failed for %.256s"),
@@ -440,6 +442,7 @@ mod tests {
             (RevokeGrants, 1269, "HY000", Some("ER_REVOKE_GRANTS")),
             (TruncatedWrongValue, 1292, "22007", Some("ER_TRUNCATED_WRONG_VALUE")),
             (SpDoesNotExist, 1305, "42000", Some("ER_SP_DOES_NOT_EXIST")),
+            (QueryInterrupted, 1317, "70100", Some("ER_QUERY_INTERRUPTED")),
             (CannotUser, 1396, "HY000", Some("ER_CANNOT_USER")),
             (CantCreateUserWithGrant, 1410, "42000", Some("ER_CANT_CREATE_USER_WITH_GRANT")),
             (ConnectToForeignDataSource, 1429, "HY000", Some("ER_CONNECT_TO_FOREIGN_DATA_SOURCE")),

@@ -150,9 +150,9 @@ async fn start_metrics(
     Ok(())
 }
 
-/// Serves until SIGTERM or SIGINT, then shuts down as MySQL does: stop accepting, let logins in
-/// flight finish (each is bounded by connect_timeout), then every session gets 1053 at its next
-/// read.
+/// Serves until SIGTERM, SIGINT or the SHUTDOWN statement, then shuts down as MySQL does: stop
+/// accepting, let logins in flight finish (each is bounded by connect_timeout), then every
+/// session gets 1053 at its next read.
 async fn serve_until_signal<S, B>(server: vestibule::server::Server<S, B>) -> Result<(), String>
 where
     S: vestibule::server::AccountStore,
@@ -162,19 +162,28 @@ where
     // Handlers first, so a signal that arrives while the listeners bind is not lost.
     let stop = vestibule::server::stop_signal()
         .map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    // SHUTDOWN (an administrator's statement) calls `begin_shutdown` itself.
+    let statement = shared.shutdown_signal();
     let mut task = tokio::spawn(vestibule::server::run(server));
-    let signal = tokio::select! {
+    let (signal, task_done) = tokio::select! {
         r = &mut task => {
-            return r.unwrap_or_else(|e| Err(format!("server task failed: {e}")));
+            if !shared.shutting_down() {
+                return r.unwrap_or_else(|e| Err(format!("server task failed: {e}")));
+            }
+            // The listeners stopped because a SHUTDOWN statement began the shutdown.
+            ("SHUTDOWN", true)
         }
-        s = stop => s,
+        s = stop => (s, false),
+        () = statement => ("SHUTDOWN", false),
     };
     tracing::info!(
         signal,
         "shutting down: no new connections; open sessions get 1053"
     );
     shared.begin_shutdown();
-    let _ = task.await;
+    if !task_done {
+        let _ = task.await;
+    }
     let bound = std::time::Duration::from_secs(shared.config.connect_timeout + 1);
     let left = vestibule::server::drain(&shared, bound).await;
     tracing::info!(connections_left = left, "shutdown complete");

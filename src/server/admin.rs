@@ -120,6 +120,13 @@ impl Connection for AdminConnection {
             reply.error(&MysqlError::UnknownComError.packet(&[]));
             return Ok(());
         };
+        // An expired password's sandbox: besides statements (each checked where it runs), only
+        // COM_PING goes through (MySQL `dispatch_command`); COM_INIT_DB, COM_STATISTICS … get
+        // 1820.
+        if st.session.password_expired && !matches!(cmd, Command::Query(_) | Command::Ping) {
+            reply.error(&MysqlError::MustChangePassword.packet(&[]));
+            return Ok(());
+        }
         match cmd {
             Command::Ping => reply.ok(&OkPacket::with_status(st.status_flags)),
             Command::ResetConnection => {
@@ -182,12 +189,14 @@ mod tests {
     }
 
     fn harness() -> Harness {
+        harness_with(crate::server::config::Flags::default())
+    }
+
+    fn harness_with(flags: crate::server::config::Flags) -> Harness {
         let dir = tempfile::tempdir().expect("tempdir");
-        let config = crate::server::config::Config::merge(
-            crate::server::config::Flags::default(),
-            crate::server::config::Flags::default(),
-        )
-        .expect("defaults");
+        let config =
+            crate::server::config::Config::merge(flags, crate::server::config::Flags::default())
+                .expect("defaults");
         let shared = Shared::new(
             config,
             crate::server::tls::TlsState::disabled(),
@@ -770,6 +779,352 @@ mod tests {
             );
             locks.reset_all();
         }
+    }
+
+    /// What [`Connection::on_command`] writes for one command: the first packet's payload.
+    async fn command(c: &mut AdminConnection, payload: &[u8]) -> Vec<u8> {
+        use tokio::io::AsyncReadExt;
+        let (mut near, mut far) = tokio::io::duplex(1 << 16);
+        let caps = c.st.session.client_capabilities;
+        {
+            let mut reply = Reply::new(&mut near, 1, caps, std::time::Duration::from_secs(5));
+            let request = Request::new(payload, caps);
+            c.on_command(request, &mut reply).await.expect("command");
+            reply.flush().await.expect("flush");
+        }
+        drop(near);
+        let mut out = Vec::new();
+        far.read_to_end(&mut out).await.expect("read");
+        out.get(4..).unwrap_or_default().to_vec()
+    }
+
+    async fn expired_session(h: &Harness, user: &str) -> AdminConnection {
+        let mut s = session(h, user, "%");
+        s.password_expired = true;
+        let info = ConnectionInfo::new(8, ClientHost::Unix);
+        h.backend.admit(&s, &info).await.expect("admitted")
+    }
+
+    #[tokio::test]
+    async fn an_expired_password_allows_only_its_own_change_and_set() {
+        let h = harness();
+        let mut root = admitted(&h, "root", "localhost").await;
+        for sql in [
+            "CREATE USER exp IDENTIFIED BY 'old' PASSWORD EXPIRE",
+            "CREATE USER other IDENTIFIED BY 'o'",
+        ] {
+            assert_eq!(code(&mut root, sql).await, Ok(()), "{sql}");
+        }
+        let mut exp = expired_session(&h, "exp").await;
+        let sandboxed = (
+            1820,
+            "You must reset your password using ALTER USER statement before executing this statement."
+                .to_string(),
+        );
+        for sql in [
+            "SELECT 1",
+            "USE mysql",
+            "SHOW WARNINGS",
+            "SHOW PROCESSLIST",
+            "ALTER USER other IDENTIFIED BY 'x'",
+            "ALTER USER exp ACCOUNT LOCK",
+            "ALTER USER exp DISCARD OLD PASSWORD",
+            "SET PASSWORD FOR other = 'x'",
+            "FLUSH PRIVILEGES",
+            "KILL 1",
+        ] {
+            assert_eq!(query(&mut exp, sql).await, Err(sandboxed.clone()), "{sql}");
+        }
+        for sql in [
+            "SET @x = 1",
+            "SET NAMES utf8mb4",
+            "SET SESSION wait_timeout = 100",
+        ] {
+            assert_eq!(code(&mut exp, sql).await, Ok(()), "{sql}");
+        }
+        // COM_INIT_DB and COM_STATISTICS too; COM_PING goes through.
+        let init_db = command(&mut exp, b"\x02mysql").await;
+        let e = ErrPacket::parse(&init_db).expect("ERR");
+        assert_eq!((e.code, e.message), sandboxed.clone());
+        let stats = command(&mut exp, b"\x09").await;
+        assert_eq!(ErrPacket::parse(&stats).expect("ERR").code, 1820);
+        assert_eq!(command(&mut exp, b"\x0e").await.first(), Some(&0x00));
+        // Changing the own password ends the sandbox for this session and in the store.
+        assert_eq!(
+            code(&mut exp, "ALTER USER USER() IDENTIFIED BY 'new'").await,
+            Ok(())
+        );
+        assert_eq!(query(&mut exp, "SELECT 1").await, Ok(rows(&[&["1"]])));
+        let stored = h.backend.admin.accounts.read().get("exp", "%").cloned();
+        assert!(!stored.expect("exp").password_expired);
+        // SET PASSWORD, with or without naming the own account, does the same.
+        for sql in ["SET PASSWORD = 'p2'", "SET PASSWORD FOR exp = 'p3'"] {
+            assert_eq!(
+                code(&mut root, "ALTER USER exp PASSWORD EXPIRE").await,
+                Ok(())
+            );
+            let mut again = expired_session(&h, "exp").await;
+            assert_eq!(code(&mut again, "SELECT 1").await, Err(1820));
+            assert_eq!(code(&mut again, sql).await, Ok(()), "{sql}");
+            assert_eq!(code(&mut again, "SELECT 1").await, Ok(()), "after {sql}");
+        }
+        // A refused change (no REPLACE under PASSWORD REQUIRE CURRENT) keeps the sandbox.
+        assert_eq!(
+            code(
+                &mut root,
+                "ALTER USER exp PASSWORD REQUIRE CURRENT PASSWORD EXPIRE"
+            )
+            .await,
+            Ok(())
+        );
+        let mut again = expired_session(&h, "exp").await;
+        assert_eq!(code(&mut again, "SET PASSWORD = 'p4'").await, Err(3892));
+        assert_eq!(code(&mut again, "SELECT 1").await, Err(1820));
+    }
+
+    #[tokio::test]
+    async fn host_cache_reads_flushes_and_truncates() {
+        use crate::server::login_state::HostEvent;
+        let h = harness();
+        let mut root = admitted(&h, "root", "localhost").await;
+        let ip = "10.1.2.3".parse().unwrap();
+        let cache = &h.backend.admin.host_cache;
+        cache.record(ip, HostEvent::HandshakeError, 86_400 * 365);
+        cache.record(ip, HostEvent::HandshakeError, 86_400 * 365 + 61);
+        cache.record(ip, HostEvent::AuthenticationError, 1_700_000_000);
+        cache.record(ip, HostEvent::Blocked, 1_700_000_000);
+        assert_eq!(
+            query(&mut root, "SELECT * FROM performance_schema.host_cache").await,
+            Ok(rows(&[&[
+                "10.1.2.3",
+                "10.1.2.3",
+                "2",
+                "1",
+                "2",
+                "1",
+                "1971-01-01 00:00:00",
+                "2023-11-14 22:13:20"
+            ]]))
+        );
+        assert_eq!(
+            query(
+                &mut root,
+                "SELECT IP, SUM_CONNECT_ERRORS FROM performance_schema.host_cache \
+                 WHERE COUNT_HANDSHAKE_ERRORS >= 2"
+            )
+            .await,
+            Ok(rows(&[&["10.1.2.3", "2"]]))
+        );
+        assert_eq!(code(&mut root, "CREATE USER plain").await, Ok(()));
+        let mut plain = admitted(&h, "plain", "%").await;
+        assert_eq!(
+            query(&mut plain, "SELECT * FROM performance_schema.host_cache").await,
+            Err((
+                1142,
+                "SELECT command denied to user 'plain'@'localhost' for table 'host_cache'".into()
+            ))
+        );
+        assert_eq!(
+            query(&mut plain, "TRUNCATE TABLE performance_schema.host_cache").await,
+            Err((
+                1142,
+                "DROP command denied to user 'plain'@'localhost' for table 'host_cache'".into()
+            ))
+        );
+        assert_eq!(code(&mut plain, "FLUSH HOSTS").await, Err(1227));
+        assert_eq!(
+            code(&mut root, "TRUNCATE TABLE performance_schema.host_cache").await,
+            Ok(())
+        );
+        assert!(cache.snapshot().is_empty());
+        cache.record(ip, HostEvent::HandshakeError, 5);
+        assert!(cache.is_blocked(ip, 1));
+        assert_eq!(code(&mut root, "FLUSH HOSTS").await, Ok(()));
+        assert!(!cache.is_blocked(ip, 1));
+        assert_eq!(
+            query(&mut root, "TRUNCATE TABLE performance_schema.threads").await,
+            Err((
+                1146,
+                "Table 'performance_schema.threads' doesn't exist".into()
+            ))
+        );
+        assert_eq!(code(&mut root, "TRUNCATE TABLE t").await, Err(1046));
+    }
+
+    #[tokio::test]
+    async fn connection_control_table_status_and_threshold_reset() {
+        use std::sync::atomic::Ordering;
+        let flags = crate::server::config::Flags {
+            connection_control: Some(crate::server::config::Toggle(true)),
+            ..Default::default()
+        };
+        let h = harness_with(flags);
+        let mut root = admitted(&h, "root", "localhost").await;
+        let throttle = &h.backend.admin.throttle;
+        let key = crate::server::login_state::Throttle::key("nobody", "10.0.0.9");
+        for _ in 0..3 {
+            throttle.failed(&key);
+        }
+        throttle.delays_generated.store(4, Ordering::Relaxed);
+        let table = "SELECT * FROM information_schema.connection_control_failed_login_attempts";
+        assert_eq!(
+            query(&mut root, table).await,
+            Ok(rows(&[&["'nobody'@'10.0.0.9'", "3"]]))
+        );
+        assert_eq!(
+            query(
+                &mut root,
+                "SHOW GLOBAL STATUS LIKE 'Connection_control_delay_generated'"
+            )
+            .await,
+            Ok(rows(&[&["Connection_control_delay_generated", "4"]]))
+        );
+        // Without the admin privilege the table is empty, as the plugin's fill function does.
+        assert_eq!(code(&mut root, "CREATE USER plain").await, Ok(()));
+        let mut plain = admitted(&h, "plain", "%").await;
+        assert_eq!(query(&mut plain, table).await, Ok(vec![]));
+        // Setting the threshold starts the counters again.
+        assert_eq!(
+            code(
+                &mut root,
+                "SET GLOBAL connection_control_failed_connections_threshold = 3"
+            )
+            .await,
+            Ok(())
+        );
+        assert_eq!(query(&mut root, table).await, Ok(vec![]));
+        assert_eq!(throttle.delays_generated.load(Ordering::Relaxed), 0);
+        // Without --connection-control the table is always empty.
+        let off = harness();
+        let mut root = admitted(&off, "root", "localhost").await;
+        off.backend.admin.throttle.failed(&key);
+        assert_eq!(query(&mut root, table).await, Ok(vec![]));
+    }
+
+    #[tokio::test]
+    async fn flush_user_resources_resets_the_hourly_counters() {
+        let h = harness();
+        let mut root = admitted(&h, "root", "localhost").await;
+        assert_eq!(
+            code(&mut root, "CREATE USER q WITH MAX_QUERIES_PER_HOUR 1").await,
+            Ok(())
+        );
+        let q = h
+            .backend
+            .admin
+            .accounts
+            .read()
+            .get("q", "%")
+            .cloned()
+            .expect("q");
+        let res = &h.backend.admin.user_resources;
+        assert!(res.statement(&q, false, 100).is_ok());
+        assert!(res.statement(&q, false, 100).is_err());
+        assert_eq!(code(&mut root, "FLUSH USER_RESOURCES").await, Ok(()));
+        assert!(res.statement(&q, false, 100).is_ok());
+    }
+
+    #[tokio::test]
+    async fn processlist_kill_and_shutdown() {
+        let h = harness();
+        let mut root = admitted(&h, "root", "localhost").await;
+        assert_eq!(
+            code(&mut root, "CREATE USER app IDENTIFIED BY 'p'").await,
+            Ok(())
+        );
+        assert_eq!(
+            code(&mut root, "CREATE USER ops IDENTIFIED BY 'p'").await,
+            Ok(())
+        );
+        let sessions = &h.backend.admin.sessions;
+        let tcp = ClientHost::Tcp("10.0.0.5".parse().unwrap());
+        let root_reg =
+            sessions.register(7, &session(&h, "root", "localhost"), ClientHost::Unix, None);
+        let mut app_reg = sessions.register(20, &session(&h, "app", "%"), tcp, Some(5000));
+        let _ops_reg = sessions.register(21, &session(&h, "ops", "%"), tcp, Some(5001));
+        root_reg.begin(b"\x03SHOW PROCESSLIST");
+        let mut app = admitted(&h, "app", "%").await;
+        app.st.id = 20;
+        assert_eq!(code(&mut root, "USE mysql").await, Ok(()));
+        assert_eq!(
+            query(&mut root, "SHOW PROCESSLIST").await,
+            Ok(rows(&[
+                &[
+                    "7",
+                    "root",
+                    "localhost",
+                    "mysql",
+                    "Query",
+                    "0",
+                    "executing",
+                    "SHOW PROCESSLIST"
+                ],
+                &[
+                    "20",
+                    "app",
+                    "10.0.0.5:5000",
+                    "NULL",
+                    "Sleep",
+                    "0",
+                    "",
+                    "NULL"
+                ],
+                &[
+                    "21",
+                    "ops",
+                    "10.0.0.5:5001",
+                    "NULL",
+                    "Sleep",
+                    "0",
+                    "",
+                    "NULL"
+                ],
+            ]))
+        );
+        // Without the admin privilege, only the own account's sessions.
+        assert_eq!(
+            query(
+                &mut app,
+                "SELECT ID, USER, HOST, TRANSPORT, TLS_VERSION FROM information_schema.PROCESSLIST"
+            )
+            .await,
+            Ok(rows(&[&["20", "app", "10.0.0.5:5000", "tcp", ""]]))
+        );
+        // SHOW PROCESSLIST cuts Info to 100 characters; FULL does not.
+        let long = format!("\x03SELECT '{}'", "x".repeat(200));
+        root_reg.begin(long.as_bytes());
+        let short = query(&mut root, "SHOW PROCESSLIST").await.expect("rows");
+        assert_eq!(short[0][7].chars().count(), 100);
+        let full = query(&mut root, "SHOW FULL PROCESSLIST")
+            .await
+            .expect("rows");
+        assert_eq!(full[0][7].len(), long.len() - 1);
+        // KILL: unknown, not owner, own session, another's as admin.
+        assert_eq!(
+            query(&mut app, "KILL 99").await,
+            Err((1094, "Unknown thread id: 99".into()))
+        );
+        assert_eq!(
+            query(&mut app, "KILL QUERY 21").await,
+            Err((1095, "You are not owner of thread 21".into()))
+        );
+        assert_eq!(
+            query(&mut app, "KILL QUERY CONNECTION_ID()").await,
+            Err((1317, "Query execution was interrupted".into()))
+        );
+        assert_eq!(code(&mut root, "KILL QUERY 20").await, Ok(()));
+        assert_eq!(code(&mut root, "KILL CONNECTION 20").await, Ok(()));
+        tokio::time::timeout(std::time::Duration::from_secs(1), app_reg.killed())
+            .await
+            .expect("session 20 killed");
+        // SHUTDOWN needs the admin privilege; the caller gets its OK.
+        assert_eq!(
+            query(&mut app, "SHUTDOWN").await,
+            Err((1227, "Access denied; you need (at least one of) the SHUTDOWN privilege(s) for this operation".into()))
+        );
+        assert!(!h.backend.admin.shutting_down());
+        assert_eq!(code(&mut root, "SHUTDOWN").await, Ok(()));
+        assert!(h.backend.admin.shutting_down());
     }
 
     #[tokio::test]

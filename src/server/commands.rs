@@ -120,6 +120,7 @@ pub fn use_database(st: &mut ConnState, shared: &Admin, db: &str) -> Vec<Vec<u8>
 fn use_db(st: &mut ConnState, shared: &Admin, db: &str) -> Reply {
     if shared.databases.iter().any(|d| d == db) {
         st.session.database = Some(db.to_string());
+        shared.sessions.set_database(st.id, Some(db));
         ok()
     } else {
         // The format cuts the name to 192 characters.
@@ -179,7 +180,42 @@ async fn run_one(st: &mut ConnState, shared: &Arc<Admin>, stmt: Statement) -> Re
     if !matches!(stmt, Statement::ShowWarnings) {
         st.warnings.clear();
     }
-    run(st, shared, stmt).await
+    if !st.session.password_expired {
+        return run(st, shared, stmt).await;
+    }
+    // MySQL's sandbox ("Server Handling of Expired Passwords"): only SET, SET PASSWORD for the
+    // session's own account and ALTER USER changing its own password run; the rest gets 1820.
+    let own_change = match &stmt {
+        Statement::Set(_) => false,
+        Statement::SetPassword { user, .. } => user
+            .as_ref()
+            .is_none_or(|u| own_account(st, &resolve_user(st, u))),
+        Statement::AlterUser { users, .. } => {
+            !users.is_empty()
+                && users
+                    .iter()
+                    .all(|ua| ua.auth.is_some() && own_account(st, &resolve_user(st, &ua.user)))
+        }
+        _ => return err(MysqlError::MustChangePassword, &[]),
+    };
+    if !own_change && !matches!(stmt, Statement::Set(_)) {
+        return err(MysqlError::MustChangePassword, &[]);
+    }
+    let reply = run(st, shared, stmt).await;
+    if own_change && matches!(reply, Reply::Ok { .. }) {
+        // The new password is not expired: the session leaves the sandbox (later logins see
+        // the stored account, which the change cleared too).
+        st.session.password_expired = false;
+        info!(
+            id = st.id,
+            "expired password changed; the session leaves the sandbox"
+        );
+    }
+    reply
+}
+
+fn own_account(st: &ConnState, (user, host): &(String, String)) -> bool {
+    is_own(st, user, host)
 }
 
 /// Encodes one statement's reply; false if it was an error (which ends a batch).
@@ -400,10 +436,17 @@ async fn run(st: &mut ConnState, shared: &Arc<Admin>, stmt: Statement) -> Reply 
                         }
                         info!("FLUSH PRIVILEGES: caching_sha2_password cache cleared");
                     }
-                    // The hourly per-account counters (MAX_QUERIES_PER_HOUR …) start again;
-                    // accepted here, carried out where they are kept.
-                    FlushKind::UserResources => info!("FLUSH USER_RESOURCES"),
-                    _ => {}
+                    // The hourly per-account counters (MAX_QUERIES_PER_HOUR …) start again.
+                    FlushKind::UserResources => {
+                        shared.user_resources.flush_hourly();
+                        info!("FLUSH USER_RESOURCES: hourly counters reset");
+                    }
+                    // Every host blocked by max_connect_errors is unblocked.
+                    FlushKind::Hosts => {
+                        shared.host_cache.flush();
+                        info!("FLUSH HOSTS: host cache emptied");
+                    }
+                    FlushKind::Status => {}
                 }
             }
             ok()
@@ -432,6 +475,19 @@ async fn run(st: &mut ConnState, shared: &Arc<Admin>, stmt: Statement) -> Reply 
             }
         }
         Statement::Use(db) => use_db(st, shared, &db),
+        Statement::ShowProcesslist { full } => show_processlist(st, shared, full),
+        Statement::Kill { query, id } => kill(st, shared, query, &id),
+        Statement::Shutdown => {
+            if !is_admin(st, shared) {
+                return access_denied("SHUTDOWN");
+            }
+            // The same path as SIGTERM: the caller gets its OK, then every session (this one
+            // too) 1053 at its next read, and the binary drains and exits 0.
+            info!(id = st.id, user = %st.session.user, "SHUTDOWN statement: shutting down");
+            shared.begin_shutdown();
+            ok()
+        }
+        Statement::TruncateTable { schema, name } => truncate_table(st, shared, schema, &name),
         Statement::Begin | Statement::Commit | Statement::Rollback => ok(),
         Statement::Other { verb } => unsupported(&verb),
     }
@@ -456,7 +512,10 @@ fn show_pairs(
             None => true,
             Some(ShowFilter::Like(p)) => crate::sql::like_matches(p, &k, '\\'),
             Some(ShowFilter::Where(e)) => {
-                let row = [("variable_name", k.as_str()), ("value", v.as_str())];
+                let row = [
+                    ("variable_name", Value::Str(k.clone())),
+                    ("value", Value::Str(v.clone())),
+                ];
                 match eval(
                     e,
                     &Ctx {
@@ -484,7 +543,7 @@ struct Ctx<'a> {
     st: &'a ConnState,
     shared: &'a Admin,
     /// Columns of the current row (lower-case names), for WHERE over status tables.
-    row: Option<&'a [(&'a str, &'a str)]>,
+    row: Option<&'a [(&'a str, Value)]>,
 }
 
 fn eval(e: &Expr, cx: &Ctx<'_>) -> Result<Value, Reply> {
@@ -521,7 +580,7 @@ fn eval(e: &Expr, cx: &Ctx<'_>) -> Result<Value, Reply> {
                 .unwrap_or_default();
             match cx.row {
                 Some(row) => match row.iter().find(|(k, _)| *k == name) {
-                    Some((_, v)) => Value::Str((*v).to_string()),
+                    Some((_, v)) => v.clone(),
                     None => {
                         // Not cut: MySQL's format would cut the name to 192 characters.
                         return Err(err_text(
@@ -797,7 +856,10 @@ fn select(st: &ConnState, shared: &Admin, sel: &Select) -> Reply {
 }
 
 /// `performance_schema.{session,global}_{status,variables}` (two columns, VARIABLE_NAME and
-/// VARIABLE_VALUE) and `mysql.user` (administrators only).
+/// VARIABLE_VALUE), `mysql.user` and `performance_schema.host_cache` (administrators only),
+/// `information_schema.PROCESSLIST` (an account without the admin privilege sees its own
+/// sessions) and `information_schema.connection_control_failed_login_attempts` (empty without
+/// the admin privilege or `--connection-control`).
 fn select_from_table(st: &ConnState, shared: &Admin, sel: &Select, table: &TableRef) -> Reply {
     let schema = table
         .schema
@@ -806,7 +868,12 @@ fn select_from_table(st: &ConnState, shared: &Admin, sel: &Select, table: &Table
         .unwrap_or_default()
         .to_ascii_lowercase();
     let name = table.name.to_ascii_lowercase();
-    let (columns, data): (Vec<&str>, Vec<Vec<String>>) = match (schema.as_str(), name.as_str()) {
+    let texts = |rows: Vec<Vec<String>>| -> Vec<Vec<Value>> {
+        rows.into_iter()
+            .map(|r| r.into_iter().map(Value::Str).collect())
+            .collect()
+    };
+    let (columns, data): (Vec<&str>, Vec<Vec<Value>>) = match (schema.as_str(), name.as_str()) {
         (
             "performance_schema",
             "session_status" | "global_status" | "session_variables" | "global_variables",
@@ -823,19 +890,94 @@ fn select_from_table(st: &ConnState, shared: &Admin, sel: &Select, table: &Table
             };
             (
                 vec!["VARIABLE_NAME", "VARIABLE_VALUE"],
-                pairs.into_iter().map(|(k, v)| vec![k, v]).collect(),
+                texts(pairs.into_iter().map(|(k, v)| vec![k, v]).collect()),
+            )
+        }
+        ("performance_schema", "host_cache") => {
+            if !is_admin(st, shared) {
+                return table_access_denied(st, "SELECT", "host_cache");
+            }
+            let count = |n: u64| Value::Int(i64::try_from(n).unwrap_or(i64::MAX));
+            let rows = shared
+                .host_cache
+                .snapshot()
+                .into_iter()
+                .map(|e| {
+                    vec![
+                        Value::Str(e.ip.to_string()),
+                        Value::Str(e.ip.to_string()),
+                        count(e.connect_errors),
+                        count(e.blocked_errors),
+                        count(e.handshake_errors),
+                        count(e.authentication_errors),
+                        Value::Str(datetime_utc(e.first_seen)),
+                        Value::Str(datetime_utc(e.last_seen)),
+                    ]
+                })
+                .collect();
+            (
+                vec![
+                    "IP",
+                    "HOST",
+                    "SUM_CONNECT_ERRORS",
+                    "COUNT_HOST_BLOCKED_ERRORS",
+                    "COUNT_HANDSHAKE_ERRORS",
+                    "COUNT_AUTHENTICATION_ERRORS",
+                    "FIRST_SEEN",
+                    "LAST_SEEN",
+                ],
+                rows,
+            )
+        }
+        ("information_schema", "connection_control_failed_login_attempts") => {
+            // MySQL: empty unless the plugin is active; its fill function needs the admin
+            // privilege (CONNECTION_ADMIN / SUPER).
+            let rows = if shared.config.connection_control && is_admin(st, shared) {
+                shared
+                    .throttle
+                    .snapshot()
+                    .into_iter()
+                    .map(|(userhost, n)| {
+                        vec![
+                            Value::Str(userhost),
+                            Value::Int(i64::try_from(n).unwrap_or(i64::MAX)),
+                        ]
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            (vec!["USERHOST", "FAILED_ATTEMPTS"], rows)
+        }
+        ("information_schema", "processlist") => {
+            let rows = visible_processes(st, shared)
+                .into_iter()
+                .map(|p| {
+                    let mut row = process_values(&p, None);
+                    row.push(Value::Str(p.transport.to_string()));
+                    row.push(Value::Str(p.tls_version));
+                    row
+                })
+                .collect();
+            (
+                vec![
+                    "ID",
+                    "USER",
+                    "HOST",
+                    "DB",
+                    "COMMAND",
+                    "TIME",
+                    "STATE",
+                    "INFO",
+                    "TRANSPORT",
+                    "TLS_VERSION",
+                ],
+                rows,
             )
         }
         ("mysql", "user") => {
             if !is_admin(st, shared) {
-                // Not cut: MySQL's format would cut user and host to 48 and 64 characters.
-                return err_text(
-                    MysqlError::TableaccessDeniedError,
-                    format!(
-                        "SELECT command denied to user '{}'@'{}' for table 'user'",
-                        st.session.user, st.session.client_host
-                    ),
-                );
+                return table_access_denied(st, "SELECT", "user");
             }
             let accounts = shared.accounts.read();
             let rows = accounts
@@ -860,24 +1002,10 @@ fn select_from_table(st: &ConnState, shared: &Admin, sel: &Select, table: &Table
                     "account_locked",
                     "Super_priv",
                 ],
-                rows,
+                texts(rows),
             )
         }
-        _ => {
-            let shown = if schema.is_empty() {
-                table.name.clone()
-            } else {
-                format!("{}.{}", schema, table.name)
-            };
-            if schema.is_empty() {
-                return err(MysqlError::NoDbError, &[]);
-            }
-            // Not cut: MySQL's format would cut schema and table to 192 characters each.
-            return err_text(
-                MysqlError::NoSuchTable,
-                format!("Table '{shown}' doesn't exist"),
-            );
-        }
+        _ => return no_such_table(&schema, &table.name),
     };
     let lower: Vec<String> = columns.iter().map(|c| c.to_ascii_lowercase()).collect();
     let mut out_cols = Vec::new();
@@ -889,10 +1017,10 @@ fn select_from_table(st: &ConnState, shared: &Admin, sel: &Select, table: &Table
     }
     let mut rows = Vec::new();
     for r in &data {
-        let bound: Vec<(&str, &str)> = lower
+        let bound: Vec<(&str, Value)> = lower
             .iter()
             .map(String::as_str)
-            .zip(r.iter().map(String::as_str))
+            .zip(r.iter().cloned())
             .collect();
         let cx = Ctx {
             st,
@@ -909,11 +1037,8 @@ fn select_from_table(st: &ConnState, shared: &Admin, sel: &Select, table: &Table
         let mut row = Vec::new();
         for item in &sel.items {
             match item {
-                SelectItem::Wildcard => row.extend(r.iter().map(|v| Value::Str(v.clone()))),
+                SelectItem::Wildcard => row.extend(r.iter().cloned()),
                 SelectItem::Expr { expr, .. } => match eval(expr, &cx) {
-                    Ok(Value::Int(i)) if matches!(expr, Expr::Column(_)) => {
-                        row.push(Value::Str(i.to_string()))
-                    }
                     Ok(v) => row.push(v),
                     Err(e) => return e,
                 },
@@ -929,6 +1054,159 @@ fn select_from_table(st: &ConnState, shared: &Admin, sel: &Select, table: &Table
         columns: out_cols,
         rows,
     }
+}
+
+/// 1146 for a table this server does not have (1046 without a schema or a default database).
+fn no_such_table(schema: &str, name: &str) -> Reply {
+    if schema.is_empty() {
+        return err(MysqlError::NoDbError, &[]);
+    }
+    // Not cut: MySQL's format would cut schema and table to 192 characters each.
+    err_text(
+        MysqlError::NoSuchTable,
+        format!("Table '{schema}.{name}' doesn't exist"),
+    )
+}
+
+/// 1142: `command` (SELECT, DROP) on `table` needs a privilege the account lacks.
+fn table_access_denied(st: &ConnState, command: &str, table: &str) -> Reply {
+    // Not cut: MySQL's format would cut user and host to 48 and 64 characters.
+    err_text(
+        MysqlError::TableaccessDeniedError,
+        format!(
+            "{command} command denied to user '{}'@'{}' for table '{table}'",
+            st.session.user, st.session.client_host
+        ),
+    )
+}
+
+/// `TRUNCATE TABLE performance_schema.host_cache`: FLUSH HOSTS (MySQL's DROP privilege on the
+/// table, the admin privilege here). There is no other table to truncate.
+fn truncate_table(st: &ConnState, shared: &Admin, schema: Option<String>, name: &str) -> Reply {
+    let schema = schema
+        .or_else(|| st.session.database.clone())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if schema == "performance_schema" && name.eq_ignore_ascii_case("host_cache") {
+        if !is_admin(st, shared) {
+            return table_access_denied(st, "DROP", "host_cache");
+        }
+        shared.host_cache.flush();
+        info!("TRUNCATE TABLE performance_schema.host_cache: host cache emptied");
+        return ok();
+    }
+    no_such_table(&schema, name)
+}
+
+/// The sessions the caller may see: all with the admin privilege (MySQL's PROCESS), else those
+/// of its own account.
+fn visible_processes(st: &ConnState, shared: &Admin) -> Vec<super::sessions::ProcessRow> {
+    let all = shared.sessions.snapshot(std::time::Instant::now());
+    if is_admin(st, shared) {
+        return all;
+    }
+    all.into_iter()
+        .filter(|p| is_own(st, &p.account_user, &p.account_host))
+        .collect()
+}
+
+/// Id, User, Host, db, Command, Time, State, Info; `Info` cut to `info_chars` characters.
+fn process_values(p: &super::sessions::ProcessRow, info_chars: Option<usize>) -> Vec<Value> {
+    let info = p.info.as_ref().map(|i| match info_chars {
+        Some(n) => i.chars().take(n).collect(),
+        None => i.clone(),
+    });
+    vec![
+        Value::Int(i64::from(p.id)),
+        Value::Str(p.user.clone()),
+        Value::Str(p.host.clone()),
+        p.db.clone().map_or(Value::Null, Value::Str),
+        Value::Str(p.command.to_string()),
+        Value::Int(i64::try_from(p.time).unwrap_or(i64::MAX)),
+        Value::Str(p.state.to_string()),
+        info.map_or(Value::Null, Value::Str),
+    ]
+}
+
+/// `SHOW [FULL] PROCESSLIST`: the door's sessions, whatever backend serves them; without FULL,
+/// `Info` is cut to 100 characters (MySQL).
+fn show_processlist(st: &ConnState, shared: &Admin, full: bool) -> Reply {
+    let cut = (!full).then_some(super::sessions::SHORT_INFO);
+    Reply::Rows {
+        columns: [
+            "Id", "User", "Host", "db", "Command", "Time", "State", "Info",
+        ]
+        .iter()
+        .map(|c| c.to_string())
+        .collect(),
+        rows: visible_processes(st, shared)
+            .iter()
+            .map(|p| process_values(p, cut))
+            .collect(),
+    }
+}
+
+/// `KILL [CONNECTION | QUERY] id` (MySQL `sql_kill`): 1094 for an id that is no live session,
+/// 1095 for another account's session without the admin privilege (CONNECTION_ADMIN). A
+/// session killed by CONNECTION closes at its next read, as an idle MySQL session's socket is
+/// shut down; one running a command (a relayed statement in proxy mode) finishes it first.
+/// QUERY has nothing to interrupt in the admin SQL. The caller's own id gets 1317 (MySQL's
+/// `send_kill_message`), and with CONNECTION its connection closes after it.
+fn kill(st: &ConnState, shared: &Admin, query: bool, id: &Expr) -> Reply {
+    let cx = Ctx {
+        st,
+        shared,
+        row: None,
+    };
+    let n = match eval(id, &cx) {
+        Ok(v) => v.as_i64().unwrap_or(0),
+        Err(r) => return r,
+    };
+    // The id is unsigned in MySQL (`%lu`).
+    let shown = n as u64;
+    let target = u32::try_from(n).ok();
+    let Some((target, owner)) = target.and_then(|t| Some((t, shared.sessions.owner(t)?))) else {
+        return err(MysqlError::NoSuchThread, &[&shown]);
+    };
+    if !is_own(st, &owner.0, &owner.1) && !is_admin(st, shared) {
+        return err(MysqlError::KillDeniedError, &[&shown]);
+    }
+    info!(
+        id = st.id,
+        target,
+        query,
+        "KILL {}",
+        if query { "QUERY" } else { "CONNECTION" }
+    );
+    if !query {
+        shared.sessions.kill(target);
+    }
+    if target == st.id {
+        return err(MysqlError::QueryInterrupted, &[]);
+    }
+    ok()
+}
+
+/// Unix seconds as MySQL prints a TIMESTAMP in UTC: `YYYY-MM-DD HH:MM:SS`.
+fn datetime_utc(secs: u64) -> String {
+    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
+    let sod = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    )
 }
 
 fn ssl_type(r: &account::Require) -> &'static str {
@@ -1161,6 +1439,15 @@ fn set_account_security(
         .unwrap_or_else(|e| e.into_inner())
         .account_security
         .set(name, new);
+    if name == "connection_control_failed_connections_threshold" {
+        // As connection_control does: the failure counters and Connection_control_delay_
+        // generated start again.
+        shared.throttle.clear();
+        shared
+            .throttle
+            .delays_generated
+            .store(0, std::sync::atomic::Ordering::Relaxed);
+    }
     info!(name, value = new, "global variable changed");
     None
 }

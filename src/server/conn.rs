@@ -164,15 +164,7 @@ pub(crate) async fn serve<T, S, B>(
     };
     let outcome = tokio::time::timeout(
         timeout,
-        connection_phase(
-            io,
-            hs,
-            actions,
-            &server,
-            tls,
-            &mut admission,
-            &mut audit,
-        ),
+        connection_phase(io, hs, actions, &server, tls, &mut admission, &mut audit),
     )
     .await;
     let outcome = match outcome {
@@ -196,6 +188,7 @@ pub(crate) async fn serve<T, S, B>(
             let user_slot = admission.user_slot.take();
             debug!(id, user = %session.user, host = %session.client_host, tls = session.tls.is_some(), "logged in");
             let timeouts = shared.timeouts().for_session(session.client_capabilities);
+            let registration = shared.sessions.register(id, &session, client, port);
             let phase = CommandPhase {
                 id,
                 client,
@@ -203,6 +196,7 @@ pub(crate) async fn serve<T, S, B>(
                 timeouts,
                 conn,
                 _user_slot: user_slot,
+                registration,
             };
             if let Err(e) = phase.run(io, &server).await {
                 debug!(id, "connection closed: {e}");
@@ -418,15 +412,7 @@ where
     let timeout = Duration::from_secs(shared.config.connect_timeout);
     let mut admit_all = AdmitAll;
     let mut audit = LoginAudit::new(id, client, None, "login");
-    let phase = connection_phase(
-        io,
-        hs,
-        actions,
-        server,
-        tls,
-        &mut admit_all,
-        &mut audit,
-    );
+    let phase = connection_phase(io, hs, actions, server, tls, &mut admit_all, &mut audit);
     let outcome = tokio::time::timeout(timeout, phase)
         .await
         .map_err(|_| ConnError::ConnectTimeout)
@@ -879,24 +865,28 @@ enum Incoming {
     Idle,
     /// The server is shutting down.
     Shutdown,
+    /// `KILL CONNECTION` named this session.
+    Killed,
     /// The client closed the connection between commands.
     Closed,
 }
 
 /// Reads one command-phase message up to `max_allowed_packet`. An idle session waits for the
-/// first byte up to `wait_timeout` (or until shutdown); once a packet has started, each read
-/// waits at most `net_read_timeout`.
+/// first byte up to `wait_timeout` (or until shutdown, or `KILL CONNECTION`); once a packet has
+/// started, each read waits at most `net_read_timeout`.
 async fn read_command(
     io: &mut Stream,
     limit: usize,
     timeouts: Timeouts,
     shared: &Shared,
+    registration: &mut super::sessions::Registration,
 ) -> Result<Incoming, ConnError> {
     let mut dec = FrameDecoder::new(0, limit);
     let wait = Duration::from_secs(timeouts.wait);
     let first = tokio::select! {
         r = tokio::time::timeout(wait, io.read(dec.spare(1))) => r,
         () = shared.shutdown_signal() => return Ok(Incoming::Shutdown),
+        () = registration.killed() => return Ok(Incoming::Killed),
     };
     match first {
         Err(_) => return Ok(Incoming::Idle),
@@ -1076,6 +1066,8 @@ struct CommandPhase<C> {
     conn: C,
     /// The account's place among its connections, released when the session ends.
     _user_slot: Option<super::login_state::UserConnection>,
+    /// The session in the process list (`SHOW PROCESSLIST`, `KILL`), removed when it ends.
+    registration: super::sessions::Registration,
 }
 
 impl<C: Connection> CommandPhase<C> {
@@ -1088,7 +1080,8 @@ impl<C: Connection> CommandPhase<C> {
         let limit = shared.config.max_allowed_packet as usize;
         loop {
             let t = self.timeouts;
-            let (payload, seq) = match read_command(&mut io, limit, t, shared).await {
+            let read = read_command(&mut io, limit, t, shared, &mut self.registration).await;
+            let (payload, seq) = match read {
                 Ok(Incoming::Command(payload, seq)) => (payload, seq),
                 Ok(Incoming::Refused(err)) => {
                     // Framing errors end the connection, as in MySQL.
@@ -1109,6 +1102,12 @@ impl<C: Connection> CommandPhase<C> {
                 Ok(Incoming::Shutdown) => {
                     let err = MysqlError::ServerShutdown.packet(&[]);
                     send_and_close(&mut io, err, t).await;
+                    return Ok(());
+                }
+                Ok(Incoming::Killed) => {
+                    // MySQL closes a killed idle session's socket without a message.
+                    info!(id = self.id, "session killed by KILL CONNECTION");
+                    let _ = io.shutdown().await;
                     return Ok(());
                 }
                 Ok(Incoming::Closed) => return Ok(()),
@@ -1155,8 +1154,10 @@ impl<C: Connection> CommandPhase<C> {
                         payload: &payload,
                         command,
                     };
+                    self.registration.begin(&payload);
                     self.conn.on_command(request, &mut reply).await?;
                     reply.flush().await?;
+                    self.registration.idle();
                 }
             }
             if let Some(t) = self.conn.timeouts() {
@@ -1192,15 +1193,7 @@ impl<C: Connection> CommandPhase<C> {
         if let Some(tls) = &self.session.tls {
             audit.tls = Some((tls.version.clone(), tls.cipher.clone()));
         }
-        let exchange = connection_phase(
-            io,
-            hs,
-            actions,
-            server,
-            None,
-            &mut admission,
-            &mut audit,
-        );
+        let exchange = connection_phase(io, hs, actions, server, None, &mut admission, &mut audit);
         let bound = Duration::from_secs(shared.config.connect_timeout);
         let outcome = tokio::time::timeout(bound, exchange)
             .await
@@ -1210,6 +1203,7 @@ impl<C: Connection> CommandPhase<C> {
         let (io, mut session) = outcome?;
         session.login_secret = None;
         self.timeouts = shared.timeouts().for_session(session.client_capabilities);
+        self.registration.change_user(&session);
         self.session = session;
         Ok(io)
     }

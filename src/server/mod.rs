@@ -15,6 +15,7 @@ pub mod login_state;
 pub mod metrics;
 pub mod proxy;
 pub mod rsa_keys;
+pub mod sessions;
 pub mod store;
 pub mod tls;
 pub mod tls_files;
@@ -199,6 +200,8 @@ pub struct Shared {
     pub throttle: login_state::Throttle,
     /// Open connections and hourly counters per account (resource limits).
     pub user_resources: Arc<login_state::UserResources>,
+    /// The live sessions of every backend (`SHOW PROCESSLIST`, `KILL`).
+    pub sessions: Arc<sessions::Sessions>,
     /// More global status variables, from a backend (proxy mode's `Backend_*`): set once.
     pub(crate) extra_status: std::sync::OnceLock<StatusSource>,
     pub(crate) databases: Arc<[String]>,
@@ -290,6 +293,7 @@ impl Shared {
             host_cache: login_state::HostCache::default(),
             throttle: login_state::Throttle::default(),
             user_resources: Arc::default(),
+            sessions: Arc::default(),
             databases: Arc::from(vec![
                 "information_schema".to_string(),
                 "mysql".to_string(),

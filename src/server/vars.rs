@@ -382,6 +382,10 @@ pub fn status_variables(
         ("Caching_sha2_password_full_auths", count(&s.full_auths)),
         ("Caching_sha2_password_rsa_public_key", rsa_pem(&shared.rsa)),
         ("Connections", count(&s.connections)),
+        (
+            "Connection_control_delay_generated",
+            count(&shared.throttle.delays_generated),
+        ),
         ("Current_tls_ca", current(&|a| opt_path(&a.settings.ssl_ca))),
         (
             "Current_tls_capath",

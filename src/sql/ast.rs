@@ -161,6 +161,27 @@ pub enum Statement {
     },
     /// `USE db`.
     Use(String),
+    /// `SHOW [FULL] PROCESSLIST`.
+    ShowProcesslist {
+        /// `FULL`: the whole statement text in `Info` (else its first 100 characters).
+        full: bool,
+    },
+    /// `KILL [CONNECTION | QUERY] id`.
+    Kill {
+        /// `QUERY`: only the statement the session runs (`CONNECTION`, the default, ends it).
+        query: bool,
+        /// The connection id.
+        id: Expr,
+    },
+    /// `SHUTDOWN`.
+    Shutdown,
+    /// `TRUNCATE [TABLE] [schema.]table`.
+    TruncateTable {
+        /// `schema.`, when written.
+        schema: Option<String>,
+        /// The table.
+        name: String,
+    },
     /// `BEGIN [WORK]` or `START TRANSACTION` (without characteristics).
     Begin,
     /// `COMMIT [WORK]`.
@@ -168,7 +189,7 @@ pub enum Statement {
     /// `ROLLBACK [WORK]`.
     Rollback,
     /// A statement that starts like a real MySQL statement this server does not implement
-    /// (`INSERT`, `CREATE TABLE`, `SHOW PROCESSLIST`, `SET TRANSACTION`, …). Only the leading
+    /// (`INSERT`, `CREATE TABLE`, `SHOW CREATE TABLE`, `SET TRANSACTION`, …). Only the leading
     /// words were examined; the rest up to `;` was tokenized (so lexical errors still surface)
     /// and skipped. `verb` holds those leading words upper-cased, e.g. `"CREATE TABLE"`. The
     /// handler answers ER_NOT_SUPPORTED_YET (1235) with it, or acknowledges harmless ones.
@@ -1483,6 +1504,24 @@ impl fmt::Display for Statement {
             Statement::Use(db) => {
                 f.write_str("USE ")?;
                 write_ident(f, db)
+            }
+            Statement::ShowProcesslist { full } => f.write_str(if *full {
+                "SHOW FULL PROCESSLIST"
+            } else {
+                "SHOW PROCESSLIST"
+            }),
+            Statement::Kill { query, id } => {
+                let what = if *query { "QUERY" } else { "CONNECTION" };
+                write!(f, "KILL {what} {id}")
+            }
+            Statement::Shutdown => f.write_str("SHUTDOWN"),
+            Statement::TruncateTable { schema, name } => {
+                f.write_str("TRUNCATE TABLE ")?;
+                if let Some(schema) = schema {
+                    write_ident(f, schema)?;
+                    f.write_char('.')?;
+                }
+                write_ident(f, name)
             }
             Statement::Begin => f.write_str("BEGIN"),
             Statement::Commit => f.write_str("COMMIT"),

@@ -9,8 +9,8 @@
 //!
 //! Outcomes and the MySQL error each maps to (see [`ParseError::code`]):
 //! * a statement of the subset → the tree;
-//! * a real MySQL statement outside the subset (`INSERT …`, `CREATE TABLE …`, `SHOW PROCESSLIST`)
-//!   → [`Statement::Other`], for ER_NOT_SUPPORTED_YET (1235) or a harmless OK;
+//! * a real MySQL statement outside the subset (`INSERT …`, `CREATE TABLE …`, `SHOW CREATE
+//!   TABLE`) → [`Statement::Other`], for ER_NOT_SUPPORTED_YET (1235) or a harmless OK;
 //! * a supported statement with a valid but unsupported clause (`DEFAULT ROLE`, `RANDOM
 //!   PASSWORD`, column privileges, …) → [`ParseErrorKind::Unsupported`], 1235;
 //! * an account option whose number MySQL's grammar refuses (`PASSWORD EXPIRE INTERVAL 0 DAY`)

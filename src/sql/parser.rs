@@ -219,6 +219,39 @@ impl<'a> Parser<'a> {
             "GRANT" => self.grant(),
             "REVOKE" => self.revoke(),
             "FLUSH" => self.flush(),
+            "KILL" => {
+                self.bump();
+                let query = if self.eat_kw("QUERY") {
+                    true
+                } else {
+                    self.eat_kw("CONNECTION");
+                    false
+                };
+                Ok(Statement::Kill {
+                    query,
+                    id: self.expr()?.0,
+                })
+            }
+            "SHUTDOWN" => {
+                self.bump();
+                Ok(Statement::Shutdown)
+            }
+            "TRUNCATE" => {
+                self.bump();
+                self.eat_kw("TABLE");
+                let first = self.ident()?;
+                Ok(if self.eat_op(".") {
+                    Statement::TruncateTable {
+                        schema: Some(first),
+                        name: self.any_ident()?,
+                    }
+                } else {
+                    Statement::TruncateTable {
+                        schema: None,
+                        name: first,
+                    }
+                })
+            }
             "USE" => {
                 self.bump();
                 Ok(Statement::Use(self.ident_or_text()?))
@@ -1214,6 +1247,15 @@ impl<'a> Parser<'a> {
             "DATABASES" | "SCHEMAS" => {
                 self.bump();
                 Ok(Statement::ShowDatabases(self.show_filter()?))
+            }
+            "PROCESSLIST" => {
+                self.bump();
+                Ok(Statement::ShowProcesslist { full: false })
+            }
+            "FULL" if self.is_kw_at(1, "PROCESSLIST") => {
+                self.bump();
+                self.bump();
+                Ok(Statement::ShowProcesslist { full: true })
             }
             "WARNINGS" => {
                 self.bump();

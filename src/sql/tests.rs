@@ -872,8 +872,15 @@ fn show_statements() {
         Statement::ShowDatabases(Some(ShowFilter::Like("m%".into())))
     );
     assert_eq!(parse("SHOW WARNINGS"), Statement::ShowWarnings);
-    assert_eq!(parse("SHOW PROCESSLIST"), other("SHOW PROCESSLIST"));
-    assert_eq!(parse("SHOW FULL PROCESSLIST"), other("SHOW FULL"));
+    assert_eq!(
+        parse("SHOW PROCESSLIST"),
+        Statement::ShowProcesslist { full: false }
+    );
+    assert_eq!(
+        parse("show full processlist"),
+        Statement::ShowProcesslist { full: true }
+    );
+    assert_eq!(parse("SHOW FULL TABLES"), other("SHOW FULL"));
     assert_eq!(parse("SHOW CREATE TABLE t"), other("SHOW CREATE TABLE"));
     assert_eq!(
         canonical("SHOW STATUS LIKE 'x'"),
@@ -1598,7 +1605,36 @@ fn flush_use_transactions_and_other_statements() {
     assert_eq!(parse("ALTER TABLE t ADD c INT"), other("ALTER TABLE"));
     assert_eq!(parse("RENAME TABLE a TO b"), other("RENAME TABLE"));
     assert_eq!(parse("START REPLICA"), other("START REPLICA"));
-    assert_eq!(parse("KILL 5"), other("KILL"));
+    let kill = |query, id: u64| Statement::Kill {
+        query,
+        id: Expr::Integer(id),
+    };
+    assert_eq!(parse("KILL 5"), kill(false, 5));
+    assert_eq!(parse("kill connection 5"), kill(false, 5));
+    assert_eq!(parse("KILL QUERY 7;"), kill(true, 7));
+    assert_eq!(
+        parse("KILL CONNECTION_ID()"),
+        Statement::Kill {
+            query: false,
+            id: func("CONNECTION_ID", vec![])
+        }
+    );
+    assert_eq!(canonical("KILL 5"), "KILL CONNECTION 5");
+    assert_eq!(near("KILL"), format!("{NEAR} '' at line 1"));
+    assert_eq!(parse("SHUTDOWN"), Statement::Shutdown);
+    let truncate = |schema: Option<&str>, name: &str| Statement::TruncateTable {
+        schema: schema.map(String::from),
+        name: name.into(),
+    };
+    assert_eq!(
+        parse("TRUNCATE TABLE performance_schema.host_cache"),
+        truncate(Some("performance_schema"), "host_cache")
+    );
+    assert_eq!(parse("truncate t"), truncate(None, "t"));
+    assert_eq!(
+        canonical("TRUNCATE performance_schema.host_cache"),
+        "TRUNCATE TABLE performance_schema.host_cache"
+    );
     // The skipped part is still tokenized: a broken literal is still a 1064.
     assert_eq!(
         near("INSERT INTO t VALUES ('abc"),
@@ -2348,6 +2384,11 @@ fn statement() -> impl Strategy<Value = Statement> {
             1..3
         )
         .prop_map(Statement::Flush),
+        any::<bool>().prop_map(|full| Statement::ShowProcesslist { full }),
+        (any::<bool>(), expr()).prop_map(|(query, id)| Statement::Kill { query, id }),
+        Just(Statement::Shutdown),
+        (prop::option::of(ident()), ident())
+            .prop_map(|(schema, name)| Statement::TruncateTable { schema, name }),
         (prop::option::of(ident()), any::<bool>()).prop_map(|(channel, no_rollback_on_error)| {
             Statement::AlterInstanceReloadTls {
                 channel,
@@ -2365,7 +2406,6 @@ fn statement() -> impl Strategy<Value = Statement> {
             "DROP DATABASE",
             "ALTER TABLE",
             "RENAME TABLE",
-            "SHOW PROCESSLIST",
             "SHOW CREATE TABLE",
             "FLUSH TABLES",
             "START SLAVE",
