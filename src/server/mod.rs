@@ -14,6 +14,7 @@ pub mod conn;
 pub mod login_state;
 pub mod metrics;
 pub mod proxy;
+pub mod rlimit;
 pub mod rsa_keys;
 pub mod sessions;
 pub mod store;
