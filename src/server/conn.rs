@@ -1155,9 +1155,11 @@ impl<C: Connection> CommandPhase<C> {
                         command,
                     };
                     self.registration.begin(&payload);
-                    self.conn.on_command(request, &mut reply).await?;
-                    reply.flush().await?;
+                    let answered = self.conn.on_command(request, &mut reply).await;
+                    // Idle again before the client can read the end of the reply.
                     self.registration.idle();
+                    answered?;
+                    reply.flush().await?;
                 }
             }
             if let Some(t) = self.conn.timeouts() {

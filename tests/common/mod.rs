@@ -37,7 +37,8 @@ impl Server {
 
     /// Starts the server in `dir` (data dir `dir/data`): a fresh directory, or one handed back by
     /// [`Server::stop`] to restart on the same accounts, certificates and keys. The default
-    /// `--socket <datadir>/mysql.sock` is left out when `extra` names `--socket` itself.
+    /// `--socket <datadir>/mysql.sock` is left out when `extra` names `--socket` itself, and the
+    /// default `--bind-address 127.0.0.1` when it names `--bind-address`.
     pub fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Server {
         let datadir = dir.path().join("data");
         let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
@@ -49,11 +50,15 @@ impl Server {
             // line, so parallel tests never race for a port.
             "--port".into(),
             "0".into(),
-            "--bind-address".into(),
-            "127.0.0.1".into(),
             "--log-level".into(),
             "info,vestibule=debug".into(),
         ];
+        if !extra
+            .iter()
+            .any(|a| *a == "--bind-address" || a.starts_with("--bind-address="))
+        {
+            args.extend(["--bind-address".into(), "127.0.0.1".into()]);
+        }
         if !extra
             .iter()
             .any(|a| *a == "--socket" || a.starts_with("--socket="))
@@ -106,9 +111,14 @@ wait "$pid""#;
         loop {
             let log = self.log();
             if let Some(line) = log.lines().find(|l| l.contains("ready for connections")) {
+                // Text (`address=IP:PORT`) or JSON (`"address":"IP:PORT"`, --log-format=json).
                 let addr = line
                     .split_whitespace()
                     .find_map(|w| w.strip_prefix("address="))
+                    .or_else(|| {
+                        let (_, rest) = line.split_once("\"address\":\"")?;
+                        rest.split('"').next()
+                    })
                     .and_then(|a| a.parse::<SocketAddr>().ok())
                     .unwrap_or_else(|| panic!("no address=IP:PORT in the ready line: {line}"));
                 assert_ne!(addr.port(), 0, "ready line names port 0: {line}");
@@ -162,6 +172,21 @@ impl Server {
         // Drop still runs on `self` (the watchdog has exited): leave it an empty stand-in.
         let stand_in = tempfile::tempdir().expect("tempdir");
         std::mem::replace(&mut self.dir, stand_in)
+    }
+
+    /// Waits up to `limit` for the server to exit on its own (a SHUTDOWN statement); its exit
+    /// code (the watchdog's, which is the server's), `None` if it is still running.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Ok(Some(status)) = self.watchdog.try_wait() {
+                return status.code();
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Closes the watchdog's pipe (it kills the server) and waits for it to finish.
