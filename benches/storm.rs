@@ -38,7 +38,8 @@
 //!    it from outside (prlimit(2)) and says so. At N connections, two more logins show the limit:
 //!    the administrator's extra slot, then 1040, and the server still serving afterwards.
 //!
-//! `cargo bench --bench storm` runs everything (about 2 minutes); under `cargo test --benches`
+//! `cargo bench --bench storm` runs everything (about 2 minutes; `VESTIBULE_BIN=path` runs
+//! another build of the server); under `cargo test --benches`
 //! (no `--bench` argument) it runs a few connections of each kind as a smoke test.
 
 #[path = "../tests/common/mod.rs"]
@@ -1157,7 +1158,11 @@ impl Door {
             .expect("tempdir");
         let datadir = dir.path().join("data");
         let log = std::fs::File::create(dir.path().join("server.log")).expect("log");
-        let bin = env!("CARGO_BIN_EXE_vestibule");
+        // VESTIBULE_BIN: another build of the binary (a copy, so that a rebuild during the run
+        // does not change what later servers run).
+        let bin = std::env::var("VESTIBULE_BIN")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_vestibule").to_string());
+        let bin = bin.as_str();
         let mut args: Vec<String> = Vec::new();
         let prog = match nofile {
             Some(soft) => {
