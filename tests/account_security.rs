@@ -845,3 +845,78 @@ fn processlist_kill_and_shutdown() {
         "{log}"
     );
 }
+
+/// Proxy mode: a relayed session is one of the door's sessions, listed on the admin socket's
+/// SHOW PROCESSLIST and ended by its KILL CONNECTION.
+#[test]
+fn a_proxied_session_is_listed_and_killed_from_the_admin_socket() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = common::mariadb::MariaDb::start();
+    let dir = tempfile::Builder::new()
+        .prefix("vest-acctsec")
+        .tempdir()
+        .expect("tempdir");
+    let creds = dir.path().join("backend-credentials.toml");
+    std::fs::write(
+        &creds,
+        format!(
+            "control = \"{u}\"\n[accounts.{u}]\npassword = \"{pw}\"\n[map]\ndefault = \"{u}\"\n",
+            u = common::mariadb::APP_USER,
+            pw = common::mariadb::APP_PW
+        ),
+    )
+    .expect("write credentials");
+    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let backend_socket = db.socket().display().to_string();
+    let creds = creds.display().to_string();
+    let srv = Server::start_in(
+        dir,
+        &[
+            "--backend-identity",
+            "mapped",
+            "--backend-credentials-file",
+            &creds,
+            "--backend-socket",
+            &backend_socket,
+        ],
+    );
+    let admin_login = |user: &str, pw: &str| {
+        let s = UnixStream::connect(srv.datadir().join("admin.sock")).expect("admin socket");
+        s.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
+        login_with(Box::new(s), user, pw, None).expect("login i/o")
+    };
+    let (login, admin) = admin_login("root", common::ROOT_PW);
+    assert!(matches!(login, Login::Full | Login::FastPath), "{login:?}");
+    let mut admin = admin.expect("admin session");
+    must_query(
+        &srv,
+        &mut admin,
+        "CREATE USER 'px'@'%' IDENTIFIED BY 'Px-pw1'",
+    );
+    // A session relayed to MariaDB, through the door's main socket.
+    let (login, px) = socket_login(&srv, "px", "Px-pw1");
+    assert_eq!(login, Login::Full, "{}", srv.log_tail());
+    let mut px = px.expect("proxied session");
+    let px_id = connection_id(&srv, &mut px);
+    let version = must_query(&srv, &mut px, "SELECT VERSION()");
+    assert!(version.contains("MariaDB"), "not relayed: {version}");
+    let list = must_query(&srv, &mut admin, "SHOW PROCESSLIST");
+    let row: Vec<&str> = list
+        .lines()
+        .find(|l| l.starts_with(&format!("{px_id}\t")))
+        .unwrap_or_else(|| panic!("proxied session {px_id} not listed:\n{list}"))
+        .split('\t')
+        .collect();
+    assert_eq!(
+        (row[1], row[2], row[3], row[4], row[6], row[7]),
+        ("px", "localhost", "NULL", "Sleep", "", "NULL")
+    );
+    assert_eq!(
+        must_query(&srv, &mut admin, &format!("KILL CONNECTION {px_id}")),
+        ""
+    );
+    assert!(
+        !matches!(px.query("SELECT 1"), Ok(Ok(_))),
+        "the killed proxied session still answers"
+    );
+}
