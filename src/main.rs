@@ -22,6 +22,21 @@ fn main() -> std::process::ExitCode {
     } else {
         log.init();
     }
+    // As mysqld does for open_files_limit: enough descriptors for max_connections, so clients
+    // past the limit get 1040 rather than waiting in the backlog.
+    let wanted = vestibule::server::rlimit::wanted_for(config.max_connections);
+    match vestibule::server::rlimit::raise_nofile(wanted) {
+        Ok((_, after)) if after < wanted => tracing::warn!(
+            after,
+            wanted,
+            "open files limit below what max_connections needs: clients past it wait instead of getting 1040"
+        ),
+        Ok((before, after)) if after > before => {
+            tracing::info!(before, after, "open files limit raised")
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!("cannot raise the open files limit: {e}"),
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -214,7 +214,6 @@ fn at_the_descriptor_limit_accept_fails_logged_and_the_server_keeps_serving() {
 
 /// The binary raises its own soft limit at start-up, as mysqld does for open_files_limit.
 #[test]
-#[ignore = "until src/main.rs calls vestibule::server::rlimit::raise_nofile at start-up"]
 fn the_server_raises_its_own_descriptor_limit() {
     if !Path::new("/usr/bin/prlimit").is_file() && !Path::new("/bin/prlimit").is_file() {
         eprintln!("util-linux prlimit not found: skipped");
