@@ -2304,6 +2304,7 @@ mod model_tests {
                 version: "TLSv1.3".into(),
                 cipher: "TLS_AES_128_GCM_SHA256".into(),
                 peer_cert: None,
+                resumed: false,
             })
         }
 

@@ -1567,3 +1567,37 @@ fn revoked_client_certificates_are_refused() {
         "after the reload",
     );
 }
+
+/// `Ssl_sessions_reused` reports real numbers (issue 14): 0 in the session of a full TLS
+/// handshake, 1 in one that resumed the ticket the first gave (the same rustls client
+/// configuration keeps it), and in global scope the count of resumed handshakes.
+#[test]
+fn ssl_sessions_reused_counts_resumed_handshakes() {
+    let srv = Server::start(&[]);
+    let tls = client_tls(&[PathBuf::from(srv.ca())]);
+    let session_value = |expect: &str| {
+        let s = TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+        let (login, session) = login_with(Box::new(s), "root", ROOT_PW, Some(&tls)).unwrap();
+        assert!(matches!(login, Login::FastPath | Login::Full), "{login:?}");
+        let mut session = session.unwrap();
+        let got = must_query(
+            &srv,
+            &mut session,
+            "SHOW SESSION STATUS LIKE 'Ssl_sessions_reused'",
+        );
+        assert_eq!(got, format!("Ssl_sessions_reused\t{expect}\n"));
+        session.quit();
+    };
+    session_value("0");
+    session_value("1");
+    session_value("1");
+    let mut root = root_socket_session(&srv);
+    assert_eq!(
+        must_query(
+            &srv,
+            &mut root,
+            "SHOW GLOBAL STATUS LIKE 'Ssl_sessions_reused'"
+        ),
+        "Ssl_sessions_reused\t2\n"
+    );
+}

@@ -121,6 +121,7 @@ fn run(
                 version: "TLSv1.3".into(),
                 cipher: "TLS_AES_128_GCM_SHA256".into(),
                 peer_cert: None,
+                resumed: false,
             })));
             let a = client.handle(ClientEvent::TlsEstablished);
             client_done |= take_client(a, &mut to_server, &mut client_tls, &mut out);

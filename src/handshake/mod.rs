@@ -82,6 +82,9 @@ pub struct TlsInfo {
     pub cipher: String,
     /// The client certificate, if one was presented (it has then been verified against `ssl_ca`).
     pub peer_cert: Option<PeerCert>,
+    /// The TLS session was resumed (a ticket or the session cache), not a full handshake
+    /// (`Ssl_sessions_reused`).
+    pub resumed: bool,
 }
 
 /// A plain description of a verified client certificate, for REQUIRE checks (docs/protocol.md,

@@ -89,6 +89,7 @@ mod turns {
                     version: "TLSv1.3".into(),
                     cipher: "TLS_AES_128_GCM_SHA256".into(),
                     peer_cert: None,
+                    resumed: false,
                 }),
                 "TlsEstablished",
             ),
@@ -283,6 +284,7 @@ mod full_auth_input_lengths {
                     version: "TLSv1.3".into(),
                     cipher: "TLS_AES_128_GCM_SHA256".into(),
                     peer_cert: None,
+                    resumed: false,
                 }))
                 .is_empty());
         }
@@ -489,6 +491,7 @@ mod require_clauses {
                 issuer: "/C=US/O=Acme/CN=Acme CA".into(),
                 san: vec!["DNS:client.example".into(), "IP:10.0.0.5".into()],
             }),
+            resumed: false,
         }
     }
 

@@ -222,6 +222,7 @@ impl drive::Environment for TestEnv<'_> {
             version: "TLSv1.3".into(),
             cipher: "TLS_AES_256_GCM_SHA384".into(),
             peer_cert: None,
+            resumed: false,
         }))
     }
 

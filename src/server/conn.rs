@@ -659,6 +659,9 @@ impl<S: AccountStore, B: Backend, A: Admission> Environment for ServerEnv<'_, S,
         let stream = active.acceptor.accept(io).await.map_err(ConnError::Tls)?;
         shared.tls.finished_accepts.fetch_add(1, Ordering::Relaxed);
         let info = tls_info(stream.get_ref().1);
+        if info.resumed {
+            shared.stats.tls_resumed.fetch_add(1, Ordering::Relaxed);
+        }
         self.audit.tls = Some((info.version.clone(), info.cipher.clone()));
         match info.version.as_str() {
             "TLSv1.3" => shared.stats.tls_v13.fetch_add(1, Ordering::Relaxed),
@@ -812,6 +815,7 @@ fn tls_info(conn: &rustls::ServerConnection) -> TlsInfo {
         version: version.to_string(),
         cipher,
         peer_cert,
+        resumed: conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed),
     }
 }
 

@@ -58,6 +58,8 @@ pub struct Stats {
     pub fast_path_auths: AtomicU64,
     /// `Caching_sha2_password_full_auths` (Vestibule's): logins that checked the stored hash.
     pub full_auths: AtomicU64,
+    /// `Ssl_sessions_reused` (global): TLS handshakes that resumed a session.
+    pub tls_resumed: AtomicU64,
     /// `Questions`: COM_QUERY packets received.
     pub questions: AtomicU64,
     /// Logins by mysql_native_password's scramble or to an account without password

@@ -464,7 +464,17 @@ pub fn status_variables(
             "Ssl_session_cache_mode",
             if active.is_some() { "SERVER" } else { "OFF" }.into(),
         ),
-        ("Ssl_sessions_reused", "0".into()),
+        // Session scope: whether this session's TLS was resumed (MySQL's SSL_session_reused);
+        // global: how many handshakes resumed.
+        (
+            "Ssl_sessions_reused",
+            match (scope, st) {
+                (Scope::Session, Some(st)) => {
+                    u8::from(st.session.tls.as_ref().is_some_and(|t| t.resumed)).to_string()
+                }
+                _ => count(&s.tls_resumed),
+            },
+        ),
         (
             "Ssl_verify_depth",
             if tls.is_some() { UNLIMITED_DEPTH } else { "0" }.into(),
