@@ -1982,6 +1982,15 @@ mod model_tests {
             who: Named,
             locked: bool,
         },
+        /// `ALTER USER … IDENTIFIED BY 'pw' RETAIN CURRENT PASSWORD` (a non-empty `pw`).
+        AlterRetain {
+            who: Named,
+            pw: usize,
+        },
+        /// `ALTER USER … DISCARD OLD PASSWORD`.
+        DiscardOld {
+            who: Named,
+        },
         Rename {
             from: Named,
             to: Named,
@@ -2016,6 +2025,8 @@ mod model_tests {
     struct ModelAccount {
         plugin: Plugin,
         pw: &'static str,
+        /// The secondary password of a dual-password account.
+        secondary: Option<&'static str>,
         require_ssl: bool,
         locked: bool,
     }
@@ -2023,8 +2034,8 @@ mod model_tests {
     #[derive(Default, Debug)]
     struct Model {
         accounts: HashMap<Id, ModelAccount>,
-        /// Cached account → the password whose digest is cached.
-        cached: HashMap<Id, &'static str>,
+        /// Cached account → the passwords whose digests are in slot 0 and slot 1.
+        cached: HashMap<Id, [Option<&'static str>; 2]>,
     }
 
     impl Model {
@@ -2049,6 +2060,7 @@ mod model_tests {
                     let account = ModelAccount {
                         plugin,
                         pw: PASSWORDS[pw],
+                        secondary: None,
                         require_ssl,
                         locked,
                     };
@@ -2059,15 +2071,41 @@ mod model_tests {
                     match self.accounts.get_mut(&who.id) {
                         None if if_exists => return Ok(vec![3162]),
                         None => return Err(1396),
-                        Some(a) => a.pw = PASSWORDS[pw],
+                        Some(a) => {
+                            a.pw = PASSWORDS[pw];
+                            // Without RETAIN the secondary stays, unless the new password is
+                            // empty (research note §1.1).
+                            if a.pw.is_empty() {
+                                a.secondary = None;
+                            }
+                        }
                     }
                     self.cached.remove(&who.id);
                     Ok(vec![])
                 }
                 Step::AlterPlugin { who, plugin, pw } => {
                     let a = self.accounts.get_mut(&who.id).ok_or(1396u16)?;
+                    if a.plugin != plugin || PASSWORDS[pw].is_empty() {
+                        a.secondary = None;
+                    }
                     a.plugin = plugin;
                     a.pw = PASSWORDS[pw];
+                    self.cached.remove(&who.id);
+                    Ok(vec![])
+                }
+                Step::AlterRetain { who, pw } => {
+                    let a = self.accounts.get_mut(&who.id).ok_or(1396u16)?;
+                    if a.pw.is_empty() {
+                        return Err(3878);
+                    }
+                    a.secondary = Some(a.pw);
+                    a.pw = PASSWORDS[pw];
+                    self.cached.remove(&who.id);
+                    Ok(vec![])
+                }
+                Step::DiscardOld { who } => {
+                    let a = self.accounts.get_mut(&who.id).ok_or(1396u16)?;
+                    a.secondary = None;
                     self.cached.remove(&who.id);
                     Ok(vec![])
                 }
@@ -2145,7 +2183,17 @@ mod model_tests {
             }
             let id = self.resolve(l.user, l.via);
             let account = id.and_then(|id| self.accounts.get(&id)).cloned();
-            let right = account.as_ref().is_some_and(|a| a.pw == pw);
+            // Dual passwords: the primary, then the secondary (slot 1 of the cache).
+            let slot = account.as_ref().and_then(|a| {
+                if a.pw == pw {
+                    Some(0)
+                } else if a.secondary == Some(pw) {
+                    Some(1)
+                } else {
+                    None
+                }
+            });
+            let right = slot.is_some();
             let after_password = |path| {
                 let Some(a) = &account else {
                     return Outcome::Err(1045);
@@ -2180,7 +2228,11 @@ mod model_tests {
                 Plugin::MysqlNativePassword => Outcome::Err(1045),
                 Plugin::CachingSha2Password => {
                     if let Some(id) = id {
-                        if self.cached.get(&id) == Some(&pw) {
+                        let has_secondary = account.as_ref().is_some_and(|a| a.secondary.is_some());
+                        let slots = self.cached.get(&id).copied().unwrap_or([None, None]);
+                        // Slot 1 only while the account has a secondary: a discarded one never
+                        // passes the fast path.
+                        if slots[0] == Some(pw) || (has_secondary && slots[1] == Some(pw)) {
                             return after_password(AuthPath::FastPath);
                         }
                     }
@@ -2189,8 +2241,10 @@ mod model_tests {
                     };
                     match id {
                         Some(id) if delivered && right => {
-                            // Filled before REQUIRE / lock / require_secure_transport.
-                            self.cached.insert(id, pw);
+                            // Filled before REQUIRE / lock / require_secure_transport, in the
+                            // slot of the password that matched; the other slot is kept.
+                            let entry = self.cached.entry(id).or_insert([None, None]);
+                            entry[slot.unwrap_or(0)] = Some(pw);
                             after_password(AuthPath::Full)
                         }
                         _ => Outcome::Err(1045),
@@ -2494,6 +2548,19 @@ mod model_tests {
                     c.lock = Some(locked);
                     alter(vec![c])
                 }
+                Step::AlterRetain { who, pw } => {
+                    let (user, host) = who.spelled();
+                    let plugin = self.set.get(&user, &host).map(|a| a.plugin);
+                    let mut c = change(who);
+                    c.credential = plugin.and_then(|p| credential(p, pw));
+                    c.retain_current = true;
+                    alter(vec![c])
+                }
+                Step::DiscardOld { who } => {
+                    let mut c = change(who);
+                    c.discard_old = true;
+                    alter(vec![c])
+                }
                 Step::Rename { from, to } => AccountOp::Rename {
                     pairs: vec![(from.spelled(), to.spelled())],
                 },
@@ -2678,6 +2745,12 @@ mod model_tests {
                             };
                             prop_assert_eq!(a.plugin, e.plugin, "plugin of {}@{}", u, h);
                             prop_assert!(a.auth_string == stored(e.plugin, e.pw), "credential");
+                            prop_assert!(
+                                a.secondary == e.secondary.map(|pw| stored(e.plugin, pw)),
+                                "secondary of {}@{}",
+                                u,
+                                h
+                            );
                             prop_assert_eq!(&a.require, &require, "REQUIRE of {}@{}", u, h);
                             prop_assert_eq!(a.locked, e.locked, "lock of {}@{}", u, h);
                         }
@@ -2685,17 +2758,20 @@ mod model_tests {
                             prop_assert!(false, "{}@{}: set {:?}, model {:?}", u, h, got, want)
                         }
                     }
-                    let want = m.cached.get(&id);
-                    let digest = want.map(|pw| caching_sha2::cached_digest(pw.as_bytes()));
-                    let got = self.cache.get(u, h);
-                    prop_assert!(
-                        got == digest,
-                        "cache entry of {}@{}: present={}, model={:?}",
-                        u,
-                        h,
-                        got.is_some(),
-                        want
-                    );
+                    let want = m.cached.get(&id).copied().unwrap_or([None, None]);
+                    for (slot, pw) in want.iter().enumerate() {
+                        let digest = pw.map(|pw| caching_sha2::cached_digest(pw.as_bytes()));
+                        let got = self.cache.get_slot(u, h, slot);
+                        prop_assert!(
+                            got == digest,
+                            "cache slot {} of {}@{}: present={}, model={:?}",
+                            slot,
+                            u,
+                            h,
+                            got.is_some(),
+                            want
+                        );
+                    }
                 }
             }
             prop_assert_eq!(self.set.len(), m.accounts.len());
@@ -2807,6 +2883,8 @@ mod model_tests {
                 .prop_map(|(who, plugin, pw)| Step::AlterPlugin { who, plugin, pw }),
             1 => (named(), any::<bool>()).prop_map(|(who, ssl)| Step::AlterRequire { who, ssl }),
             1 => (named(), any::<bool>()).prop_map(|(who, locked)| Step::AlterLock { who, locked }),
+            2 => (named(), 1..PASSWORDS.len()).prop_map(|(who, pw)| Step::AlterRetain { who, pw }),
+            1 => named().prop_map(|who| Step::DiscardOld { who }),
             2 => (named(), named()).prop_map(|(from, to)| Step::Rename { from, to }),
             1 => (named(), any::<bool>()).prop_map(|(who, if_exists)| Step::Drop { who, if_exists }),
             1 => named().prop_map(|who| Step::Grant { who }),
