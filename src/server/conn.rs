@@ -233,6 +233,7 @@ fn record_login(
     let throttle_key = audit
         .user
         .as_ref()
+        .filter(|_| shared.config.connection_control)
         .map(|u| super::login_state::Throttle::key(u, &client.display_host()));
     let (event, result) = match outcome {
         Ok((_, session)) => {
@@ -677,11 +678,16 @@ impl<S: AccountStore, B: Backend, A: Admission> Environment for ServerEnv<'_, S,
         // connection_control: after enough consecutive failures of this 'user'@'host' (known
         // user or not), every attempt waits before its answer. A timer, not a thread; the
         // connection keeps its slot among max_connections meanwhile.
-        let key = super::login_state::Throttle::key(&user, &self.client.display_host());
-        if let Some(delay) = shared
-            .throttle
-            .delay_for(&key, &shared.connection_control())
-        {
+        // Nothing to do (no key, no lock) unless the plugin is loaded (--connection-control).
+        let delay = if shared.config.connection_control {
+            let key = super::login_state::Throttle::key(&user, &self.client.display_host());
+            shared
+                .throttle
+                .delay_for(&key, &shared.connection_control())
+        } else {
+            None
+        };
+        if let Some(delay) = delay {
             shared
                 .throttle
                 .delays_generated
