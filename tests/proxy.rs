@@ -219,157 +219,9 @@ enum Leg {
 }
 
 struct Door {
-    srv: DoorProcess,
+    srv: Server,
     identity: Identity,
     label: &'static str,
-}
-
-/// The door's process: [`Server`] (`--log-level info,vestibule=debug`), or [`Traced`].
-enum DoorProcess {
-    Common(Server),
-    Traced(Traced),
-}
-
-impl DoorProcess {
-    fn port(&self) -> u16 {
-        match self {
-            DoorProcess::Common(s) => s.port,
-            DoorProcess::Traced(t) => t.port,
-        }
-    }
-    fn datadir(&self) -> PathBuf {
-        match self {
-            DoorProcess::Common(s) => s.datadir(),
-            DoorProcess::Traced(t) => t.dir.path().join("data"),
-        }
-    }
-    fn ca(&self) -> String {
-        self.datadir().join("ca.pem").display().to_string()
-    }
-    fn socket(&self) -> String {
-        self.datadir().join("mysql.sock").display().to_string()
-    }
-    /// Everything the door wrote to stderr so far (ANSI colour codes removed).
-    fn log(&self) -> String {
-        match self {
-            DoorProcess::Common(s) => s.log(),
-            DoorProcess::Traced(t) => t.log(),
-        }
-    }
-    fn log_tail(&self) -> String {
-        let log = self.log();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(40)..].join("\n")
-    }
-}
-
-/// A door at `--log-level trace`, for the secrecy test. [`Server::start_in`] passes its own
-/// `--log-level` and the flag may be given only once, so this starts the binary the same way
-/// (a data dir `dir/data`, port 0 read from the "ready for connections" line, stderr to
-/// `dir/server.log`, the same `sh` watchdog, which kills the server when the pipe closes: on
-/// drop, or when the test process dies) with `--log-level trace`.
-struct Traced {
-    watchdog: std::process::Child,
-    stdin: Option<std::process::ChildStdin>,
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-impl Traced {
-    fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Traced {
-        use std::process::Stdio;
-        let datadir = dir.path().join("data");
-        let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
-        let mut args: Vec<String> = vec![
-            "--datadir".into(),
-            datadir.display().to_string(),
-            "--port".into(),
-            "0".into(),
-            "--bind-address".into(),
-            "127.0.0.1".into(),
-            "--log-level".into(),
-            "trace".into(),
-            "--socket".into(),
-            datadir.join("mysql.sock").display().to_string(),
-        ];
-        args.extend(extra.iter().map(|s| s.to_string()));
-        let script = r#"trap '' INT
-exec 3<&0
-"$0" "$@" </dev/null 3<&- &
-pid=$!
-(
-  read -r _line <&3
-  kill "$pid" 2>/dev/null
-  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
-  rm -rf "$VEST_INTEROP_DIR"
-) &
-wait "$pid""#;
-        let mut watchdog = Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .arg(env!("CARGO_BIN_EXE_vestibule"))
-            .args(&args)
-            .env("VESTIBULE_ROOT_PASSWORD", common::ROOT_PW)
-            .env("NO_COLOR", "1")
-            .env("VEST_INTEROP_DIR", dir.path())
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("cannot run sh to start the server");
-        let stdin = watchdog.stdin.take();
-        let mut t = Traced {
-            watchdog,
-            stdin,
-            dir,
-            port: 0,
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        t.port = loop {
-            let log = t.log();
-            let ready = log.lines().find(|l| l.contains("ready for connections"));
-            if let Some(line) = ready {
-                let port = line
-                    .split_whitespace()
-                    .find_map(|w| w.strip_prefix("address="))
-                    .and_then(|a| a.parse::<std::net::SocketAddr>().ok())
-                    .map(|a| a.port())
-                    .unwrap_or_else(|| panic!("no address=IP:PORT in the ready line: {line}"));
-                break port;
-            }
-            if let Ok(Some(status)) = t.watchdog.try_wait() {
-                panic!("vestibule exited ({status}) before becoming ready; log:\n{log}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "vestibule not ready in 30 s:\n{log}"
-            );
-            std::thread::sleep(Duration::from_millis(25));
-        };
-        t
-    }
-
-    fn log(&self) -> String {
-        let raw = std::fs::read(self.dir.path().join("server.log")).unwrap_or_default();
-        common::strip_ansi(&String::from_utf8_lossy(&raw))
-    }
-}
-
-impl Drop for Traced {
-    fn drop(&mut self) {
-        // Closing the pipe makes the watchdog kill the server.
-        drop(self.stdin.take());
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.watchdog.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.watchdog.kill();
-        let _ = self.watchdog.wait();
-    }
 }
 
 /// Starts a proxy-mode Vestibule in front of `b` and makes its accounts. Mapped: door accounts
@@ -387,7 +239,7 @@ fn start_door(
     start_door_at(label, b, identity, leg, map_default, extra, false)
 }
 
-/// [`start_door`], at `--log-level trace` when `trace` (a [`Traced`] process).
+/// [`start_door`], at `--log-level trace` when `trace`.
 fn start_door_at(
     label: &'static str,
     b: &Backend,
@@ -446,12 +298,11 @@ fn start_door_at(
         ]),
     }
     args.extend(extra.iter().map(|s| s.to_string()));
+    if trace {
+        args.extend(["--log-level".into(), "trace".into()]);
+    }
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let srv = if trace {
-        DoorProcess::Traced(Traced::start_in(dir, &refs))
-    } else {
-        DoorProcess::Common(Server::start_in(dir, &refs))
-    };
+    let srv = Server::start_in(dir, &refs);
     let door = Door {
         srv,
         identity,
@@ -541,7 +392,7 @@ impl Door {
     fn tcp(&self, user: &str, pw: &str) -> Target {
         Target {
             what: format!("door {} ({:?}) over TCP", self.label, self.identity),
-            port: self.srv.port(),
+            port: self.srv.port,
             socket: None,
             ca: None,
             user: user.into(),

@@ -38,7 +38,8 @@ impl Server {
     /// Starts the server in `dir` (data dir `dir/data`): a fresh directory, or one handed back by
     /// [`Server::stop`] to restart on the same accounts, certificates and keys. The default
     /// `--socket <datadir>/mysql.sock` is left out when `extra` names `--socket` itself, and the
-    /// default `--bind-address 127.0.0.1` when it names `--bind-address`.
+    /// default `--bind-address 127.0.0.1` when it names `--bind-address`, and the default
+    /// `--log-level info,vestibule=debug` when it names `--log-level`.
     pub fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Server {
         let datadir = dir.path().join("data");
         let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
@@ -50,9 +51,13 @@ impl Server {
             // line, so parallel tests never race for a port.
             "--port".into(),
             "0".into(),
-            "--log-level".into(),
-            "info,vestibule=debug".into(),
         ];
+        if !extra
+            .iter()
+            .any(|a| *a == "--log-level" || a.starts_with("--log-level="))
+        {
+            args.extend(["--log-level".into(), "info,vestibule=debug".into()]);
+        }
         if !extra
             .iter()
             .any(|a| *a == "--bind-address" || a.starts_with("--bind-address="))
