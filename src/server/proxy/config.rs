@@ -459,11 +459,13 @@ pub(crate) fn client_tls(cfg: &ProxyConfig) -> Result<Option<Arc<rustls::ClientC
         }
         BackendSslMode::VerifyCa => builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(verify::ChainOnly::new(roots, provider)?))
+            .with_custom_certificate_verifier(Arc::new(verify::Lenient::chain_only(
+                roots, provider,
+            )?))
             .with_no_client_auth(),
         _ => builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(verify::NoVerification(provider)))
+            .with_custom_certificate_verifier(Arc::new(verify::Lenient::any_certificate(provider)))
             .with_no_client_auth(),
     };
     config.resumption = rustls::client::Resumption::default();
@@ -471,7 +473,8 @@ pub(crate) fn client_tls(cfg: &ProxyConfig) -> Result<Option<Arc<rustls::ClientC
 }
 
 /// The certificate checks of `REQUIRED` (none: encryption only, as the mysql client's
-/// `--ssl-mode=REQUIRED`) and `VERIFY_CA` (the chain, not the name).
+/// `--ssl-mode=REQUIRED`) and `VERIFY_CA` (the chain, not the name). Handshake signatures are
+/// always checked, with the provider's algorithms.
 mod verify {
     use std::sync::Arc;
 
@@ -479,22 +482,59 @@ mod verify {
     use rustls::client::WebPkiServerVerifier;
     use rustls::crypto::CryptoProvider;
     use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-    use rustls::{DigitallySignedStruct, Error, SignatureScheme};
+    use rustls::{CertificateError, DigitallySignedStruct, Error, SignatureScheme};
 
     #[derive(Debug)]
-    pub(super) struct NoVerification(pub(super) Arc<CryptoProvider>);
+    pub(super) struct Lenient {
+        /// `None`: any certificate (REQUIRED); `Some`: the chain against these roots, any name
+        /// (VERIFY_CA).
+        chain: Option<Arc<WebPkiServerVerifier>>,
+        provider: Arc<CryptoProvider>,
+    }
 
-    impl ServerCertVerifier for NoVerification {
+    impl Lenient {
+        pub(super) fn any_certificate(provider: Arc<CryptoProvider>) -> Self {
+            Lenient {
+                chain: None,
+                provider,
+            }
+        }
+
+        pub(super) fn chain_only(
+            roots: Arc<rustls::RootCertStore>,
+            provider: Arc<CryptoProvider>,
+        ) -> Result<Self, String> {
+            let chain = WebPkiServerVerifier::builder_with_provider(roots, Arc::clone(&provider))
+                .build()
+                .map_err(|e| e.to_string())?;
+            Ok(Lenient {
+                chain: Some(chain),
+                provider,
+            })
+        }
+    }
+
+    impl ServerCertVerifier for Lenient {
         fn verify_server_cert(
             &self,
-            _end_entity: &CertificateDer<'_>,
-            _intermediates: &[CertificateDer<'_>],
-            _server_name: &ServerName<'_>,
-            _ocsp: &[u8],
-            _now: UnixTime,
+            end_entity: &CertificateDer<'_>,
+            intermediates: &[CertificateDer<'_>],
+            server_name: &ServerName<'_>,
+            ocsp: &[u8],
+            now: UnixTime,
         ) -> Result<ServerCertVerified, Error> {
-            Ok(ServerCertVerified::assertion())
+            let Some(chain) = &self.chain else {
+                return Ok(ServerCertVerified::assertion());
+            };
+            match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
+                Err(Error::InvalidCertificate(
+                    CertificateError::NotValidForName
+                    | CertificateError::NotValidForNameContext { .. },
+                )) => Ok(ServerCertVerified::assertion()),
+                other => other,
+            }
         }
+
         fn verify_tls12_signature(
             &self,
             message: &[u8],
@@ -505,9 +545,10 @@ mod verify {
                 message,
                 cert,
                 dss,
-                &self.0.signature_verification_algorithms,
+                &self.provider.signature_verification_algorithms,
             )
         }
+
         fn verify_tls13_signature(
             &self,
             message: &[u8],
@@ -518,68 +559,14 @@ mod verify {
                 message,
                 cert,
                 dss,
-                &self.0.signature_verification_algorithms,
+                &self.provider.signature_verification_algorithms,
             )
         }
+
         fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-            self.0.signature_verification_algorithms.supported_schemes()
-        }
-    }
-
-    /// The chain against the CA; any name (the mysql client's VERIFY_CA).
-    #[derive(Debug)]
-    pub(super) struct ChainOnly(Arc<WebPkiServerVerifier>);
-
-    impl ChainOnly {
-        pub(super) fn new(
-            roots: Arc<rustls::RootCertStore>,
-            provider: Arc<CryptoProvider>,
-        ) -> Result<Self, String> {
-            WebPkiServerVerifier::builder_with_provider(roots, provider)
-                .build()
-                .map(ChainOnly)
-                .map_err(|e| e.to_string())
-        }
-    }
-
-    impl ServerCertVerifier for ChainOnly {
-        fn verify_server_cert(
-            &self,
-            end_entity: &CertificateDer<'_>,
-            intermediates: &[CertificateDer<'_>],
-            server_name: &ServerName<'_>,
-            ocsp: &[u8],
-            now: UnixTime,
-        ) -> Result<ServerCertVerified, Error> {
-            match self
-                .0
-                .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
-            {
-                Err(Error::InvalidCertificate(rustls::CertificateError::NotValidForName))
-                | Err(Error::InvalidCertificate(
-                    rustls::CertificateError::NotValidForNameContext { .. },
-                )) => Ok(ServerCertVerified::assertion()),
-                other => other,
-            }
-        }
-        fn verify_tls12_signature(
-            &self,
-            message: &[u8],
-            cert: &CertificateDer<'_>,
-            dss: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, Error> {
-            self.0.verify_tls12_signature(message, cert, dss)
-        }
-        fn verify_tls13_signature(
-            &self,
-            message: &[u8],
-            cert: &CertificateDer<'_>,
-            dss: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, Error> {
-            self.0.verify_tls13_signature(message, cert, dss)
-        }
-        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-            self.0.supported_verify_schemes()
+            self.provider
+                .signature_verification_algorithms
+                .supported_schemes()
         }
     }
 }
