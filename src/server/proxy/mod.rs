@@ -470,32 +470,38 @@ enum Intercept {
 }
 
 fn intercept(sql: &[u8]) -> Option<Intercept> {
+    // Words compared in place, case-insensitively: a relayed statement is never copied. The
+    // door's statements have at most four words before anything it ignores (`LIKE …`).
     let text = std::str::from_utf8(sql).ok()?.trim();
     let text = text.strip_suffix(';').unwrap_or(text).trim_end();
-    let lower = text.to_ascii_lowercase();
-    let words: Vec<&str> = lower.split_ascii_whitespace().collect();
-    if words.len() == 2 && words[0] == "select" && words[1] == "connection_id()" {
+    let mut it = text.split_ascii_whitespace();
+    let mut w = [""; 4];
+    for slot in w.iter_mut() {
+        *slot = it.next().unwrap_or("");
+    }
+    let count = w.iter().filter(|x| !x.is_empty()).count();
+    let is = |i: usize, word: &str| w.get(i).is_some_and(|x| x.eq_ignore_ascii_case(word));
+    let kill = |id: &str, query_only: bool| {
+        Some(Intercept::Kill {
+            id: id.parse().ok()?,
+            query_only,
+        })
+    };
+    if count == 2 && is(0, "select") && is(1, "connection_id()") {
         return Some(Intercept::ConnectionId);
     }
-    match words.as_slice() {
-        ["show", "status", ..] | ["show", "session" | "local", "status", ..] => {
-            return Some(Intercept::SessionStatus)
-        }
-        _ => {}
+    if is(0, "show")
+        && (is(1, "status") || ((is(1, "session") || is(1, "local")) && is(2, "status")))
+    {
+        return Some(Intercept::SessionStatus);
     }
-    match words.as_slice() {
-        ["kill", id] => Some(Intercept::Kill {
-            id: id.parse().ok()?,
-            query_only: false,
-        }),
-        ["kill", "connection", id] => Some(Intercept::Kill {
-            id: id.parse().ok()?,
-            query_only: false,
-        }),
-        ["kill", "query", id] => Some(Intercept::Kill {
-            id: id.parse().ok()?,
-            query_only: true,
-        }),
+    if !is(0, "kill") {
+        return None;
+    }
+    match count {
+        2 => kill(w[1], false),
+        3 if is(1, "connection") => kill(w[2], false),
+        3 if is(1, "query") => kill(w[2], true),
         _ => None,
     }
 }
