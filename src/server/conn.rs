@@ -298,6 +298,18 @@ fn failure_reason(e: &ConnError, audit: &LoginAudit, limit: Option<&'static str>
     }
 }
 
+/// `'user'@'host'` of the matched account in an audit record (empty for none).
+struct AuditAccount<'a>(Option<&'a crate::account::Account>);
+
+impl std::fmt::Display for AuditAccount<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(a) => write!(f, "'{}'@'{}'", a.user, a.host),
+            None => Ok(()),
+        }
+    }
+}
+
 /// What one login attempt's audit record says (issue 13: one structured record per attempt,
 /// success or failure, never a password or a hash), under the tracing target
 /// `vestibule::audit`.
@@ -310,7 +322,7 @@ pub(crate) struct LoginAudit {
     /// The user name as the client sent it.
     user: Option<String>,
     /// The matched account, `user`@`host` as stored.
-    account: Option<(String, String)>,
+    account: Option<Arc<crate::account::Account>>,
     plugin: Option<crate::auth::Plugin>,
     tls: Option<(String, String)>,
     require_unmet: bool,
@@ -335,12 +347,12 @@ impl LoginAudit {
     }
 
     fn finish(&self, result: Result<(), &'static str>, session: Option<&Session>) {
-        let account = self
-            .account
+        // Borrowed, not formatted: nothing is built for a record the filter drops.
+        let account = AuditAccount(self.account.as_deref());
+        let (tls_version, tls_cipher) = self
+            .tls
             .as_ref()
-            .map(|(u, h)| format!("'{u}'@'{h}'"))
-            .unwrap_or_default();
-        let (tls_version, tls_cipher) = self.tls.clone().unwrap_or_default();
+            .map_or(("", ""), |(v, c)| (v.as_str(), c.as_str()));
         let transport = match self.client {
             ClientHost::Unix => "socket",
             ClientHost::Tcp(_) if self.tls.is_some() => "tcp+tls",
@@ -695,15 +707,15 @@ impl<S: AccountStore, B: Backend, A: Admission> Environment for ServerEnv<'_, S,
             self.audit.delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
             tokio::time::sleep(delay).await;
         }
-        self.audit.user = Some(user.clone());
         let found = lookup(self.server, &user, &self.client).await;
         match &found {
             Lookup::Found { account, .. } => {
-                self.audit.account = Some((account.user.clone(), account.host.clone()));
+                self.audit.account = Some(Arc::clone(account));
                 self.audit.plugin = Some(account.plugin);
             }
             Lookup::Unknown { decoy_plugin } => self.audit.plugin = Some(*decoy_plugin),
         }
+        self.audit.user = Some(user);
         found
     }
 
