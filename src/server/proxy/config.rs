@@ -603,6 +603,31 @@ default = "svc"
         assert!(e.contains("nobody"), "{e}");
     }
 
+    /// REQUIRED takes any certificate; VERIFY_CA checks the chain and ignores the name.
+    #[test]
+    fn the_lenient_verifier_checks_the_chain_only_when_asked() {
+        use rustls::client::danger::ServerCertVerifier;
+        use rustls::pki_types::{ServerName, UnixTime};
+        let pki = crate::server::tls::test_support::pki();
+        let other = crate::server::tls::test_support::pki();
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let roots = |ca| {
+            let mut r = rustls::RootCertStore::empty();
+            r.add(ca).unwrap();
+            Arc::new(r)
+        };
+        let name = ServerName::try_from("db.example").unwrap();
+        let check = |v: &verify::Lenient| {
+            v.verify_server_cert(pki.server.der(), &[], &name, &[], UnixTime::now())
+                .is_ok()
+        };
+        let chain = verify::Lenient::chain_only(roots(pki.ca_der()), Arc::clone(&provider));
+        assert!(check(&chain.unwrap()), "right CA, another name: accepted");
+        let wrong = verify::Lenient::chain_only(roots(other.ca_der()), Arc::clone(&provider));
+        assert!(!check(&wrong.unwrap()), "another CA: refused");
+        assert!(check(&verify::Lenient::any_certificate(provider)));
+    }
+
     #[test]
     fn a_readable_file_is_refused() {
         use std::os::unix::fs::PermissionsExt;

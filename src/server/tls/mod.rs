@@ -26,7 +26,7 @@ mod error;
 mod generate;
 mod load;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
