@@ -39,7 +39,8 @@
 //!    the administrator's extra slot, then 1040, and the server still serving afterwards.
 //!
 //! `cargo bench --bench storm` runs everything (about 2 minutes; `VESTIBULE_BIN=path` runs
-//! another build of the server); under `cargo test --benches`
+//! another build of the server; `-- --only storm|flood|memory` runs one part); under
+//! `cargo test --benches`
 //! (no `--bench` argument) it runs a few connections of each kind as a smoke test.
 
 #[path = "../tests/common/mod.rs"]
@@ -112,6 +113,12 @@ fn main() {
     }
     let full = args.iter().any(|a| a == "--bench");
     let plan = if full { FULL } else { SMOKE };
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str);
+    let runs = |part: &str| only.is_none_or(|o| o == part);
     // The memory part holds 10,000 client sockets in this process.
     let (before, after) = vestibule::server::rlimit::raise_nofile(30_000)
         .expect("raise this process's RLIMIT_NOFILE");
@@ -121,17 +128,24 @@ fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         load_average()
     );
-    // Vestibule at its default settings, for the storm and the flood.
-    let door = Door::start(&[], None);
-    door.fill_cache();
-    // The same without the audit line every login writes at the default level: what it costs.
-    let quiet = Door::start(&["--log-level", "info,vestibule::audit=off"], None);
-    quiet.fill_cache();
-    side_by_side(&plan, &door, &quiet);
-    drop(quiet);
-    flood(&plan, &door);
-    drop(door);
-    memory(&plan);
+    if runs("storm") || runs("flood") {
+        // Vestibule at its default settings, for the storm and the flood.
+        let door = Door::start(&[], None);
+        door.fill_cache();
+        if runs("storm") {
+            // The same without the audit line every login writes at the default level: what
+            // it costs.
+            let quiet = Door::start(&["--log-level", "info,vestibule::audit=off"], None);
+            quiet.fill_cache();
+            side_by_side(&plan, &door, &quiet);
+        }
+        if runs("flood") {
+            flood(&plan, &door);
+        }
+    }
+    if runs("memory") {
+        memory(&plan);
+    }
     println!(
         "\nstorm bench done in {:.1} s",
         started.elapsed().as_secs_f64()

@@ -105,6 +105,12 @@ pub struct Authenticated {
     pub slot: ConnectionSlot,
 }
 
+/// Serves one accepted connection: the login, then the session.
+///
+/// This is the connection's task, held for as long as the connection is open, so it holds
+/// little itself: each half is a boxed future, the login's freed when the session starts (an
+/// unauthenticated peer costs the task and the login; an idle session, the task and the command
+/// loop: `tests::the_futures_a_waiting_connection_holds_are_small`).
 pub(crate) async fn serve<T, S, B>(
     stream: T,
     client: ClientHost,
@@ -115,11 +121,29 @@ pub(crate) async fn serve<T, S, B>(
     S: AccountStore,
     B: Backend,
 {
-    let shared = Arc::clone(server.shared());
-    let (_slot, open) = ConnectionSlot::take(&shared);
-    let mut io: Stream = Box::new(stream);
-    let Ok(reserved_admin_slot) = admit_connection(&mut io, &shared, open).await else {
+    let (_slot, open) = ConnectionSlot::take(server.shared());
+    let Some((io, phase)) = Box::pin(login(Box::new(stream), client, port, &server, open)).await
+    else {
         return;
+    };
+    let id = phase.id;
+    if let Err(e) = Box::pin(phase.run(io, &server)).await {
+        debug!(id, "connection closed: {e}");
+    }
+}
+
+/// The login of [`serve`]: from the accepted socket to the command phase of an admitted
+/// session (`None`: the connection ended).
+async fn login<S: AccountStore, B: Backend>(
+    mut io: Stream,
+    client: ClientHost,
+    port: Option<u16>,
+    server: &Server<S, B>,
+    open: u64,
+) -> Option<(Stream, CommandPhase<B::Connection>)> {
+    let shared = server.shared();
+    let Ok(reserved_admin_slot) = admit_connection(&mut io, shared, open).await else {
+        return None;
     };
     let id = shared.next_connection_id.fetch_add(1, Ordering::Relaxed);
     let mut audit = LoginAudit::new(id, client, port, "login");
@@ -138,14 +162,14 @@ pub(crate) async fn serve<T, S, B>(
             let _ = io.write_all(&frame::packet(0, &err.encode())).await;
             let _ = io.shutdown().await;
             audit.finish(Err("blocked host"), None);
-            return;
+            return None;
         }
     }
     let timeout = Duration::from_secs(shared.config.connect_timeout);
     let tls = shared.tls.current();
     let nonce = Nonce::from_random(random_bytes());
     let params = connection_params(
-        &shared,
+        shared,
         id,
         &client,
         tls.is_some(),
@@ -158,13 +182,13 @@ pub(crate) async fn serve<T, S, B>(
         backend: server.backend(),
         info: ConnectionInfo::with_shutdown(id, client, shared.shutdown_receiver()),
         admitted: None,
-        shared: Arc::clone(&shared),
+        shared: Arc::clone(shared),
         user_slot: None,
         limit: None,
     };
     let outcome = tokio::time::timeout(
         timeout,
-        connection_phase(io, hs, actions, &server, tls, &mut admission, &mut audit),
+        connection_phase(io, hs, actions, server, tls, &mut admission, &mut audit),
     )
     .await;
     let outcome = match outcome {
@@ -172,7 +196,7 @@ pub(crate) async fn serve<T, S, B>(
         Err(_) => Err(ConnError::ConnectTimeout),
     };
     record_login(
-        &shared,
+        shared,
         &client,
         &mut audit,
         &outcome,
@@ -182,25 +206,23 @@ pub(crate) async fn serve<T, S, B>(
         Ok((io, mut session)) => {
             // Admission has answered: the secret it was derived for goes (zeroized on drop).
             session.login_secret = None;
-            let Some(conn) = admission.admitted.take() else {
-                return;
-            };
+            let conn = *admission.admitted.take()?;
             let user_slot = admission.user_slot.take();
             debug!(id, user = %session.user, host = %session.client_host, tls = session.tls.is_some(), "logged in");
             let timeouts = shared.timeouts().for_session(session.client_capabilities);
             let registration = shared.sessions.register(id, &session, client, port);
-            let phase = CommandPhase {
-                id,
-                client,
-                session,
-                timeouts,
-                conn,
-                _user_slot: user_slot,
-                registration,
-            };
-            if let Err(e) = phase.run(io, &server).await {
-                debug!(id, "connection closed: {e}");
-            }
+            Some((
+                io,
+                CommandPhase {
+                    id,
+                    client,
+                    session,
+                    timeouts,
+                    conn,
+                    _user_slot: user_slot,
+                    registration,
+                },
+            ))
         }
         Err(ConnError::ConnectTimeout) => {
             shared
@@ -208,6 +230,7 @@ pub(crate) async fn serve<T, S, B>(
                 .aborted_connects
                 .fetch_add(1, Ordering::Relaxed);
             info!(id, host = %client.display_host(), "connection phase timed out after connect_timeout");
+            None
         }
         Err(e) => {
             shared
@@ -215,6 +238,7 @@ pub(crate) async fn serve<T, S, B>(
                 .aborted_connects
                 .fetch_add(1, Ordering::Relaxed);
             debug!(id, "connection phase ended: {e}");
+            None
         }
     }
 }
@@ -572,62 +596,67 @@ pub enum ConnError {
 }
 
 /// Runs the machine to the end: returns the (possibly TLS-wrapped) stream and the session.
-async fn connection_phase<S: AccountStore, B: Backend>(
+#[allow(clippy::manual_async_fn)] // see the comment in the body
+fn connection_phase<'a, S: AccountStore, B: Backend>(
     io: Stream,
     mut hs: Handshake,
     actions: Vec<Action>,
-    server: &Server<S, B>,
+    server: &'a Server<S, B>,
     tls: Option<Arc<super::tls::ActiveTls>>,
-    admission: &mut impl Admission,
-    audit: &mut LoginAudit,
-) -> Result<(Stream, Session), ConnError> {
-    let shared = server.shared();
-    let mut env = ServerEnv {
-        io: Some(io),
-        server,
-        client: audit.client,
-        tls,
-        admission,
-        audit,
-    };
-    let mut actions = actions;
-    loop {
-        match drive::carry(&mut hs, actions, &mut env).await? {
-            Step::NeedPacket => {}
-            Step::Authenticated(session) => {
-                let mut io = env.take_io()?;
-                io.flush().await?;
-                match session.auth_path {
-                    AuthPath::FastPath => {
-                        shared.stats.fast_path_auths.fetch_add(1, Ordering::Relaxed)
-                    }
-                    AuthPath::Full => shared.stats.full_auths.fetch_add(1, Ordering::Relaxed),
-                    AuthPath::Other => shared.stats.other_auths.fetch_add(1, Ordering::Relaxed),
-                };
-                return Ok((io, *session));
-            }
-            Step::Closed { error, .. } => {
-                if error.is_some() {
-                    shared.stats.login_failures.fetch_add(1, Ordering::Relaxed);
-                }
-                let mut io = env.take_io()?;
-                io.flush().await?;
-                let _ = io.shutdown().await;
-                return Err(error.map_or(ConnError::Closed, ConnError::Login));
-            }
-        }
-        let io = env.io_mut()?;
-        io.flush().await?;
-        // The machine's own framing; the whole phase is bounded by connect_timeout (the
-        // caller's timeout), so a single read has no bound of its own.
-        let mut dec = hs.frame_decoder();
-        actions = match read_frame(io, &mut dec, None).await? {
-            Ok(f) => hs.handle(Event::Packet {
-                seq: f.seq,
-                payload: &f.payload,
-            }),
-            Err(e) => hs.framing_error(e),
+    admission: &'a mut impl Admission,
+    audit: &'a mut LoginAudit,
+) -> impl std::future::Future<Output = Result<(Stream, Session), ConnError>> + 'a {
+    // An `async move` block, not an `async fn`: an async fn moves its arguments into new
+    // bindings, and the future keeps room for both (rust-lang/rust#62958); `hs` is large.
+    async move {
+        let shared = server.shared();
+        let mut env = ServerEnv {
+            io: Some(io),
+            server,
+            client: audit.client,
+            tls,
+            admission,
+            audit,
         };
+        let mut actions = actions;
+        loop {
+            match Box::pin(drive::carry(&mut hs, actions, &mut env)).await? {
+                Step::NeedPacket => {}
+                Step::Authenticated(session) => {
+                    let mut io = env.take_io()?;
+                    io.flush().await?;
+                    match session.auth_path {
+                        AuthPath::FastPath => {
+                            shared.stats.fast_path_auths.fetch_add(1, Ordering::Relaxed)
+                        }
+                        AuthPath::Full => shared.stats.full_auths.fetch_add(1, Ordering::Relaxed),
+                        AuthPath::Other => shared.stats.other_auths.fetch_add(1, Ordering::Relaxed),
+                    };
+                    return Ok((io, *session));
+                }
+                Step::Closed { error, .. } => {
+                    if error.is_some() {
+                        shared.stats.login_failures.fetch_add(1, Ordering::Relaxed);
+                    }
+                    let mut io = env.take_io()?;
+                    io.flush().await?;
+                    let _ = io.shutdown().await;
+                    return Err(error.map_or(ConnError::Closed, ConnError::Login));
+                }
+            }
+            let io = env.io_mut()?;
+            io.flush().await?;
+            // The machine's own framing; the whole phase is bounded by connect_timeout (the
+            // caller's timeout), so a single read has no bound of its own.
+            let mut dec = hs.frame_decoder();
+            actions = match read_frame(io, &mut dec, None).await? {
+                Ok(f) => hs.handle(Event::Packet {
+                    seq: f.seq,
+                    payload: &f.payload,
+                }),
+                Err(e) => hs.framing_error(e),
+            };
+        }
     }
 }
 
@@ -669,7 +698,11 @@ impl<S: AccountStore, B: Backend, A: Admission> Environment for ServerEnv<'_, S,
         io.flush().await?;
         let shared = self.server.shared();
         shared.tls.accepts.fetch_add(1, Ordering::Relaxed);
-        let stream = active.acceptor.accept(io).await.map_err(ConnError::Tls)?;
+        // Boxed (the handshake's state is large), so that a connection that never asks for TLS
+        // does not carry room for it.
+        let stream = Box::pin(active.acceptor.accept(io))
+            .await
+            .map_err(ConnError::Tls)?;
         shared.tls.finished_accepts.fetch_add(1, Ordering::Relaxed);
         let info = tls_info(stream.get_ref().1);
         if info.resumed {
@@ -720,7 +753,7 @@ impl<S: AccountStore, B: Backend, A: Admission> Environment for ServerEnv<'_, S,
     }
 
     async fn slow_check(&mut self, check: crate::handshake::SlowCheck) -> Verdict {
-        run_slow_check(self.server.shared(), check).await
+        Box::pin(run_slow_check(self.server.shared(), check)).await
     }
 
     fn fill_cache(
@@ -746,7 +779,7 @@ impl<S: AccountStore, B: Backend, A: Admission> Environment for ServerEnv<'_, S,
         if let Some(io) = self.io.as_mut() {
             let _ = io.flush().await;
         }
-        self.admission.admit(session).await
+        Box::pin(self.admission.admit(session)).await
     }
 
     fn track_failed_logins(&mut self, track: crate::handshake::drive::FailedLogin) -> LockState {
@@ -1030,7 +1063,8 @@ trait Admission: Send {
 struct NewSession<'a, B: Backend> {
     backend: &'a B,
     info: ConnectionInfo,
-    admitted: Option<B::Connection>,
+    /// Boxed until the command phase takes it: the login's future stays small.
+    admitted: Option<Box<B::Connection>>,
     shared: Arc<Shared>,
     /// The account's place among its connections (resource limits), kept by the session.
     user_slot: Option<super::login_state::UserConnection>,
@@ -1057,7 +1091,7 @@ impl<B: Backend> Admission for NewSession<'_, B> {
             }
         }
         let conn = self.backend.admit(session, &self.info).await?;
-        self.admitted = Some(conn);
+        self.admitted = Some(Box::new(conn));
         Ok(())
     }
 
@@ -1093,99 +1127,108 @@ struct CommandPhase<C> {
 }
 
 impl<C: Connection> CommandPhase<C> {
-    async fn run<S: AccountStore, B: Backend>(
+    #[allow(clippy::manual_async_fn)] // see the comment in the body
+    fn run<'a, S: AccountStore, B: Backend>(
         mut self,
         mut io: Stream,
-        server: &Server<S, B>,
-    ) -> Result<(), ConnError> {
-        let shared = server.shared();
-        let limit = shared.config.max_allowed_packet as usize;
-        loop {
-            let t = self.timeouts;
-            let read = read_command(&mut io, limit, t, shared, &mut self.registration).await;
-            let (payload, seq) = match read {
-                Ok(Incoming::Command(payload, seq)) => (payload, seq),
-                Ok(Incoming::Refused(err)) => {
-                    // Framing errors end the connection, as in MySQL.
-                    write_payloads(&mut io, 1, &[err.encode()], t).await?;
-                    return Ok(());
-                }
-                Ok(Incoming::Idle) => {
-                    info!(
-                        id = self.id,
-                        wait_timeout = t.wait,
-                        "closing an idle session"
-                    );
-                    // MySQL 8.0.24+ sends it before closing an idle session.
-                    let err = MysqlError::ClientInteractionTimeout.packet(&[]);
-                    send_and_close(&mut io, err, t).await;
-                    return Ok(());
-                }
-                Ok(Incoming::Shutdown) => {
-                    let err = MysqlError::ServerShutdown.packet(&[]);
-                    send_and_close(&mut io, err, t).await;
-                    return Ok(());
-                }
-                Ok(Incoming::Killed) => {
-                    // MySQL closes a killed idle session's socket without a message.
-                    info!(id = self.id, "session killed by KILL CONNECTION");
-                    let _ = io.shutdown().await;
-                    return Ok(());
-                }
-                Ok(Incoming::Closed) => return Ok(()),
-                Err(ConnError::ReadTimeout) => {
-                    info!(
-                        id = self.id,
-                        net_read_timeout = t.net_read,
-                        "a packet stalled; closing"
-                    );
-                    let err = MysqlError::NetReadInterrupted.packet(&[]);
-                    send_and_close(&mut io, err, t).await;
-                    return Ok(());
-                }
-                Err(ConnError::Io(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                    return Ok(())
-                }
-                Err(e) => return Err(e),
-            };
-            let command = Command::parse(&payload, self.session.client_capabilities).ok();
-            match command {
-                Some(Command::Quit) => return Ok(()),
-                Some(Command::ChangeUser(cu)) => {
-                    io = self.change_user(io, server, cu).await?;
-                }
-                command => {
-                    if let Some(Command::Query(sql)) = &command {
-                        shared.stats.questions.fetch_add(1, Ordering::Relaxed);
-                        // MAX_QUERIES_PER_HOUR / MAX_UPDATES_PER_HOUR (1226).
-                        let update = super::login_state::is_update_statement(sql);
-                        if let Err(limit) = shared.user_resources.statement(
-                            &self.session.account,
-                            update,
-                            unix_now(),
-                        ) {
-                            let err = limit.packet(&self.session.account.user);
-                            write_payloads(&mut io, seq, &[err.encode()], t).await?;
-                            continue;
-                        }
+        server: &'a Server<S, B>,
+    ) -> impl std::future::Future<Output = Result<(), ConnError>> + 'a
+    where
+        C: 'a,
+    {
+        // Not an `async fn`, for the reason `connection_phase` gives: `self` is large.
+        async move {
+            let shared = server.shared();
+            let limit = shared.config.max_allowed_packet as usize;
+            loop {
+                let t = self.timeouts;
+                let read = read_command(&mut io, limit, t, shared, &mut self.registration).await;
+                let (payload, seq) = match read {
+                    Ok(Incoming::Command(payload, seq)) => (payload, seq),
+                    Ok(Incoming::Refused(err)) => {
+                        // Framing errors end the connection, as in MySQL.
+                        write_payloads(&mut io, 1, &[err.encode()], t).await?;
+                        return Ok(());
                     }
-                    let net_write = Duration::from_secs(t.net_write);
-                    let caps = self.session.client_capabilities;
-                    let mut reply = Reply::new(&mut *io, seq, caps, net_write);
-                    let request = Request {
-                        payload: &payload,
-                        command,
-                    };
-                    self.registration.begin(&payload);
-                    let answered = self.conn.on_command(request, &mut reply).await;
-                    // Idle again before the client can read the end of the reply.
-                    self.registration.idle();
-                    answered?;
-                    reply.flush().await?;
+                    Ok(Incoming::Idle) => {
+                        info!(
+                            id = self.id,
+                            wait_timeout = t.wait,
+                            "closing an idle session"
+                        );
+                        // MySQL 8.0.24+ sends it before closing an idle session.
+                        let err = MysqlError::ClientInteractionTimeout.packet(&[]);
+                        send_and_close(&mut io, err, t).await;
+                        return Ok(());
+                    }
+                    Ok(Incoming::Shutdown) => {
+                        let err = MysqlError::ServerShutdown.packet(&[]);
+                        send_and_close(&mut io, err, t).await;
+                        return Ok(());
+                    }
+                    Ok(Incoming::Killed) => {
+                        // MySQL closes a killed idle session's socket without a message.
+                        info!(id = self.id, "session killed by KILL CONNECTION");
+                        let _ = io.shutdown().await;
+                        return Ok(());
+                    }
+                    Ok(Incoming::Closed) => return Ok(()),
+                    Err(ConnError::ReadTimeout) => {
+                        info!(
+                            id = self.id,
+                            net_read_timeout = t.net_read,
+                            "a packet stalled; closing"
+                        );
+                        let err = MysqlError::NetReadInterrupted.packet(&[]);
+                        send_and_close(&mut io, err, t).await;
+                        return Ok(());
+                    }
+                    Err(ConnError::Io(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                        return Ok(())
+                    }
+                    Err(e) => return Err(e),
+                };
+                let command = Command::parse(&payload, self.session.client_capabilities).ok();
+                match command {
+                    Some(Command::Quit) => return Ok(()),
+                    Some(Command::ChangeUser(cu)) => {
+                        // Boxed, as the backend's command below: an idle session's future holds
+                        // only what waiting for the next command needs.
+                        io = Box::pin(self.change_user(io, server, cu)).await?;
+                    }
+                    command => {
+                        if let Some(Command::Query(sql)) = &command {
+                            shared.stats.questions.fetch_add(1, Ordering::Relaxed);
+                            // MAX_QUERIES_PER_HOUR / MAX_UPDATES_PER_HOUR (1226).
+                            let update = super::login_state::is_update_statement(sql);
+                            if let Err(limit) = shared.user_resources.statement(
+                                &self.session.account,
+                                update,
+                                unix_now(),
+                            ) {
+                                let err = limit.packet(&self.session.account.user);
+                                write_payloads(&mut io, seq, &[err.encode()], t).await?;
+                                continue;
+                            }
+                        }
+                        let net_write = Duration::from_secs(t.net_write);
+                        let caps = self.session.client_capabilities;
+                        let mut reply = Reply::new(&mut *io, seq, caps, net_write);
+                        let request = Request {
+                            payload: &payload,
+                            command,
+                        };
+                        self.registration.begin(&payload);
+                        let answered = Box::pin(self.conn.on_command(request, &mut reply)).await;
+                        // Idle again before the client can read the end of the reply.
+                        self.registration.idle();
+                        answered?;
+                        reply.flush().await?;
+                    }
                 }
-            }
-            if let Some(t) = self.conn.timeouts() {
-                self.timeouts = t;
+                if let Some(t) = self.conn.timeouts() {
+                    self.timeouts = t;
+                }
             }
         }
     }
@@ -1230,5 +1273,135 @@ impl<C: Connection> CommandPhase<C> {
         self.registration.change_user(&session);
         self.session = session;
         Ok(io)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::admin::AdminBackend;
+    use crate::server::config::{Config, Flags, Toggle};
+
+    /// What a connection's futures take, in bytes. The task of every connection holds its
+    /// future for as long as the connection is open, so these sizes are most of the memory per
+    /// connection (docs: `benches/README.md`, "Memory at scale"). An unauthenticated peer holds
+    /// the task and the boxed connection phase; an idle session the task and the boxed command
+    /// loop. The bounds are this build's sizes with some room: a change that makes one of them
+    /// much larger (an unboxed TLS handshake, a backend's command future kept inline) fails
+    /// here.
+    #[tokio::test]
+    async fn the_futures_a_waiting_connection_holds_are_small() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = Config::load(Flags {
+            datadir: Some(dir.path().to_path_buf()),
+            auto_generate_certs: Some(Toggle(false)),
+            caching_sha2_password_auto_generate_rsa_keys: Some(Toggle(false)),
+            sha256_password_auto_generate_rsa_keys: Some(Toggle(false)),
+            ..Default::default()
+        })
+        .expect("config");
+        let (shared, accounts) = crate::server::init(config).expect("init");
+        let admin = Arc::new(AdminBackend::new(
+            Arc::clone(&shared),
+            Arc::clone(&accounts),
+        ));
+        let server = Server::from_parts(Arc::clone(&shared), accounts, admin);
+
+        let (a, _b) = tokio::io::duplex(64);
+        let login_bytes =
+            std::mem::size_of_val(&login(Box::new(a), ClientHost::Unix, None, &server, 1));
+        let (a, _b) = tokio::io::duplex(64);
+        let task = serve(a, ClientHost::Unix, None, server.clone());
+        let task_bytes = std::mem::size_of_val(&task);
+
+        let (a, _b) = tokio::io::duplex(64);
+        let params = connection_params(
+            &shared,
+            1,
+            &ClientHost::Unix,
+            false,
+            Nonce::from_wire([7; 20]),
+            false,
+            false,
+        );
+        let (hs, actions) = Handshake::new(params);
+        let mut admission = NewSession {
+            backend: server.backend(),
+            info: ConnectionInfo::new(1, ClientHost::Unix),
+            admitted: None,
+            shared: Arc::clone(&shared),
+            user_slot: None,
+            limit: None,
+        };
+        let mut audit = LoginAudit::new(1, ClientHost::Unix, None, "login");
+        let phase = connection_phase(
+            Box::new(a),
+            hs,
+            actions,
+            &server,
+            None,
+            &mut admission,
+            &mut audit,
+        );
+        let phase_bytes = std::mem::size_of_val(&phase);
+        drop(phase);
+
+        let root = root_session();
+        let conn = server
+            .backend()
+            .admit(&root, &ConnectionInfo::new(1, ClientHost::Unix))
+            .await
+            .expect("admitted");
+        let registration = shared.sessions.register(1, &root, ClientHost::Unix, None);
+        let phase = CommandPhase {
+            id: 1,
+            client: ClientHost::Unix,
+            session: root,
+            timeouts: shared.timeouts(),
+            conn,
+            _user_slot: None,
+            registration,
+        };
+        let (a, _b) = tokio::io::duplex(64);
+        let run = phase.run(Box::new(a), &server);
+        let run_bytes = std::mem::size_of_val(&run);
+        eprintln!(
+            "task {task_bytes} B, login {login_bytes} B (its connection phase {phase_bytes} B), \
+             command loop {run_bytes} B"
+        );
+        assert!(task_bytes <= 256, "task {task_bytes} B");
+        assert!(login_bytes <= 2048, "login {login_bytes} B");
+        assert!(phase_bytes <= 1280, "connection phase {phase_bytes} B");
+        assert!(run_bytes <= 2048, "command loop {run_bytes} B");
+    }
+
+    fn root_session() -> Session {
+        let account = Arc::new(crate::account::Account::new(
+            "root",
+            "localhost",
+            crate::auth::Plugin::CachingSha2Password,
+            AuthString::generate(
+                crate::auth::Plugin::CachingSha2Password,
+                b"pw",
+                [1; 20],
+                5000,
+            ),
+        ));
+        Session {
+            user: "root".into(),
+            account,
+            client_host: "localhost".into(),
+            database: None,
+            client_capabilities: crate::wire::capabilities::CLIENT_PROTOCOL_41,
+            character_set: 255,
+            plugin: crate::auth::Plugin::CachingSha2Password,
+            tls: None,
+            transport: Transport::Unix,
+            auth_path: AuthPath::Full,
+            nonce: Nonce::from_wire([7; 20]),
+            login_secret: None,
+            password_expired: false,
+            secondary_password: false,
+        }
     }
 }
