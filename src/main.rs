@@ -14,13 +14,39 @@ fn main() -> std::process::ExitCode {
     };
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let log = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    // The log (and each login's audit record) is written by a thread of its own through a
+    // buffer it flushes whenever it has nothing more queued: a line reaches stderr at once when
+    // the server is quiet, and many share one write under load, none on the reactor's threads.
+    // Never lossy: a full queue makes the logging thread wait rather than drop an audit record.
+    // `_log_guard` flushes what is queued when main returns.
+    let (writer, _log_guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("vestibule-log")
+        .finish(std::io::BufWriter::new(std::io::stderr()));
     if config.log_json {
-        log.json().init();
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(writer)
+            .json()
+            .init();
     } else {
-        log.init();
+        // The audit records through their own one-pass writer, the rest through `fmt`; the
+        // same text either way (vestibule::server::audit_log).
+        use tracing_subscriber::filter::filter_fn;
+        use tracing_subscriber::prelude::*;
+        use vestibule::server::audit_log::{AuditTextLayer, AUDIT_TARGET};
+        tracing_subscriber::registry()
+            .with(filter)
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                    .with_writer(writer.clone())
+                    .with_filter(filter_fn(|m| m.target() != AUDIT_TARGET)),
+            )
+            .with(
+                AuditTextLayer::new(writer).with_filter(filter_fn(|m| m.target() == AUDIT_TARGET)),
+            )
+            .init();
     }
     // As mysqld does for open_files_limit: enough descriptors for max_connections, so clients
     // past the limit get 1040 rather than waiting in the backlog.

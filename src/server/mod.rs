@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod audit_log;
 pub mod builder;
 pub(crate) mod commands;
 pub mod config;
