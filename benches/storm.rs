@@ -263,8 +263,23 @@ fn side_by_side(plan: &Plan, door: &Door, quiet: &Door) {
         println!("MariaDB: {}", mariadbd_version());
     }
     let mut rows = Vec::new();
-    for transport in Transport::ALL {
-        for t in &targets {
+    // `STORM_ONLY=plain` (or a target's name, or both: `STORM_ONLY=plain,Vestibule`) narrows the
+    // rows, for profiling one of them.
+    let only = std::env::var("STORM_ONLY").unwrap_or_default();
+    let wanted = |name: &str| {
+        let names = ["plain", "TLS 1.2", "TLS 1.3", "TLS 1.3 resumed"];
+        let picked: Vec<&str> = only.split(',').filter(|w| names.contains(w)).collect();
+        picked.is_empty() || picked.contains(&name)
+    };
+    let wanted_target = |name: &str| {
+        let picked: Vec<&str> = only
+            .split(',')
+            .filter(|w| targets.iter().any(|t| t.name == *w))
+            .collect();
+        picked.is_empty() || picked.contains(&name)
+    };
+    for transport in Transport::ALL.into_iter().filter(|t| wanted(t.name())) {
+        for t in targets.iter().filter(|t| wanted_target(t.name)) {
             // One client configuration per row: the resumed row's session store starts empty
             // and fills during the warm-up.
             let tls = client_config(&t.ca, transport);

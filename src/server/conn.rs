@@ -12,7 +12,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tracing::{debug, info, warn};
 
 use super::api::{AccountStore, Backend, Connection, ConnectionInfo, Reply, Request};
-use super::{random_bytes, RsaAdapter, Server, Shared, Timeouts};
+use super::{RsaAdapter, Server, Shared, Timeouts};
 use crate::account::ClientHost;
 use crate::auth::{AuthString, CachedDigest, Nonce};
 use crate::error::MysqlError;
@@ -167,7 +167,7 @@ async fn login<S: AccountStore, B: Backend>(
     }
     let timeout = Duration::from_secs(shared.config.connect_timeout);
     let tls = shared.tls.current();
-    let nonce = Nonce::from_random(random_bytes());
+    let nonce = Nonce::from_random(super::nonce_bytes());
     let params = connection_params(
         shared,
         id,
@@ -435,7 +435,7 @@ where
     };
     let id = shared.next_connection_id.fetch_add(1, Ordering::Relaxed);
     let tls = shared.tls.current();
-    let nonce = Nonce::from_random(random_bytes());
+    let nonce = Nonce::from_random(super::nonce_bytes());
     let params = connection_params(
         shared,
         id,
@@ -515,7 +515,7 @@ fn connection_params(
             .check_databases
             .then(|| shared.databases.clone()),
         nonce,
-        switch_nonce: Nonce::from_random(random_bytes()),
+        switch_nonce: Nonce::from_random(super::nonce_bytes()),
         digest_rounds: shared.config.digest_rounds,
         capabilities: shared.config.capabilities,
         character_set: shared.config.character_set,
@@ -617,14 +617,15 @@ fn connection_phase<'a, S: AccountStore, B: Backend>(
             tls,
             admission,
             audit,
+            out: Vec::new(),
         };
         let mut actions = actions;
         loop {
             match Box::pin(drive::carry(&mut hs, actions, &mut env)).await? {
                 Step::NeedPacket => {}
                 Step::Authenticated(session) => {
-                    let mut io = env.take_io()?;
-                    io.flush().await?;
+                    env.flush_out().await?;
+                    let io = env.take_io()?;
                     match session.auth_path {
                         AuthPath::FastPath => {
                             shared.stats.fast_path_auths.fetch_add(1, Ordering::Relaxed)
@@ -638,14 +639,14 @@ fn connection_phase<'a, S: AccountStore, B: Backend>(
                     if error.is_some() {
                         shared.stats.login_failures.fetch_add(1, Ordering::Relaxed);
                     }
+                    env.flush_out().await?;
                     let mut io = env.take_io()?;
-                    io.flush().await?;
                     let _ = io.shutdown().await;
                     return Err(error.map_or(ConnError::Closed, ConnError::Login));
                 }
             }
+            env.flush_out().await?;
             let io = env.io_mut()?;
-            io.flush().await?;
             // The machine's own framing; the whole phase is bounded by connect_timeout (the
             // caller's timeout), so a single read has no bound of its own.
             let mut dec = hs.frame_decoder();
@@ -670,6 +671,10 @@ struct ServerEnv<'a, S, B, A> {
     tls: Option<Arc<super::tls::ActiveTls>>,
     admission: &'a mut A,
     audit: &'a mut LoginAudit,
+    /// What the machine sent since the last read: written at once before the connection waits
+    /// for the client (or ends), so `01 03` and the OK that follows admission leave in one
+    /// write, as one TLS record.
+    out: Vec<u8>,
 }
 
 impl<S, B, A> ServerEnv<'_, S, B, A> {
@@ -680,13 +685,28 @@ impl<S, B, A> ServerEnv<'_, S, B, A> {
     fn take_io(&mut self) -> Result<Stream, ConnError> {
         self.io.take().ok_or(ConnError::Closed)
     }
+
+    /// Writes what [`Environment::send`] gathered, and flushes.
+    async fn flush_out(&mut self) -> Result<(), ConnError> {
+        let io = self.io.as_mut().ok_or(ConnError::Closed)?;
+        if !self.out.is_empty() {
+            io.write_all(&self.out).await?;
+            self.out.clear();
+        }
+        io.flush().await?;
+        Ok(())
+    }
 }
 
 impl<S: AccountStore, B: Backend, A: Admission> Environment for ServerEnv<'_, S, B, A> {
     type Error = ConnError;
 
     async fn send(&mut self, bytes: Vec<u8>) -> Result<(), ConnError> {
-        self.io_mut()?.write_all(&bytes).await?;
+        if self.out.is_empty() {
+            self.out = bytes;
+        } else {
+            self.out.extend_from_slice(&bytes);
+        }
         Ok(())
     }
 
@@ -694,8 +714,8 @@ impl<S: AccountStore, B: Backend, A: Admission> Environment for ServerEnv<'_, S,
         let Some(active) = self.tls.clone() else {
             return Err(ConnError::Closed);
         };
-        let mut io = self.take_io()?;
-        io.flush().await?;
+        self.flush_out().await?;
+        let io = self.take_io()?;
         let shared = self.server.shared();
         shared.tls.accepts.fetch_add(1, Ordering::Relaxed);
         // Boxed (the handshake's state is large), so that a connection that never asks for TLS
@@ -776,9 +796,8 @@ impl<S: AccountStore, B: Backend, A: Admission> Environment for ServerEnv<'_, S,
     }
 
     async fn admit(&mut self, session: &Session) -> Result<(), ErrPacket> {
-        if let Some(io) = self.io.as_mut() {
-            let _ = io.flush().await;
-        }
+        // What was sent so far (a fast path's `01 03`) stays in `out`, to leave with the
+        // admission's OK or error in one write.
         Box::pin(self.admission.admit(session)).await
     }
 
@@ -926,32 +945,47 @@ enum Incoming {
     Closed,
 }
 
-/// Reads one command-phase message up to `max_allowed_packet`. An idle session waits for the
-/// first byte up to `wait_timeout` (or until shutdown, or `KILL CONNECTION`); once a packet has
-/// started, each read waits at most `net_read_timeout`.
+/// Bytes an idle session reads at once when a command starts: a short command (COM_QUIT,
+/// COM_PING, COM_STMT_CLOSE, a short query) arrives in one read, a longer one in two (this, then
+/// the rest of its packet). Kept in the future, not on the heap, so an idle session holds no
+/// read buffer.
+const FIRST_READ: usize = 64;
+
+/// Reads one command-phase message up to `max_allowed_packet` through the session's decoder
+/// `dec`, which keeps bytes that arrived after the previous command (a pipelined one). An idle
+/// session waits for the first bytes up to `wait_timeout` (or until shutdown, or
+/// `KILL CONNECTION`); once a packet has started, each read waits at most `net_read_timeout`.
 async fn read_command(
     io: &mut Stream,
-    limit: usize,
+    dec: &mut FrameDecoder,
     timeouts: Timeouts,
     shared: &Shared,
     registration: &mut super::sessions::Registration,
 ) -> Result<Incoming, ConnError> {
-    let mut dec = FrameDecoder::new(0, limit);
-    let wait = Duration::from_secs(timeouts.wait);
-    let first = tokio::select! {
-        r = tokio::time::timeout(wait, io.read(dec.spare(1))) => r,
-        () = shared.shutdown_signal() => return Ok(Incoming::Shutdown),
-        () = registration.killed() => return Ok(Incoming::Killed),
-    };
-    match first {
-        Err(_) => return Ok(Incoming::Idle),
-        Ok(Ok(0)) => return Ok(Incoming::Closed),
-        Ok(Ok(n)) => dec.filled(n),
-        Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(Incoming::Closed),
-        Ok(Err(e)) => return Err(e.into()),
+    dec.set_expected_seq(0);
+    if dec.buffered() == 0 {
+        let wait = Duration::from_secs(timeouts.wait);
+        let mut first = [0u8; FIRST_READ];
+        let got = tokio::select! {
+            r = tokio::time::timeout(wait, io.read(&mut first)) => r,
+            () = shared.shutdown_signal() => return Ok(Incoming::Shutdown),
+            () = registration.killed() => return Ok(Incoming::Killed),
+        };
+        match got {
+            Err(_) => return Ok(Incoming::Idle),
+            Ok(Ok(0)) => return Ok(Incoming::Closed),
+            Ok(Ok(n)) => dec.push(first.get(..n).unwrap_or_default()),
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Ok(Incoming::Closed)
+            }
+            Ok(Err(e)) => return Err(e.into()),
+        }
     }
     let net_read = Some(Duration::from_secs(timeouts.net_read));
-    Ok(match read_frame(io, &mut dec, net_read).await? {
+    let frame = read_frame(io, dec, net_read).await;
+    // An idle session keeps no buffer (bytes of a pipelined command excepted).
+    dec.release_if_empty();
+    Ok(match frame? {
         Ok(frame) => Incoming::Command(frame.payload, dec.expected_seq()),
         Err(FrameError::TooLarge { .. }) => {
             Incoming::Refused(MysqlError::NetPacketTooLarge.packet(&[]))
@@ -1140,9 +1174,10 @@ impl<C: Connection> CommandPhase<C> {
         async move {
             let shared = server.shared();
             let limit = shared.config.max_allowed_packet as usize;
+            let mut dec = FrameDecoder::new(0, limit);
             loop {
                 let t = self.timeouts;
-                let read = read_command(&mut io, limit, t, shared, &mut self.registration).await;
+                let read = read_command(&mut io, &mut dec, t, shared, &mut self.registration).await;
                 let (payload, seq) = match read {
                     Ok(Incoming::Command(payload, seq)) => (payload, seq),
                     Ok(Incoming::Refused(err)) => {

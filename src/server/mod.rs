@@ -241,6 +241,37 @@ impl RsaDecryptor for RsaAdapter<'_> {
     }
 }
 
+/// Bytes for the public nonces of a connection (the greeting's and an auth switch's scramble):
+/// CSPRNG bytes from [`random_bytes`], drawn 1 KiB at a time per thread and handed out in order,
+/// each handed out once. A draw costs about as much for 20 bytes as for 1 KiB, and two per login
+/// were a tenth of a plain fast-path login's instructions (benches/README.md). Only for values
+/// the peer sees anyway: salts and keys still come from [`random_bytes`].
+pub(crate) fn nonce_bytes<const N: usize>() -> [u8; N] {
+    use std::cell::RefCell;
+    const POOL: usize = 1024;
+    thread_local! {
+        static NONCES: RefCell<(Box<[u8; POOL]>, usize)> = RefCell::new((Box::new([0; POOL]), POOL));
+    }
+    let mut out = [0u8; N];
+    NONCES.with_borrow_mut(|(pool, used)| {
+        if N > POOL {
+            out = random_bytes();
+            return;
+        }
+        if POOL - *used < N {
+            **pool = random_bytes();
+            *used = 0;
+        }
+        if let Some(src) = pool.get_mut(*used..*used + N) {
+            out.copy_from_slice(src);
+            // Handed out: not kept where a later read of this memory could find it.
+            src.fill(0);
+        }
+        *used += N;
+    });
+    out
+}
+
 /// CSPRNG bytes from aws-lc-rs (the one crypto provider in the build).
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];

@@ -190,6 +190,17 @@ impl FrameDecoder {
         self.spare = 0;
     }
 
+    /// Frees the buffers when they hold nothing (a long-lived decoder between messages).
+    pub fn release_if_empty(&mut self) {
+        self.filled(0);
+        if self.buf.is_empty() {
+            self.buf = Vec::new();
+        }
+        if self.partial.is_empty() {
+            self.partial = Vec::new();
+        }
+    }
+
     /// Appends bytes read from the peer; [`FrameDecoder::next_frame`] decodes them.
     pub fn push(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
@@ -233,13 +244,28 @@ impl FrameDecoder {
             let first_seq = self
                 .expected_seq
                 .wrapping_sub(self.partial.len().div_ceil(MAX_PACKET_CHUNK) as u8);
-            let body: Vec<u8> = self
-                .buf
-                .drain(..HEADER_LEN + h.len)
-                .skip(HEADER_LEN)
-                .collect();
+            let end = HEADER_LEN + h.len;
             self.expected_seq = self.expected_seq.wrapping_add(1);
-            self.partial.extend_from_slice(&body);
+            if h.len < MAX_PACKET_CHUNK && self.partial.is_empty() {
+                // One packet, the common case: its payload leaves without being collected
+                // into `partial`; when it is all the buffer holds, in the buffer itself.
+                let payload = if self.buf.len() == end {
+                    let mut b = std::mem::take(&mut self.buf);
+                    b.drain(..HEADER_LEN);
+                    b
+                } else {
+                    let b = self.buf.get(HEADER_LEN..end).unwrap_or_default().to_vec();
+                    self.buf.drain(..end);
+                    b
+                };
+                return Ok(Some(Frame {
+                    seq: first_seq,
+                    payload,
+                }));
+            }
+            self.partial
+                .extend_from_slice(self.buf.get(HEADER_LEN..end).unwrap_or_default());
+            self.buf.drain(..end);
             if h.len < MAX_PACKET_CHUNK {
                 let payload = std::mem::take(&mut self.partial);
                 return Ok(Some(Frame {
