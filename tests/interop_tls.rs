@@ -1600,4 +1600,75 @@ fn ssl_sessions_reused_counts_resumed_handshakes() {
         ),
         "Ssl_sessions_reused\t2\n"
     );
+    // The session cache's counters (MySQL's, from OpenSSL's): two tickets issued per
+    // handshake (rustls's default, OpenSSL's too), each resumption takes one: 2 hits, no miss,
+    // 2 + 2 + 2 - 2 = 4 sessions left in the 128-entry cache.
+    assert_eq!(
+        must_query(
+            &srv,
+            &mut root,
+            "SHOW GLOBAL STATUS WHERE Variable_name LIKE 'Ssl_session_cache%' \
+             OR Variable_name = 'Ssl_used_session_cache_entries'"
+        ),
+        "Ssl_session_cache_hits\t2\nSsl_session_cache_misses\t0\n\
+         Ssl_session_cache_mode\tSERVER\nSsl_session_cache_overflows\t0\n\
+         Ssl_session_cache_size\t128\nSsl_session_cache_timeout\t300\n\
+         Ssl_session_cache_timeouts\t0\nSsl_used_session_cache_entries\t4\n"
+    );
+    assert_eq!(
+        must_query(
+            &srv,
+            &mut root,
+            "SHOW GLOBAL VARIABLES LIKE 'ssl_session_cache%'"
+        ),
+        "ssl_session_cache_mode\tON\nssl_session_cache_timeout\t300\n"
+    );
+}
+
+/// `ssl_session_cache_mode=OFF`: no session is cached nor resumed, and the status says so;
+/// `SET GLOBAL` turns it back on at the next `ALTER INSTANCE RELOAD TLS`, as in MySQL.
+#[test]
+fn ssl_session_cache_mode_off_resumes_nothing_until_turned_on_and_reloaded() {
+    let srv = Server::start(&["--ssl-session-cache-mode=OFF"]);
+    let tls = client_tls(&[PathBuf::from(srv.ca())]);
+    let reused = || {
+        let s = TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+        let (_, session) = login_with(Box::new(s), "root", ROOT_PW, Some(&tls)).unwrap();
+        let mut session = session.unwrap();
+        let got = must_query(
+            &srv,
+            &mut session,
+            "SHOW SESSION STATUS LIKE 'Ssl_sessions_reused'",
+        );
+        session.quit();
+        got
+    };
+    assert_eq!(reused(), "Ssl_sessions_reused\t0\n");
+    assert_eq!(reused(), "Ssl_sessions_reused\t0\n");
+    let mut root = root_socket_session(&srv);
+    let status = "SHOW GLOBAL STATUS WHERE Variable_name IN \
+                  ('Ssl_session_cache_mode', 'Ssl_session_cache_size', 'Ssl_session_cache_hits')";
+    assert_eq!(
+        must_query(&srv, &mut root, status),
+        "Ssl_session_cache_hits\t0\nSsl_session_cache_mode\tOFF\nSsl_session_cache_size\t0\n"
+    );
+    must_query(&srv, &mut root, "SET GLOBAL ssl_session_cache_mode = ON");
+    must_query(&srv, &mut root, "SET GLOBAL ssl_session_cache_timeout = 60");
+    assert_eq!(
+        must_query(&srv, &mut root, status),
+        "Ssl_session_cache_hits\t0\nSsl_session_cache_mode\tOFF\nSsl_session_cache_size\t0\n",
+        "staged until the reload"
+    );
+    must_query(&srv, &mut root, "ALTER INSTANCE RELOAD TLS");
+    assert_eq!(reused(), "Ssl_sessions_reused\t0\n");
+    assert_eq!(reused(), "Ssl_sessions_reused\t1\n");
+    assert_eq!(
+        must_query(
+            &srv,
+            &mut root,
+            "SHOW GLOBAL STATUS WHERE Variable_name IN \
+             ('Ssl_session_cache_mode', 'Ssl_session_cache_timeout', 'Ssl_session_cache_hits')"
+        ),
+        "Ssl_session_cache_hits\t1\nSsl_session_cache_mode\tSERVER\nSsl_session_cache_timeout\t60\n"
+    );
 }

@@ -1286,6 +1286,8 @@ const GLOBAL_DYNAMIC: &[&str] = &[
     "ssl_key",
     "ssl_cipher",
     "tls_ciphersuites",
+    "ssl_session_cache_mode",
+    "ssl_session_cache_timeout",
 ];
 const READ_ONLY: &[&str] = &[
     "auto_generate_certs",
@@ -1548,6 +1550,26 @@ fn set_system(
                         .unwrap_or_else(|e| e.into_inner())
                         .require_secure_transport = on;
                     info!(on, "require_secure_transport changed");
+                    None
+                }
+                // Both take effect at the next ALTER INSTANCE RELOAD TLS, as in MySQL.
+                "ssl_session_cache_mode" => {
+                    let Some(on) = crate::server::config::parse_bool(&v) else {
+                        return Some(wrong_value(&v));
+                    };
+                    shared.tls.stage(|s| s.ssl_session_cache_mode = on);
+                    None
+                }
+                "ssl_session_cache_timeout" => {
+                    let Ok(secs) = v.parse::<u64>() else {
+                        return Some(err(
+                            MysqlError::WrongTypeForVar,
+                            &[&"ssl_session_cache_timeout"],
+                        ));
+                    };
+                    shared
+                        .tls
+                        .stage(|s| s.ssl_session_cache_timeout = secs.min(86_400));
                     None
                 }
                 "tls_version" => {

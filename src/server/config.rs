@@ -79,6 +79,12 @@ pub struct Flags {
     /// Permitted TLS versions, comma-separated (TLSv1.2,TLSv1.3). Empty disables TLS.
     #[arg(long)]
     pub tls_version: Option<String>,
+    /// Cache TLS sessions for resumption (ON) or not (OFF). Default ON.
+    #[arg(long)]
+    pub ssl_session_cache_mode: Option<Toggle>,
+    /// Seconds a cached TLS session stays usable, 0 to 86400. Default 300.
+    #[arg(long)]
+    pub ssl_session_cache_timeout: Option<u64>,
     /// Refuse logins over plain TCP (TLS or the Unix socket required). Default OFF.
     #[arg(long)]
     pub require_secure_transport: Option<Toggle>,
@@ -250,6 +256,10 @@ pub struct Config {
     pub ssl_cipher: Option<String>,
     /// `--tls-ciphersuites` (`None`: MySQL's default TLS 1.3 list).
     pub tls_ciphersuites: Option<String>,
+    /// `--ssl-session-cache-mode`.
+    pub ssl_session_cache_mode: bool,
+    /// `--ssl-session-cache-timeout`, seconds (clamped to MySQL's 0..=86400).
+    pub ssl_session_cache_timeout: u64,
     /// `--require-secure-transport` at startup (the live value is in [`super::GlobalVars`]).
     pub require_secure_transport: bool,
     /// `--connect-timeout`, seconds (at least 1).
@@ -418,6 +428,8 @@ impl Config {
             tls_version: pick!(tls_version, "TLSv1.2,TLSv1.3".to_string()),
             ssl_cipher: f.ssl_cipher.or(file.ssl_cipher),
             tls_ciphersuites: f.tls_ciphersuites.or(file.tls_ciphersuites),
+            ssl_session_cache_mode: pick!(ssl_session_cache_mode, Toggle(true)).0,
+            ssl_session_cache_timeout: pick!(ssl_session_cache_timeout, 300).min(86_400),
             require_secure_transport: pick!(require_secure_transport, Toggle(false)).0,
             connect_timeout: pick!(connect_timeout, 10).max(1),
             server_version: super::vars::SERVER_VERSION.to_string(),

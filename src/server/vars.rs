@@ -300,6 +300,14 @@ pub fn system_variables(
         ("ssl_crl", path_or_empty(&staged.ssl_crl)),
         ("ssl_crlpath", path_or_empty(&staged.ssl_crlpath)),
         ("ssl_key", path_or_empty(&staged.ssl_key)),
+        (
+            "ssl_session_cache_mode",
+            if staged.ssl_session_cache_mode { "ON" } else { "OFF" }.into(),
+        ),
+        (
+            "ssl_session_cache_timeout",
+            staged.ssl_session_cache_timeout.to_string(),
+        ),
         ("system_time_zone", "UTC".into()),
         ("time_zone", "SYSTEM".into()),
         ("tls_ciphersuites", staged.tls_ciphersuites.clone().unwrap_or_default()),
@@ -372,6 +380,9 @@ pub fn status_variables(
     let current =
         |f: &dyn Fn(&super::tls::ActiveTls) -> String| active.as_deref().map(f).unwrap_or_default();
     let opt_path = |p: &Option<std::path::PathBuf>| path_or_empty(p);
+    // The live context's session cache (OpenSSL's counters: docs in `tls::SessionCache`).
+    let cache = active.as_ref().and_then(|a| a.session_cache.as_ref());
+    let cache_stats = cache.map(|c| c.stats()).unwrap_or_default();
     const UNLIMITED_DEPTH: &str = "18446744073709551615";
     let v: Vec<(&str, String)> = vec![
         ("Aborted_connects", count(&s.aborted_connects)),
@@ -460,9 +471,27 @@ pub fn status_variables(
             "Ssl_server_not_before",
             current(&|a| a.cert.not_before.clone()),
         ),
+        ("Ssl_session_cache_hits", cache_stats.hits.to_string()),
+        ("Ssl_session_cache_misses", cache_stats.misses.to_string()),
         (
             "Ssl_session_cache_mode",
-            if active.is_some() { "SERVER" } else { "OFF" }.into(),
+            if cache.is_some() { "SERVER" } else { "OFF" }.into(),
+        ),
+        (
+            "Ssl_session_cache_overflows",
+            cache_stats.overflows.to_string(),
+        ),
+        (
+            "Ssl_session_cache_size",
+            cache.map_or(0, |c| c.size()).to_string(),
+        ),
+        (
+            "Ssl_session_cache_timeout",
+            cache.map_or(0, |c| c.timeout().as_secs()).to_string(),
+        ),
+        (
+            "Ssl_session_cache_timeouts",
+            cache_stats.timeouts.to_string(),
         ),
         // Session scope: whether this session's TLS was resumed (MySQL's SSL_session_reused);
         // global: how many handshakes resumed.
@@ -474,6 +503,10 @@ pub fn status_variables(
                 }
                 _ => count(&s.tls_resumed),
             },
+        ),
+        (
+            "Ssl_used_session_cache_entries",
+            cache_stats.used_entries.to_string(),
         ),
         (
             "Ssl_verify_depth",

@@ -25,6 +25,7 @@ mod dn_fuzz;
 mod error;
 mod generate;
 mod load;
+mod session_cache;
 #[cfg(test)]
 pub(crate) mod test_support;
 
@@ -52,6 +53,7 @@ pub use generate::{
     SERVER_KEY_FILE,
 };
 pub use load::{load_tls_material, TlsMaterial, TrustFiles};
+pub use session_cache::{SessionCache, SessionCacheStats, SESSION_CACHE_SIZE};
 
 use super::Config;
 use crate::tls_policy::{ssl_cipher_list, TlsPolicy, TlsVersion};
@@ -80,6 +82,10 @@ pub struct TlsSettings {
     pub ssl_cipher: Option<String>,
     /// `tls_ciphersuites` (TLS 1.3, IANA names); `None` = default, `""` = no TLS 1.3.
     pub tls_ciphersuites: Option<String>,
+    /// `ssl_session_cache_mode`: sessions are cached for resumption (and TLS 1.3 tickets sent).
+    pub ssl_session_cache_mode: bool,
+    /// `ssl_session_cache_timeout`: seconds a cached session stays usable.
+    pub ssl_session_cache_timeout: u64,
 }
 
 impl Default for TlsSettings {
@@ -96,6 +102,8 @@ impl Default for TlsSettings {
             tls_version: "TLSv1.2,TLSv1.3".into(),
             ssl_cipher: None,
             tls_ciphersuites: None,
+            ssl_session_cache_mode: true,
+            ssl_session_cache_timeout: 300,
         }
     }
 }
@@ -117,6 +125,8 @@ pub struct ActiveTls {
     pub policy: TlsPolicy,
     /// `Ssl_cipher_list` of connections using this context.
     pub cipher_list: String,
+    /// The context's session cache (`None`: `ssl_session_cache_mode=OFF`).
+    pub session_cache: Option<Arc<SessionCache>>,
 }
 
 /// The live TLS context of a server and the values staged for the next
@@ -194,6 +204,8 @@ impl TlsState {
             tls_version: config.tls_version.clone(),
             ssl_cipher: config.ssl_cipher.clone(),
             tls_ciphersuites: config.tls_ciphersuites.clone(),
+            ssl_session_cache_mode: config.ssl_session_cache_mode,
+            ssl_session_cache_timeout: config.ssl_session_cache_timeout,
         };
         if settings.ssl_cert.is_none() && settings.ssl_key.is_none() && config.auto_generate_certs {
             let key_type = config.auto_generate_certs_key_type;
@@ -312,8 +324,25 @@ fn build(settings: &TlsSettings, memory: &InMemory) -> Result<ActiveTls, TlsErro
         server_cert: identity.server_cert.clone(),
     };
     let ctx = choice.context(&material)?;
+    // Sessions for resumption: MySQL's 128-entry cache with `ssl_session_cache_timeout`, or
+    // none at all (no session ids, no TLS 1.3 tickets) when the mode is OFF.
+    let mut config = Arc::unwrap_or_clone(ctx.config);
+    let session_cache = settings.ssl_session_cache_mode.then(|| {
+        Arc::new(SessionCache::new(
+            SESSION_CACHE_SIZE,
+            std::time::Duration::from_secs(settings.ssl_session_cache_timeout),
+        ))
+    });
+    match &session_cache {
+        Some(cache) => config.session_storage = Arc::clone(cache) as _,
+        None => {
+            config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+            config.send_tls13_tickets = 0;
+        }
+    }
     Ok(ActiveTls {
-        acceptor: TlsAcceptor::from(ctx.config),
+        acceptor: TlsAcceptor::from(Arc::new(config)),
+        session_cache,
         settings: memory.shown(settings),
         cert: material.server_cert,
         versions: ctx.versions,
