@@ -115,21 +115,23 @@ pub async fn carry<E: Environment>(
     env: &mut E,
 ) -> Result<Step, E::Error> {
     let mut pending: VecDeque<Action> = actions.into();
+    // The machine's answers to each event, moved on to `pending` (one buffer for the whole run).
+    let mut answers = Vec::new();
     let mut failure = None;
     while let Some(action) = pending.pop_front() {
         match action {
             Action::Send(bytes) => env.send(bytes).await?,
             Action::StartTls => {
                 let info = env.start_tls().await?;
-                pending.extend(hs.handle(Event::TlsEstablished(info)));
+                pending.extend(handle(hs, &mut answers, Event::TlsEstablished(info)));
             }
             Action::LookupAccount { user } => {
                 let lookup = env.lookup(user).await;
-                pending.extend(hs.handle(Event::Account(lookup)));
+                pending.extend(handle(hs, &mut answers, Event::Account(lookup)));
             }
             Action::RunSlowCheck(check) => {
                 let verdict = env.slow_check(check).await;
-                pending.extend(hs.handle(Event::Verdict(verdict)));
+                pending.extend(handle(hs, &mut answers, Event::Verdict(verdict)));
             }
             Action::FillCache {
                 user,
@@ -152,14 +154,14 @@ pub async fn carry<E: Environment>(
                     attempts,
                     lock_days,
                 });
-                pending.extend(hs.handle(Event::LockState(lock)));
+                pending.extend(handle(hs, &mut answers, Event::LockState(lock)));
             }
             Action::Admit(session) => {
                 let event = match env.admit(&session).await {
                     Err(_) if env.admission_needs_cleartext() => Event::CleartextNeeded,
                     verdict => Event::Admission(verdict.map(|()| session)),
                 };
-                pending.extend(hs.handle(event));
+                pending.extend(handle(hs, &mut answers, event));
             }
             Action::Authenticated(session) => return Ok(Step::Authenticated(session)),
             Action::RequireNotMet(reason) => env.require_not_met(reason),
@@ -182,6 +184,16 @@ pub async fn carry<E: Environment>(
         });
     }
     Ok(Step::NeedPacket)
+}
+
+/// One machine step through the reused buffer `answers`, its actions drained for `pending`.
+fn handle<'b>(
+    hs: &mut Handshake,
+    answers: &'b mut Vec<Action>,
+    event: Event<'_>,
+) -> std::vec::Drain<'b, Action> {
+    hs.handle_into(event, answers);
+    answers.drain(..)
 }
 
 /// Runs a future whose every await is ready at once (a synchronous [`Environment`]): `None` if

@@ -49,9 +49,9 @@ use crate::wire::capabilities::*;
 use crate::wire::command::ChangeUser;
 use crate::wire::frame::{self, FrameDecoder, FrameError, Header};
 use crate::wire::handshake::{
-    encode_auth_more_data, AuthSwitchRequest, FirstClientPacket, HandshakeResponse41, HandshakeV10,
-    AUTH_MORE_DATA, CACHING_SHA2_REQUEST_PUBLIC_KEY, FAST_AUTH_SUCCESS,
-    PERFORM_FULL_AUTHENTICATION, SHA256_REQUEST_PUBLIC_KEY,
+    encode_auth_more_data, AuthSwitchRequest, FirstClientPacketRef, HandshakeResponse41,
+    HandshakeResponse41Ref, HandshakeV10, AUTH_MORE_DATA, CACHING_SHA2_REQUEST_PUBLIC_KEY,
+    FAST_AUTH_SUCCESS, PERFORM_FULL_AUTHENTICATION, SHA256_REQUEST_PUBLIC_KEY,
 };
 use crate::wire::packets::ErrPacket;
 
@@ -577,11 +577,48 @@ enum State {
     Failed,
 }
 
+/// A client's first auth response, kept until its account is known: inline up to 32 bytes (a
+/// scramble; no allocation on the fast path), on the heap beyond; zeroized either way.
+enum AuthBytes {
+    Inline(u8, [u8; 32]),
+    Heap(Zeroizing<Vec<u8>>),
+}
+
+impl AuthBytes {
+    fn new(bytes: &[u8]) -> AuthBytes {
+        let mut inline = [0u8; 32];
+        match (inline.get_mut(..bytes.len()), u8::try_from(bytes.len())) {
+            (Some(dst), Ok(len)) => {
+                dst.copy_from_slice(bytes);
+                AuthBytes::Inline(len, inline)
+            }
+            _ => AuthBytes::Heap(Zeroizing::new(bytes.to_vec())),
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            AuthBytes::Inline(len, b) => b.get(..usize::from(*len)).unwrap_or_default(),
+            AuthBytes::Heap(v) => v,
+        }
+    }
+}
+
+impl Drop for AuthBytes {
+    fn drop(&mut self) {
+        if let AuthBytes::Inline(_, b) = self {
+            zeroize::Zeroize::zeroize(b);
+        }
+    }
+}
+
 /// A client response waiting for its account.
 struct Pending {
     user: String,
-    auth_response: Zeroizing<Vec<u8>>,
-    client_plugin: Option<Vec<u8>>,
+    auth_response: AuthBytes,
+    /// The plugin the client named, with CLIENT_PLUGIN_AUTH (`Some(None)`: one Vestibule does not
+    /// know, or none).
+    client_plugin: Option<Option<Plugin>>,
     database: Option<String>,
     client_caps: u32,
     charset: u8,
@@ -695,8 +732,8 @@ impl Handshake {
         hs.out.push(Action::LookupAccount { user: user.clone() });
         hs.state = State::ExpectAccount(Box::new(Pending {
             user,
-            auth_response: Zeroizing::new(cmd.auth_response.clone()),
-            client_plugin: cmd.client_plugin.clone(),
+            auth_response: AuthBytes::new(&cmd.auth_response),
+            client_plugin: cmd.client_plugin.as_deref().map(Plugin::from_name),
             database,
             client_caps,
             charset,
@@ -761,6 +798,21 @@ impl Handshake {
     /// Feeds one event; returns the actions to carry out, in order. Never panics: anything the
     /// state cannot take ends the exchange with an error.
     pub fn handle(&mut self, event: Event<'_>) -> Vec<Action> {
+        let mut out = Vec::new();
+        self.handle_into(event, &mut out);
+        out
+    }
+
+    /// [`Handshake::handle`] into a buffer the caller owns: the actions are appended to `out`,
+    /// so a driver that keeps one buffer allocates none for them step after step.
+    pub fn handle_into(&mut self, event: Event<'_>, out: &mut Vec<Action>) {
+        // The machine queues into `self.out`; lend it the caller's buffer for this step.
+        std::mem::swap(&mut self.out, out);
+        self.step(event);
+        std::mem::swap(&mut self.out, out);
+    }
+
+    fn step(&mut self, event: Event<'_>) {
         let state = std::mem::replace(&mut self.state, State::Failed);
         let event_name = event.name();
         match (state, event) {
@@ -809,7 +861,6 @@ impl Handshake {
                 state: state.name(),
             }),
         }
-        std::mem::take(&mut self.out)
     }
 
     /// Queues a packet; consecutive packets share one buffer (one write: `01 03` + OK).
@@ -850,8 +901,8 @@ impl Handshake {
 
     fn on_packet(&mut self, state: State, payload: &[u8]) {
         match state {
-            State::ExpectFirstPacket => match HandshakeResponse41::parse_first(payload) {
-                Ok(FirstClientPacket::SslRequest(_)) => {
+            State::ExpectFirstPacket => match HandshakeResponse41::parse_first_ref(payload) {
+                Ok(FirstClientPacketRef::SslRequest(_)) => {
                     if self.params.tls_available {
                         self.state = State::ExpectTls;
                         self.out.push(Action::StartTls);
@@ -861,7 +912,7 @@ impl Handshake {
                         self.fail(HandshakeError::BadHandshake);
                     }
                 }
-                Ok(FirstClientPacket::Response(r)) => {
+                Ok(FirstClientPacketRef::Response(r)) => {
                     if r.header.capabilities & CLIENT_SSL != 0 {
                         // Asked for TLS but sent a full response in cleartext.
                         self.fail(HandshakeError::BadHandshake);
@@ -871,7 +922,7 @@ impl Handshake {
                 }
                 Err(_) => self.fail(HandshakeError::BadHandshake),
             },
-            State::ExpectResponseInTls { tls } => match HandshakeResponse41::parse(payload) {
+            State::ExpectResponseInTls { tls } => match HandshakeResponse41::parse_ref(payload) {
                 Ok(r) => self.on_response(r, Some(tls)),
                 Err(_) => self.fail(HandshakeError::BadHandshake),
             },
@@ -883,20 +934,18 @@ impl Handshake {
         }
     }
 
-    fn on_response(&mut self, r: HandshakeResponse41, tls: Option<TlsInfo>) {
-        let user = String::from_utf8(r.username)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    fn on_response(&mut self, r: HandshakeResponse41Ref<'_>, tls: Option<TlsInfo>) {
+        let user = String::from_utf8_lossy(r.username).into_owned();
         let database = r
             .database
-            .as_deref()
             .filter(|d| !d.is_empty())
             .map(|d| String::from_utf8_lossy(d).into_owned());
         self.out.push(Action::LookupAccount { user: user.clone() });
         self.state = State::ExpectAccount(Box::new(Pending {
             user,
-            auth_response: Zeroizing::new(r.auth_response),
+            auth_response: AuthBytes::new(r.auth_response),
             client_plugin: if r.header.capabilities & CLIENT_PLUGIN_AUTH != 0 {
-                Some(r.client_plugin.unwrap_or_default())
+                Some(r.client_plugin.and_then(Plugin::from_name))
             } else {
                 None
             },
@@ -932,7 +981,7 @@ impl Handshake {
             cached,
             plugin,
             nonce: self.params.nonce,
-            using_password: !p.auth_response.is_empty(),
+            using_password: !p.auth_response.as_slice().is_empty(),
             rsa_key_sent: false,
             secret: None,
             cached_secondary,
@@ -941,7 +990,7 @@ impl Handshake {
         };
         match &p.client_plugin {
             None if plugin == Plugin::MysqlNativePassword && !p.force_switch => {
-                self.plugin_first_response(ctx, &p.auth_response)
+                self.plugin_first_response(ctx, p.auth_response.as_slice())
             }
             // A pre-plugin-auth client cannot be switched (docs/protocol.md, "Plugin selection and
             // AuthSwitchRequest").
@@ -951,12 +1000,12 @@ impl Handshake {
             // MySQL restarts authentication and the plugin sends a fresh nonce in an
             // AuthSwitchRequest, even when the client already named the account's plugin
             // (`--default-auth=sha256_password` sends an empty first response and waits).
-            Some(name)
+            Some(named)
                 if !p.force_switch
                     && plugin == self.params.default_plugin
-                    && Plugin::from_name(name) == Some(plugin) =>
+                    && *named == Some(plugin) =>
             {
-                self.plugin_first_response(ctx, &p.auth_response)
+                self.plugin_first_response(ctx, p.auth_response.as_slice())
             }
             Some(_) => {
                 if !p.force_switch {

@@ -174,25 +174,98 @@ pub enum FirstClientPacket {
     Response(HandshakeResponse41),
 }
 
+/// A HandshakeResponse41 borrowed from its payload: what the server's handshake machine reads,
+/// without copying a field (the connect attributes stay one checked block).
+#[derive(Clone, Copy)]
+pub struct HandshakeResponse41Ref<'a> {
+    /// The 32-byte header, shared with SSLRequest.
+    pub header: ClientHeader,
+    /// The user name (at most [`MAX_USER_LEN`] bytes).
+    pub username: &'a [u8],
+    /// Plugin data of the client's first auth response.
+    pub auth_response: &'a [u8],
+    /// The default database, with CLIENT_CONNECT_WITH_DB.
+    pub database: Option<&'a [u8]>,
+    /// The plugin the client used for `auth_response`, with CLIENT_PLUGIN_AUTH.
+    pub client_plugin: Option<&'a [u8]>,
+    /// The connect attribute pairs (lenenc key, lenenc value …), already checked to parse and to
+    /// fill their block exactly; empty without CLIENT_CONNECT_ATTRS.
+    pub connect_attrs: &'a [u8],
+    /// The zstd level, with CLIENT_ZSTD_COMPRESSION_ALGORITHM.
+    pub zstd_level: Option<u8>,
+}
+
+impl std::fmt::Debug for HandshakeResponse41Ref<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HandshakeResponse41Ref")
+            .field("header", &self.header)
+            .field("username", &String::from_utf8_lossy(self.username))
+            .field("auth_response_len", &self.auth_response.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The first client packet, borrowed ([`HandshakeResponse41::parse_first_ref`]).
+#[derive(Debug, Clone, Copy)]
+pub enum FirstClientPacketRef<'a> {
+    /// An SSLRequest: TLS starts next on the same socket.
+    SslRequest(ClientHeader),
+    /// A HandshakeResponse41 in clear text.
+    Response(HandshakeResponse41Ref<'a>),
+}
+
+impl HandshakeResponse41Ref<'_> {
+    /// The owned form (connect attributes split into pairs).
+    pub fn to_owned(&self) -> Result<HandshakeResponse41, WireError> {
+        let connect_attrs = if self.connect_attrs.is_empty() {
+            Vec::new()
+        } else {
+            connect_attr_pairs(self.connect_attrs)?
+        };
+        Ok(HandshakeResponse41 {
+            header: self.header,
+            username: self.username.to_vec(),
+            auth_response: self.auth_response.to_vec(),
+            database: self.database.map(<[u8]>::to_vec),
+            client_plugin: self.client_plugin.map(<[u8]>::to_vec),
+            connect_attrs,
+            zstd_level: self.zstd_level,
+        })
+    }
+}
+
 impl HandshakeResponse41 {
     /// Parses the first client packet: exactly 32 bytes with CLIENT_SSL is an SSLRequest; anything
     /// longer is a HandshakeResponse41 (inside TLS CLIENT_SSL stays set — docs/protocol.md,
     /// "SSLRequest and TLS").
     pub fn parse_first(payload: &[u8]) -> Result<FirstClientPacket, WireError> {
+        Ok(match Self::parse_first_ref(payload)? {
+            FirstClientPacketRef::SslRequest(h) => FirstClientPacket::SslRequest(h),
+            FirstClientPacketRef::Response(r) => FirstClientPacket::Response(r.to_owned()?),
+        })
+    }
+
+    /// [`HandshakeResponse41::parse_first`], borrowing from `payload`.
+    pub fn parse_first_ref(payload: &[u8]) -> Result<FirstClientPacketRef<'_>, WireError> {
         if payload.len() == 32 {
             let mut r = Reader::new(payload);
             let h = ClientHeader::parse(&mut r)?;
             if h.capabilities & CLIENT_SSL != 0 {
-                return Ok(FirstClientPacket::SslRequest(h));
+                return Ok(FirstClientPacketRef::SslRequest(h));
             }
         }
-        Self::parse(payload).map(FirstClientPacket::Response)
+        Self::parse_ref(payload).map(FirstClientPacketRef::Response)
     }
 
     /// Parses a HandshakeResponse41 (the first packet, or the one inside TLS). CLIENT_PROTOCOL_41
     /// is required; a length past the packet, an over-long user name, auth response or
     /// attribute block is an error (1043 "Bad handshake"); missing trailing fields are `None`.
     pub fn parse(payload: &[u8]) -> Result<Self, WireError> {
+        Self::parse_ref(payload)?.to_owned()
+    }
+
+    /// [`HandshakeResponse41::parse`], borrowing from `payload`: the same checks, no copies.
+    pub fn parse_ref(payload: &[u8]) -> Result<HandshakeResponse41Ref<'_>, WireError> {
         let mut r = Reader::new(payload);
         let header = ClientHeader::parse(&mut r)?;
         let caps = header.capabilities;
@@ -216,29 +289,31 @@ impl HandshakeResponse41 {
         }
         // Optional trailing fields: clients may stop after the last field they use.
         let database = if caps & CLIENT_CONNECT_WITH_DB != 0 && !r.is_empty() {
-            Some(r.nul_bytes("database")?.to_vec())
+            Some(r.nul_bytes("database")?)
         } else {
             None
         };
         let client_plugin = if caps & CLIENT_PLUGIN_AUTH != 0 && !r.is_empty() {
-            Some(r.nul_bytes("client plugin name")?.to_vec())
+            Some(r.nul_bytes("client plugin name")?)
         } else {
             None
         };
         let connect_attrs = if caps & CLIENT_CONNECT_ATTRS != 0 && !r.is_empty() {
-            read_connect_attrs(&mut r)?
+            let block = connect_attrs_block(&mut r)?;
+            check_connect_attrs(block)?;
+            block
         } else {
-            Vec::new()
+            &[]
         };
         let zstd_level = if caps & CLIENT_ZSTD_COMPRESSION_ALGORITHM != 0 && !r.is_empty() {
             Some(r.u8("zstd compression level")?)
         } else {
             None
         };
-        Ok(HandshakeResponse41 {
+        Ok(HandshakeResponse41Ref {
             header,
-            username: username.to_vec(),
-            auth_response: auth_response.to_vec(),
+            username,
+            auth_response,
             database,
             client_plugin,
             connect_attrs,
@@ -293,11 +368,31 @@ pub type ConnectAttrs = Vec<(Vec<u8>, Vec<u8>)>;
 /// Connect attributes (HandshakeResponse41 and COM_CHANGE_USER): a lenenc total length, at
 /// most [`MAX_CONNECT_ATTRS_LEN`], then lenenc key/value pairs that must fill it exactly.
 pub fn read_connect_attrs(r: &mut Reader<'_>) -> Result<ConnectAttrs, WireError> {
+    connect_attr_pairs(connect_attrs_block(r)?)
+}
+
+/// The attribute block: its lenenc length (at most [`MAX_CONNECT_ATTRS_LEN`]), then that many
+/// bytes.
+fn connect_attrs_block<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], WireError> {
     let total = r.lenenc_int("connect attributes length")?;
     if total > MAX_CONNECT_ATTRS_LEN {
         return Err(WireError::TooLong("connect attributes"));
     }
-    let block = r.bytes(total as usize, "connect attributes")?;
+    r.bytes(total as usize, "connect attributes")
+}
+
+/// Checks that `block` is lenenc key/value pairs filling it exactly, copying nothing.
+fn check_connect_attrs(block: &[u8]) -> Result<(), WireError> {
+    let mut a = Reader::new(block);
+    while !a.is_empty() {
+        a.lenenc_bytes("connect attribute key")?;
+        a.lenenc_bytes("connect attribute value")?;
+    }
+    Ok(())
+}
+
+/// The pairs of an attribute block.
+fn connect_attr_pairs(block: &[u8]) -> Result<ConnectAttrs, WireError> {
     let mut a = Reader::new(block);
     let mut attrs = Vec::new();
     while !a.is_empty() {
