@@ -522,44 +522,6 @@ fn connection_params(
     }
 }
 
-impl Shared {
-    /// (`default_password_lifetime`, `disconnect_on_expired_password`) for a login now.
-    pub(crate) fn expiry_settings(&self) -> (u32, bool) {
-        let v = self.account_security();
-        (
-            v.default_password_lifetime,
-            v.disconnect_on_expired_password,
-        )
-    }
-}
-
-impl Shared {
-    /// The global `max_connect_errors`.
-    pub(crate) fn max_connect_errors(&self) -> u64 {
-        self.account_security().max_connect_errors
-    }
-
-    /// The global `max_user_connections` (0: no limit).
-    pub(crate) fn max_user_connections(&self) -> u32 {
-        self.account_security().max_user_connections
-    }
-
-    /// The connection_control variables.
-    pub(crate) fn connection_control(&self) -> super::login_state::ConnectionControl {
-        let v = self.account_security();
-        super::login_state::ConnectionControl {
-            // Without the plugin loaded (--connection-control), no delays.
-            threshold: if self.config.connection_control {
-                u64::from(v.connection_control_failed_connections_threshold)
-            } else {
-                0
-            },
-            min_delay_ms: u64::from(v.connection_control_min_connection_delay),
-            max_delay_ms: u64::from(v.connection_control_max_connection_delay),
-        }
-    }
-}
-
 /// Seconds since the Unix epoch (0 if the clock is before it).
 pub(crate) fn unix_now() -> u64 {
     std::time::SystemTime::now()

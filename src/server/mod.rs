@@ -403,6 +403,40 @@ impl Shared {
             .unwrap_or_else(|e| e.into_inner())
             .account_security
     }
+
+    /// (`default_password_lifetime`, `disconnect_on_expired_password`) for a login now.
+    pub(crate) fn expiry_settings(&self) -> (u32, bool) {
+        let v = self.account_security();
+        (
+            v.default_password_lifetime,
+            v.disconnect_on_expired_password,
+        )
+    }
+
+    /// The global `max_connect_errors`.
+    pub(crate) fn max_connect_errors(&self) -> u64 {
+        self.account_security().max_connect_errors
+    }
+
+    /// The global `max_user_connections` (0: no limit).
+    pub(crate) fn max_user_connections(&self) -> u32 {
+        self.account_security().max_user_connections
+    }
+
+    /// The connection_control variables.
+    pub(crate) fn connection_control(&self) -> login_state::ConnectionControl {
+        let v = self.account_security();
+        login_state::ConnectionControl {
+            // Without the plugin loaded (--connection-control), no delays.
+            threshold: if self.config.connection_control {
+                u64::from(v.connection_control_failed_connections_threshold)
+            } else {
+                0
+            },
+            min_delay_ms: u64::from(v.connection_control_min_connection_delay),
+            max_delay_ms: u64::from(v.connection_control_max_connection_delay),
+        }
+    }
 }
 
 /// Why [`init`] could not start the server. Each variant is a step of the startup on disk; the
