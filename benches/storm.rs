@@ -50,7 +50,7 @@ use std::io::{BufRead, Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -60,7 +60,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, HandshakeKind, RootCertStore, StreamOwned};
 
 use common::mariadb::{MariaDb, Options as MariaOptions, APP_PW, APP_USER};
-use common::{rss_kib, strip_ansi, ROOT_PW};
+use common::{rss_kib, ROOT_PW};
 use vestibule::auth::{caching_sha2, native, Nonce};
 use vestibule::wire::handshake::{
     encode_ssl_request, AuthSwitchRequest, ClientHeader, HandshakeResponse41, HandshakeV10,
@@ -233,7 +233,7 @@ fn side_by_side(plan: &Plan, door: &Door, quiet: &Door) {
         },
         Target {
             name: "Vestibule",
-            port: door.port,
+            port: door.port(),
             pid: door.pid(),
             user: "root",
             pw: ROOT_PW,
@@ -242,7 +242,7 @@ fn side_by_side(plan: &Plan, door: &Door, quiet: &Door) {
         },
         Target {
             name: "Vest. quiet",
-            port: quiet.port,
+            port: quiet.port(),
             pid: quiet.pid(),
             user: "root",
             pw: ROOT_PW,
@@ -450,7 +450,7 @@ fn flood(plan: &Plan, door: &Door) {
     println!("\n== 2. full-auth flood (Vestibule): 4 fast-path clients (plain TCP), 4 full-auth clients (Unix socket, wrong password) ==");
     let fast = Target {
         name: "Vestibule",
-        port: door.port,
+        port: door.port(),
         pid: door.pid(),
         user: "root",
         pw: ROOT_PW,
@@ -611,15 +611,15 @@ fn memory(plan: &Plan) {
             // Warm-up: one login of each kind, closed, so that one-off allocations (the TLS
             // configuration's first use, the cache entry) are in the baseline.
             for _ in 0..3 {
-                let c = hold_one(door.port, Idle::Tls, tls.as_ref()).expect("warm-up TLS");
+                let c = hold_one(door.port(), Idle::Tls, tls.as_ref()).expect("warm-up TLS");
                 c.quit();
-                let c = hold_one(door.port, Idle::Plain, None).expect("warm-up plain");
+                let c = hold_one(door.port(), Idle::Plain, None).expect("warm-up plain");
                 c.quit();
             }
             wait_connected(&mut admin, 1);
             std::thread::sleep(Duration::from_millis(300));
             let rss0 = rss_kib(pid);
-            let held = hold(door.port, kind, tls.as_ref(), n);
+            let held = hold(door.port(), kind, tls.as_ref(), n);
             wait_connected(&mut admin, n as u64 + 1);
             std::thread::sleep(Duration::from_millis(500));
             let rss1 = rss_kib(pid);
@@ -650,12 +650,13 @@ fn memory(plan: &Plan) {
 /// With `n` = max_connections connections open: the administrator's extra slot, then 1040, then
 /// a login after one connection closed.
 fn at_the_limit(door: &Door, n: usize, mut held: Vec<Conn>) -> String {
-    let root =
-        || match tcp(door.port).and_then(|s| login(s, "root", ROOT_PW, Auth::CachingSha2, None)) {
-            Ok(l) if l.reply.is_success() => Ok(l.conn),
-            Ok(l) => Err(format!("{:?}", l.reply)),
-            Err(e) => Err(e.to_string()),
-        };
+    let root = || match tcp(door.port())
+        .and_then(|s| login(s, "root", ROOT_PW, Auth::CachingSha2, None))
+    {
+        Ok(l) if l.reply.is_success() => Ok(l.conn),
+        Ok(l) => Err(format!("{:?}", l.reply)),
+        Err(e) => Err(e.to_string()),
+    };
     let show = |r: &Result<Conn, String>| match r {
         Ok(_) => "logged in".to_string(),
         Err(e) => e.clone(),
@@ -675,7 +676,7 @@ fn at_the_limit(door: &Door, n: usize, mut held: Vec<Conn>) -> String {
         let text = show(&r);
         (r.is_ok(), text)
     });
-    let accept_errors = door.log().matches("accept failed").count();
+    let accept_errors = door.srv.log().matches("accept failed").count();
     drop(held);
     format!(
         "at max_connections = {n} (all {n} open): connection {} (root, the administrator's extra slot): {extra_text}; connection {}: {refused_text}; after one closed: {after}; accept errors logged: {accept_errors}",
@@ -1169,13 +1170,10 @@ fn mariadbd_version() -> String {
 // Vestibule: the release binary at its default settings
 // =============================================================================================
 
-/// A running `vestibule` (default log level, unlike tests/common's `Server`, which logs at
-/// debug), stopped on drop by a watchdog shell, as the fixture does.
+/// A running `vestibule` at its default log level (tests/common's `Server` logs at debug unless
+/// told otherwise), launched by tests/common's watchdog.
 struct Door {
-    watchdog: Child,
-    stdin: Option<ChildStdin>,
-    dir: tempfile::TempDir,
-    port: u16,
+    srv: common::Server,
 }
 
 impl Door {
@@ -1185,114 +1183,41 @@ impl Door {
             .prefix("vest-storm")
             .tempdir()
             .expect("tempdir");
-        let datadir = dir.path().join("data");
-        let log = std::fs::File::create(dir.path().join("server.log")).expect("log");
         // VESTIBULE_BIN: another build of the binary (a copy, so that a rebuild during the run
         // does not change what later servers run).
-        let bin = std::env::var("VESTIBULE_BIN")
-            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_vestibule").to_string());
-        let bin = bin.as_str();
-        let mut args: Vec<String> = Vec::new();
-        let prog = match nofile {
-            Some(soft) => {
-                args.extend([format!("--nofile={soft}:"), "--".into(), bin.into()]);
-                "prlimit".to_string()
-            }
-            None => bin.to_string(),
+        let launch = common::Launch {
+            bin: std::env::var_os("VESTIBULE_BIN").map(PathBuf::from),
+            wrapper: nofile
+                .map(|soft| vec!["prlimit".into(), format!("--nofile={soft}:"), "--".into()])
+                .unwrap_or_default(),
         };
-        args.extend([
-            "--datadir".into(),
-            datadir.display().to_string(),
-            "--port".into(),
-            "0".into(),
-            "--bind-address".into(),
-            "127.0.0.1".into(),
-            "--socket".into(),
-            datadir.join("mysql.sock").display().to_string(),
-        ]);
-        args.extend(extra.iter().map(|s| s.to_string()));
-        let script = r#"trap '' INT
-exec 3<&0
-"$0" "$@" </dev/null 3<&- &
-pid=$!
-(
-  read -r _line <&3
-  kill "$pid" 2>/dev/null
-  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
-  rm -rf "$VEST_STORM_DIR"
-) &
-wait "$pid""#;
-        let mut watchdog = Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .arg(&prog)
-            .args(&args)
-            .env("VESTIBULE_ROOT_PASSWORD", ROOT_PW)
-            .env("NO_COLOR", "1")
-            .env("VEST_STORM_DIR", dir.path())
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("cannot run sh to start vestibule");
-        let stdin = watchdog.stdin.take();
-        let mut door = Door {
-            watchdog,
-            stdin,
-            dir,
-            port: 0,
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        door.port = loop {
-            let log = door.log();
-            if let Some(line) = log.lines().find(|l| l.contains("ready for connections")) {
-                let addr: std::net::SocketAddr = line
-                    .split_whitespace()
-                    .find_map(|w| w.strip_prefix("address="))
-                    .and_then(|a| a.parse().ok())
-                    .unwrap_or_else(|| panic!("no address= in {line}"));
-                break addr.port();
-            }
-            if let Ok(Some(st)) = door.watchdog.try_wait() {
-                panic!("vestibule exited ({st}) before it was ready:\n{log}");
-            }
-            assert!(Instant::now() < deadline, "vestibule not ready:\n{log}");
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        door
+        // The default level, named so that the fixture does not put its debug level instead.
+        let mut args = vec!["--log-level", "info"];
+        if extra.iter().any(|a| a.starts_with("--log-level")) {
+            args.clear();
+        }
+        args.extend_from_slice(extra);
+        Door {
+            srv: common::Server::launch(dir, &args, &launch),
+        }
     }
 
+    fn port(&self) -> u16 {
+        self.srv.port
+    }
     fn datadir(&self) -> PathBuf {
-        self.dir.path().join("data")
+        self.srv.datadir()
     }
     fn socket(&self) -> PathBuf {
         self.datadir().join("mysql.sock")
     }
-    fn log(&self) -> String {
-        strip_ansi(&String::from_utf8_lossy(
-            &std::fs::read(self.dir.path().join("server.log")).unwrap_or_default(),
-        ))
-    }
     fn log_tail(&self) -> String {
-        let log = self.log();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(30)..].join("\n")
+        self.srv.log_tail()
     }
 
     /// The `vestibule` process (a child of the watchdog shell).
     fn pid(&self) -> u32 {
-        let sh = self.watchdog.id();
-        let children = std::fs::read_to_string(format!("/proc/{sh}/task/{sh}/children"))
-            .expect("children of the watchdog");
-        children
-            .split_whitespace()
-            .filter_map(|p| p.parse::<u32>().ok())
-            .find(|p| {
-                std::fs::read_to_string(format!("/proc/{p}/comm"))
-                    .is_ok_and(|c| c.trim() == "vestibule")
-            })
-            .expect("no vestibule child of the watchdog")
+        self.srv.pid()
     }
 
     /// One full authentication over the socket: root's cache entry, for the fast path.
@@ -1315,21 +1240,6 @@ wait "$pid""#;
             }
         });
         r.unwrap_or_else(|e| panic!("root over the socket: {e:?}\n{}", self.log_tail()))
-    }
-}
-
-impl Drop for Door {
-    fn drop(&mut self) {
-        drop(self.stdin.take());
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.watchdog.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.watchdog.kill();
-        let _ = self.watchdog.wait();
     }
 }
 

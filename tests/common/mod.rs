@@ -14,6 +14,15 @@ pub const ROOT_PW: &str = "Interop-Root_pw1";
 // The server under test
 // ---------------------------------------------------------------------------------------------
 
+/// How [`Server::launch`] runs the server: another build of the binary (`bin`, else the one
+/// cargo built for these tests) and a wrapper command in front of it (`wrapper`: a program and
+/// its arguments, the binary's path appended after them).
+#[derive(Debug, Default, Clone)]
+pub struct Launch {
+    pub bin: Option<PathBuf>,
+    pub wrapper: Vec<String>,
+}
+
 /// A running `vestibule` in its own temporary data dir, stopped on drop.
 ///
 /// The binary runs under a tiny `sh` watchdog holding our end of a pipe: dropping the guard (or
@@ -41,6 +50,11 @@ impl Server {
     /// default `--bind-address 127.0.0.1` when it names `--bind-address`, and the default
     /// `--log-level info,vestibule=debug` when it names `--log-level`.
     pub fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Server {
+        Server::launch(dir, extra, &Launch::default())
+    }
+
+    /// [`Server::start_in`] with another binary or a wrapper command ([`Launch`]).
+    pub fn launch(dir: tempfile::TempDir, extra: &[&str], how: &Launch) -> Server {
         let datadir = dir.path().join("data");
         let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
         let socket = datadir.join("mysql.sock");
@@ -71,6 +85,21 @@ impl Server {
             args.extend(["--socket".into(), socket.display().to_string()]);
         }
         args.extend(extra.iter().map(|s| s.to_string()));
+        let bin = how
+            .bin
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_vestibule")));
+        // The program the watchdog runs: the binary, or the wrapper with the binary after its
+        // own arguments (`prlimit --nofile=1024: -- vestibule …`, which execs it).
+        let (program, mut argv) = match how.wrapper.split_first() {
+            Some((w, rest)) => {
+                let mut a: Vec<String> = rest.to_vec();
+                a.push(bin.display().to_string());
+                (w.clone(), a)
+            }
+            None => (bin.display().to_string(), Vec::new()),
+        };
+        argv.extend(args);
         let script = r#"trap '' INT
 exec 3<&0
 "$0" "$@" </dev/null 3<&- &
@@ -86,8 +115,8 @@ wait "$pid""#;
         let mut watchdog = Command::new("sh")
             .arg("-c")
             .arg(script)
-            .arg(env!("CARGO_BIN_EXE_vestibule"))
-            .args(&args)
+            .arg(&program)
+            .args(&argv)
             .env("VESTIBULE_ROOT_PASSWORD", ROOT_PW)
             .env("NO_COLOR", "1")
             // Removed by the watchdog once the server is gone (the shared server's TempDir is
@@ -142,6 +171,21 @@ wait "$pid""#;
 
     pub fn datadir(&self) -> PathBuf {
         self.dir.path().join("data")
+    }
+
+    /// The `vestibule` process (a child of the watchdog shell).
+    pub fn pid(&self) -> u32 {
+        let sh = self.watchdog.id();
+        let children = std::fs::read_to_string(format!("/proc/{sh}/task/{sh}/children"))
+            .expect("children of the watchdog");
+        children
+            .split_whitespace()
+            .filter_map(|p| p.parse::<u32>().ok())
+            .find(|p| {
+                std::fs::read_to_string(format!("/proc/{p}/comm"))
+                    .is_ok_and(|c| c.trim() == "vestibule")
+            })
+            .expect("no vestibule child of the watchdog")
     }
     pub fn ca(&self) -> String {
         self.datadir().join("ca.pem").display().to_string()
