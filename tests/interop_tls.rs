@@ -1600,9 +1600,9 @@ fn ssl_sessions_reused_counts_resumed_handshakes() {
         ),
         "Ssl_sessions_reused\t2\n"
     );
-    // The session cache's counters (MySQL's, from OpenSSL's): two tickets issued per
-    // handshake (rustls's default, OpenSSL's too), each resumption takes one: 2 hits, no miss,
-    // 2 + 2 + 2 - 2 = 4 sessions left in the 128-entry cache.
+    // The session cache's counters (MySQL's, from OpenSSL's): one ticket issued per handshake,
+    // each resumption takes one: 2 hits, no miss, 1 + 1 + 1 - 2 = 1 session left in the
+    // 128-entry cache.
     assert_eq!(
         must_query(
             &srv,
@@ -1613,7 +1613,7 @@ fn ssl_sessions_reused_counts_resumed_handshakes() {
         "Ssl_session_cache_hits\t2\nSsl_session_cache_misses\t0\n\
          Ssl_session_cache_mode\tSERVER\nSsl_session_cache_overflows\t0\n\
          Ssl_session_cache_size\t128\nSsl_session_cache_timeout\t300\n\
-         Ssl_session_cache_timeouts\t0\nSsl_used_session_cache_entries\t4\n"
+         Ssl_session_cache_timeouts\t0\nSsl_used_session_cache_entries\t1\n"
     );
     assert_eq!(
         must_query(

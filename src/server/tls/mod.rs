@@ -325,7 +325,11 @@ fn build(settings: &TlsSettings, memory: &InMemory) -> Result<ActiveTls, TlsErro
     };
     let ctx = choice.context(&material)?;
     // Sessions for resumption: MySQL's 128-entry cache with `ssl_session_cache_timeout`, or
-    // none at all (no session ids, no TLS 1.3 tickets) when the mode is OFF.
+    // none at all (no session ids, no TLS 1.3 tickets) when the mode is OFF. One TLS 1.3 ticket
+    // per handshake, not rustls's (and OpenSSL's) two: a resumed handshake gets a new one, so a
+    // client reconnecting one connection at a time always has one, and each ticket costs the
+    // server a key derivation, a cache entry and a record (about 8 µs of a 200 µs handshake:
+    // benches/README.md, "Side-by-side storm").
     let mut config = Arc::unwrap_or_clone(ctx.config);
     let session_cache = settings.ssl_session_cache_mode.then(|| {
         Arc::new(SessionCache::new(
@@ -334,7 +338,10 @@ fn build(settings: &TlsSettings, memory: &InMemory) -> Result<ActiveTls, TlsErro
         ))
     });
     match &session_cache {
-        Some(cache) => config.session_storage = Arc::clone(cache) as _,
+        Some(cache) => {
+            config.session_storage = Arc::clone(cache) as _;
+            config.send_tls13_tickets = 1;
+        }
         None => {
             config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
             config.send_tls13_tickets = 0;
