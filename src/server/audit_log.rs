@@ -74,14 +74,56 @@ fn write_time(line: &mut String, now: std::time::SystemTime) {
     let secs = since.as_secs();
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days);
-    let _ = write!(
-        line,
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60,
-        since.subsec_micros()
-    );
+    digits(line, y, 4);
+    line.push('-');
+    digits(line, m, 2);
+    line.push('-');
+    digits(line, d, 2);
+    line.push('T');
+    digits(line, rem / 3600, 2);
+    line.push(':');
+    digits(line, rem / 60 % 60, 2);
+    line.push(':');
+    digits(line, rem % 60, 2);
+    line.push('.');
+    digits(line, u64::from(since.subsec_micros()), 6);
+    line.push('Z');
+}
+
+/// `n` in decimal, zero-padded to `width` digits (more when it needs them).
+fn digits(line: &mut String, n: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        if let Some(b) = buf.get_mut(i) {
+            *b = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let start = i.min(buf.len().saturating_sub(width));
+    if let Some(text) = buf.get(start..).and_then(|b| std::str::from_utf8(b).ok()) {
+        line.push_str(text);
+    }
+}
+
+/// `value` quoted as `Debug` quotes a string; plain printable ASCII (the usual case) is copied
+/// as it is, anything else goes through `Debug` itself.
+fn quoted(line: &mut String, value: &str) {
+    if value
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
+        line.push('"');
+        line.push_str(value);
+        line.push('"');
+    } else {
+        let _ = write!(line, "{value:?}");
+    }
 }
 
 /// Days since 1970-01-01 to the proleptic Gregorian (year, month, day): Howard Hinnant's
@@ -123,12 +165,12 @@ impl Visit for Fields<'_> {
             return;
         }
         self.name(field);
-        let _ = write!(self.line, "{value:?}");
+        quoted(self.line, value);
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
         self.name(field);
-        let _ = write!(self.line, "{value}");
+        digits(self.line, value, 1);
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
@@ -236,6 +278,37 @@ mod tests {
             ours[0]
         );
         assert!(ours[0].starts_with(" INFO vestibule::audit: login attempt event=\"login\""));
+    }
+
+    #[test]
+    fn digits_and_quotes_match_the_standard_formatting() {
+        for (n, w) in [
+            (0, 1),
+            (7, 2),
+            (42, 2),
+            (123, 2),
+            (5, 6),
+            (u64::MAX, 1),
+            (2026, 4),
+        ] {
+            let mut s = String::new();
+            digits(&mut s, n, w);
+            assert_eq!(s, format!("{n:0w$}"));
+        }
+        for v in [
+            "",
+            "root",
+            "a b",
+            "we\"ird",
+            "back\\slash",
+            "tab\t",
+            "é",
+            "\u{1b}[31m",
+        ] {
+            let mut s = String::new();
+            quoted(&mut s, v);
+            assert_eq!(s, format!("{v:?}"), "{v:?}");
+        }
     }
 
     #[test]
