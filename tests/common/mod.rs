@@ -173,7 +173,7 @@ wait "$pid""#;
         self.dir.path().join("data")
     }
 
-    /// The `vestibule` process (a child of the watchdog shell).
+    /// The server process (a child of the watchdog shell).
     pub fn pid(&self) -> u32 {
         let sh = self.watchdog.id();
         let children = std::fs::read_to_string(format!("/proc/{sh}/task/{sh}/children"))
@@ -181,11 +181,12 @@ wait "$pid""#;
         children
             .split_whitespace()
             .filter_map(|p| p.parse::<u32>().ok())
+            // The other child is the watchdog's own subshell; the binary may be a copy under
+            // another name (`Launch::bin`).
             .find(|p| {
-                std::fs::read_to_string(format!("/proc/{p}/comm"))
-                    .is_ok_and(|c| c.trim() == "vestibule")
+                std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() != "sh")
             })
-            .expect("no vestibule child of the watchdog")
+            .expect("no server child of the watchdog")
     }
     pub fn ca(&self) -> String {
         self.datadir().join("ca.pem").display().to_string()
@@ -980,11 +981,12 @@ impl Server {
         children
             .split_whitespace()
             .filter_map(|p| p.parse::<u32>().ok())
+            // The other child is the watchdog's own subshell; the binary may be a copy under
+            // another name (`Launch::bin`).
             .find(|p| {
-                std::fs::read_to_string(format!("/proc/{p}/comm"))
-                    .is_ok_and(|c| c.trim() == "vestibule")
+                std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() != "sh")
             })
-            .expect("no vestibule child of the watchdog")
+            .expect("no server child of the watchdog")
     }
 }
 
