@@ -1217,7 +1217,7 @@ impl Door {
 
     /// The `vestibule` process (a child of the watchdog shell).
     fn pid(&self) -> u32 {
-        self.srv.pid()
+        self.srv.server_pid()
     }
 
     /// One full authentication over the socket: root's cache entry, for the fast path.

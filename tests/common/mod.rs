@@ -172,22 +172,6 @@ wait "$pid""#;
     pub fn datadir(&self) -> PathBuf {
         self.dir.path().join("data")
     }
-
-    /// The server process (a child of the watchdog shell).
-    pub fn pid(&self) -> u32 {
-        let sh = self.watchdog.id();
-        let children = std::fs::read_to_string(format!("/proc/{sh}/task/{sh}/children"))
-            .expect("children of the watchdog");
-        children
-            .split_whitespace()
-            .filter_map(|p| p.parse::<u32>().ok())
-            // The other child is the watchdog's own subshell; the binary may be a copy under
-            // another name (`Launch::bin`).
-            .find(|p| {
-                std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() != "sh")
-            })
-            .expect("no server child of the watchdog")
-    }
     pub fn ca(&self) -> String {
         self.datadir().join("ca.pem").display().to_string()
     }
@@ -973,7 +957,7 @@ impl Session<'_> {
 }
 
 impl Server {
-    /// PID of the `vestibule` process (a child of the watchdog shell).
+    /// PID of the server process (a child of the watchdog shell).
     pub fn server_pid(&self) -> u32 {
         let sh = self.watchdog.id();
         let children = std::fs::read_to_string(format!("/proc/{sh}/task/{sh}/children"))
