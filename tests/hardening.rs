@@ -110,6 +110,50 @@ fn an_announced_packet_costs_no_memory_until_its_bytes_arrive() {
     assert!(srv.log().contains("a packet stalled"), "{}", srv.log_tail());
 }
 
+/// Commands a client pipelines in one write are answered in order, each exactly once: the
+/// session keeps the bytes that arrived after a command (an idle session reads up to 64 bytes
+/// at once), including a command that straddles that first read.
+#[test]
+fn pipelined_commands_in_one_write_are_answered_in_order() {
+    let srv = Server::start(&[]);
+    let mut s = root_socket_session(&srv);
+    let packet = |payload: &[u8]| {
+        let mut p = (payload.len() as u32).to_le_bytes()[..3].to_vec();
+        p.push(0);
+        p.extend_from_slice(payload);
+        p
+    };
+    let ping = packet(&[0x0e]);
+    let query = |sql: &str| packet(&[&[0x03][..], sql.as_bytes()].concat());
+    // A statement this server refuses with one ERR packet, long enough to straddle 64 bytes.
+    let long = format!("DO /* {} */ 1", "x".repeat(80));
+    let mut wire = Vec::new();
+    for p in [&ping, &query("DO 1"), &ping, &query(&long), &ping] {
+        wire.extend_from_slice(p);
+    }
+    s.write_raw(&wire).expect("write the commands");
+    let mut answers = Vec::new();
+    for _ in 0..5 {
+        let (seq, p) = s.read_raw_packet().expect("an answer");
+        answers.push((seq, p.first().copied()));
+    }
+    // OK (seq 1), ERR, OK, ERR, OK: in order, one each.
+    assert_eq!(
+        answers,
+        vec![
+            (1, Some(0x00)),
+            (1, Some(0xff)),
+            (1, Some(0x00)),
+            (1, Some(0xff)),
+            (1, Some(0x00))
+        ],
+        "{}",
+        srv.log_tail()
+    );
+    // And the session goes on as usual.
+    assert_eq!(must_query(&srv, &mut s, "SELECT 1"), "1\n");
+}
+
 /// The connection phase grows its buffer as bytes arrive too: peers that announce a 70 KiB
 /// packet after the greeting and send nothing more cost a few KiB each, not 70.
 #[test]
