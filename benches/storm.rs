@@ -60,7 +60,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, HandshakeKind, RootCertStore, StreamOwned};
 
 use common::mariadb::{MariaDb, Options as MariaOptions, APP_PW, APP_USER};
-use common::{rss_kib, ROOT_PW};
+use common::{read_packet, rss_kib, write_packet, ROOT_PW};
 use vestibule::auth::{caching_sha2, native, Nonce};
 use vestibule::wire::handshake::{
     encode_ssl_request, AuthSwitchRequest, ClientHeader, HandshakeResponse41, HandshakeV10,
@@ -858,20 +858,6 @@ struct LoggedIn {
     full: bool,
     resumed: bool,
     conn: Conn,
-}
-
-fn read_packet(s: &mut impl Read) -> std::io::Result<(u8, Vec<u8>)> {
-    let mut h = [0u8; 4];
-    s.read_exact(&mut h)?;
-    let len = u32::from_le_bytes([h[0], h[1], h[2], 0]) as usize;
-    let mut p = vec![0u8; len];
-    s.read_exact(&mut p)?;
-    Ok((h[3], p))
-}
-
-fn write_packet(s: &mut impl Write, seq: u8, payload: &[u8]) -> std::io::Result<()> {
-    s.write_all(&frame::packet(seq, payload))?;
-    s.flush()
 }
 
 /// The 20-byte nonce of a HandshakeV10 (MySQL's or MariaDB's layout).

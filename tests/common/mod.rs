@@ -286,7 +286,8 @@ pub enum Login {
 pub trait Stream: Read + Write {}
 impl<T: Read + Write> Stream for T {}
 
-fn read_packet(s: &mut dyn Stream) -> std::io::Result<(u8, Vec<u8>)> {
+/// Reads one packet: (sequence id, payload).
+pub fn read_packet<S: Read + ?Sized>(s: &mut S) -> std::io::Result<(u8, Vec<u8>)> {
     let mut h = [0u8; 4];
     s.read_exact(&mut h)?;
     let len = u32::from_le_bytes([h[0], h[1], h[2], 0]) as usize;
@@ -295,8 +296,10 @@ fn read_packet(s: &mut dyn Stream) -> std::io::Result<(u8, Vec<u8>)> {
     Ok((h[3], p))
 }
 
-fn write_packet(s: &mut dyn Stream, seq: u8, payload: &[u8]) -> std::io::Result<()> {
-    s.write_all(&vestibule::wire::frame::packet(seq, payload))
+/// Writes `payload` as one packet (or more, past 16 MiB) from sequence id `seq`, and flushes.
+pub fn write_packet<S: Write + ?Sized>(s: &mut S, seq: u8, payload: &[u8]) -> std::io::Result<()> {
+    s.write_all(&vestibule::wire::frame::packet(seq, payload))?;
+    s.flush()
 }
 
 /// TLS for [`login_with`]: the client configuration and the name to verify.
