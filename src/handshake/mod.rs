@@ -351,6 +351,28 @@ pub struct Session {
 }
 
 impl Session {
+    /// A session of `account` (its user name as sent) over the socket, for unit tests: no TLS,
+    /// no database, the 4.1 protocol, utf8mb4; tests change what they need with `..`.
+    #[cfg(test)]
+    pub(crate) fn for_tests(account: Arc<crate::account::Account>) -> Session {
+        Session {
+            user: account.user.clone(),
+            plugin: account.plugin,
+            account,
+            client_host: "localhost".into(),
+            database: None,
+            client_capabilities: crate::wire::capabilities::CLIENT_PROTOCOL_41,
+            character_set: 255,
+            tls: None,
+            transport: Transport::Unix,
+            auth_path: AuthPath::Full,
+            nonce: Nonce::from_wire([7; 20]),
+            login_secret: None,
+            password_expired: false,
+            secondary_password: false,
+        }
+    }
+
     /// User part of CURRENT_USER().
     pub fn account_user(&self) -> &str {
         &self.account.user

@@ -178,8 +178,7 @@ impl Connection for AdminConnection {
 mod tests {
     use super::*;
     use crate::account::{Account, AccountSet, ClientHost};
-    use crate::auth::{AuthString, Nonce, Plugin};
-    use crate::handshake::{AuthPath, Transport};
+    use crate::auth::{AuthString, Plugin};
     use crate::wire::capabilities::{CLIENT_DEPRECATE_EOF, CLIENT_PROTOCOL_41};
     use crate::wire::packets::ErrPacket;
 
@@ -235,19 +234,9 @@ mod tests {
             .expect("account");
         Session {
             user: user.into(),
-            account,
-            client_host: "localhost".into(),
-            database: None,
             client_capabilities: CLIENT_PROTOCOL_41 | CLIENT_DEPRECATE_EOF,
-            character_set: 255,
             plugin: Plugin::CachingSha2Password,
-            tls: None,
-            transport: Transport::Unix,
-            auth_path: AuthPath::Full,
-            nonce: Nonce::from_wire([7; 20]),
-            login_secret: None,
-            password_expired: false,
-            secondary_password: false,
+            ..Session::for_tests(account)
         }
     }
 

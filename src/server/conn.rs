@@ -1384,21 +1384,6 @@ mod tests {
                 5000,
             ),
         ));
-        Session {
-            user: "root".into(),
-            account,
-            client_host: "localhost".into(),
-            database: None,
-            client_capabilities: crate::wire::capabilities::CLIENT_PROTOCOL_41,
-            character_set: 255,
-            plugin: crate::auth::Plugin::CachingSha2Password,
-            tls: None,
-            transport: Transport::Unix,
-            auth_path: AuthPath::Full,
-            nonce: Nonce::from_wire([7; 20]),
-            login_secret: None,
-            password_expired: false,
-            secondary_password: false,
-        }
+        Session::for_tests(account)
     }
 }

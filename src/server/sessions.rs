@@ -335,26 +335,20 @@ mod tests {
     use crate::handshake::{AuthPath, Transport};
 
     fn session(user: &str) -> Session {
+        let account = Arc::new(Account::new(
+            user,
+            "%",
+            Plugin::MysqlNativePassword,
+            AuthString::Empty,
+        ));
         Session {
-            user: user.into(),
-            account: Arc::new(Account::new(
-                user,
-                "%",
-                Plugin::MysqlNativePassword,
-                AuthString::Empty,
-            )),
             client_host: "10.0.0.5".into(),
             database: Some("mysql".into()),
             client_capabilities: 0,
-            character_set: 255,
-            plugin: Plugin::MysqlNativePassword,
-            tls: None,
             transport: Transport::Tcp,
             auth_path: AuthPath::Other,
             nonce: Nonce::from_wire([1; 20]),
-            login_secret: None,
-            password_expired: false,
-            secondary_password: false,
+            ..Session::for_tests(account)
         }
     }
 
