@@ -128,7 +128,7 @@ fn quoted(line: &mut String, value: &str) {
 
 /// Days since 1970-01-01 to the proleptic Gregorian (year, month, day): Howard Hinnant's
 /// `civil_from_days` (<https://howardhinnant.github.io/date_algorithms.html>), for days ≥ 0.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
+pub(crate) fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let z = days + 719_468;
     let era = z / 146_097;
     let doe = z - era * 146_097;
